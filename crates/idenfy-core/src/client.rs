@@ -1,0 +1,339 @@
+//! The client: validated lookups with retries, time limits and a body cap,
+//! over any [`Transport`].
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::StatusCode;
+use http::header::RETRY_AFTER;
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use crate::error::{Error, Timeout, TimeoutKind};
+use crate::jitter::Jitter;
+use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
+use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
+use crate::retry::{AttemptOutcome, RetryDecision, parse_retry_after};
+use crate::timer::race_with;
+use crate::{
+    BaseUrl, Credentials, EndpointResponse, RequestBuilder, ResponseBodyLimit, RetryPolicy,
+    ScanRef, Timer, Transport,
+};
+
+/// Default limit for one attempt, request and whole body.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default limit for a whole call, retries and waits included.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Looks up identification results over transport `T`, waiting with timer `K`.
+///
+/// Cloning is not needed for concurrency: every method takes `&self`.
+///
+/// ```
+/// use idenfy_core::{Client, Credentials};
+/// # async fn example() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// # let transport = |_request: http::Request<bytes::Bytes>| async {
+/// #     Ok::<_, std::io::Error>(http::Response::new(bytes::Bytes::from_static(br#"{"status":"APPROVED"}"#)))
+/// # };
+/// # let timer = |_duration| std::future::ready(());
+/// let client = Client::builder(Credentials::new("key", "secret")?)
+///     .max_body_bytes(1 << 20)
+///     .build(transport, timer);
+/// let status = client.status(&"scan-ref-1".parse()?).await?;
+/// # Ok(()) }
+/// ```
+pub struct Client<T, K> {
+    transport: T,
+    timer: K,
+    requests: RequestBuilder,
+    base_url: BaseUrl,
+    api_key: String,
+    retry_policy: RetryPolicy,
+    max_body_bytes: usize,
+    attempt_timeout: Duration,
+    deadline: Duration,
+    jitter: Jitter,
+}
+
+/// Settings for a [`Client`]; every one has a sensible default.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    credentials: Credentials,
+    base_url: BaseUrl,
+    retry_policy: RetryPolicy,
+    max_body_bytes: usize,
+    attempt_timeout: Duration,
+    deadline: Duration,
+}
+
+impl ClientBuilder {
+    /// The API's base URL (default `https://ivs.idenfy.com`).
+    pub fn base_url(mut self, base_url: BaseUrl) -> Self {
+        self.base_url = base_url;
+        self
+    }
+
+    /// The retry rules (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.retry_policy = retry_policy;
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 4 MiB).
+    pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.max_body_bytes = max_body_bytes;
+        self
+    }
+
+    /// The time limit of one attempt, from sending to the last body byte (default 10 s).
+    pub fn attempt_timeout(mut self, attempt_timeout: Duration) -> Self {
+        self.attempt_timeout = attempt_timeout;
+        self
+    }
+
+    /// The time limit of a whole call, retries included (default 30 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The credentials the builder was made with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Builds the client on `transport`, waiting with `timer`.
+    pub fn build<T: Transport, K: Timer>(self, transport: T, timer: K) -> Client<T, K> {
+        Client {
+            transport,
+            timer,
+            requests: RequestBuilder::new(&self.base_url, &self.credentials),
+            api_key: self.credentials.api_key().to_owned(),
+            base_url: self.base_url,
+            retry_policy: self.retry_policy,
+            max_body_bytes: self.max_body_bytes,
+            attempt_timeout: self.attempt_timeout,
+            deadline: self.deadline,
+            jitter: Jitter::new(),
+        }
+    }
+}
+
+impl Client<(), ()> {
+    /// Starts configuring a client.
+    pub fn builder(credentials: Credentials) -> ClientBuilder {
+        ClientBuilder {
+            credentials,
+            base_url: BaseUrl::default(),
+            retry_policy: RetryPolicy::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
+
+impl<T: Transport, K: Timer> Client<T, K> {
+    /// `POST /api/v2/status`: the identification's overall status.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn status(&self, scan_ref: &ScanRef) -> Result<IdentificationStatus, Error<T::Error>> {
+        self.lookup(scan_ref).await
+    }
+
+    /// `POST /api/v2/data`: the data read from the document.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn data(&self, scan_ref: &ScanRef) -> Result<IdentificationData, Error<T::Error>> {
+        self.lookup(scan_ref).await
+    }
+
+    /// `POST /api/v2/files`: URLs of the identification's photos and videos.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn files(&self, scan_ref: &ScanRef) -> Result<FileUrls, Error<T::Error>> {
+        self.lookup(scan_ref).await
+    }
+
+    /// `POST /api/v2/full-status`: automatic and manual review results.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn full_status(&self, scan_ref: &ScanRef) -> Result<FullStatus, Error<T::Error>> {
+        self.lookup(scan_ref).await
+    }
+
+    /// Looks up the endpoint that returns `R`.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn lookup<R: EndpointResponse>(&self, scan_ref: &ScanRef) -> Result<R, Error<T::Error>> {
+        let endpoint = R::ENDPOINT;
+        let span = tracing::info_span!(
+            "idenfy.lookup",
+            endpoint = endpoint.name(),
+            scan_ref = scan_ref.as_str(),
+            attempts = Empty,
+            status = Empty,
+            latency_ms = Empty,
+        );
+        let call = async {
+            let started = Instant::now();
+            let mut attempts = 0u32;
+            let result = loop {
+                attempts += 1;
+                let remaining = self.deadline.saturating_sub(started.elapsed());
+                let (result, outcome) = self.attempt::<R>(scan_ref, attempts, remaining).await;
+                let (error, outcome) = match result {
+                    Ok(value) => break Ok(value),
+                    Err(error) => (error, outcome),
+                };
+                let remaining = self.deadline.saturating_sub(started.elapsed());
+                match self
+                    .retry_policy
+                    .decide(attempts, &outcome, remaining, self.jitter.next_u64())
+                {
+                    RetryDecision::RetryAfter(delay) => {
+                        tracing::debug!(
+                            attempt = attempts,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying after a retryable failure"
+                        );
+                        self.timer.sleep(delay).await;
+                    }
+                    RetryDecision::GiveUp(reason) => {
+                        tracing::debug!(attempt = attempts, ?reason, "giving up");
+                        break Err(match error {
+                            Error::Timeout(timeout) => Error::Timeout(Timeout {
+                                attempts,
+                                ..timeout
+                            }),
+                            other => other,
+                        });
+                    }
+                }
+            };
+            let span = tracing::Span::current();
+            span.record("attempts", attempts);
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            if let Some(status) = result.as_ref().err().and_then(Error::status) {
+                span.record("status", status.as_u16());
+            } else if result.is_ok() {
+                span.record("status", 200u16);
+            }
+            result
+        };
+        call.instrument(span).await
+    }
+
+    /// One attempt, bounded by the attempt timeout and the time left.
+    async fn attempt<R: EndpointResponse>(
+        &self,
+        scan_ref: &ScanRef,
+        attempt: u32,
+        remaining: Duration,
+    ) -> (Result<R, Error<T::Error>>, AttemptOutcome) {
+        let endpoint = R::ENDPOINT;
+        let (limit, kind) = if remaining < self.attempt_timeout {
+            (remaining, TimeoutKind::Deadline)
+        } else {
+            (self.attempt_timeout, TimeoutKind::Attempt)
+        };
+        let timed_out = || {
+            Error::Timeout(Timeout {
+                kind,
+                limit: match kind {
+                    TimeoutKind::Deadline => self.deadline,
+                    _ => self.attempt_timeout,
+                },
+                attempts: attempt,
+            })
+        };
+        if limit.is_zero() {
+            return (Err(timed_out()), AttemptOutcome::AttemptTimeout);
+        }
+        let span = tracing::debug_span!(
+            "idenfy.attempt",
+            endpoint = endpoint.name(),
+            attempt,
+            status = Empty,
+            latency_ms = Empty,
+        );
+        let mut request = self.requests.build(endpoint, scan_ref);
+        request
+            .extensions_mut()
+            .insert(ResponseBodyLimit(self.max_body_bytes));
+        let started = Instant::now();
+        let sent = race_with(self.timer.sleep(limit), self.transport.send(request))
+            .instrument(span.clone())
+            .await;
+        span.record("latency_ms", started.elapsed().as_millis() as u64);
+        match sent {
+            None => (Err(timed_out()), AttemptOutcome::AttemptTimeout),
+            Some(Err(error)) => (Err(Error::Transport(error)), AttemptOutcome::TransportFailure),
+            Some(Ok(response)) => {
+                let status = response.status();
+                span.record("status", status.as_u16());
+                let retry_after = retry_after(&response);
+                let outcome = AttemptOutcome::Status {
+                    status,
+                    retry_after,
+                };
+                let parsed = parse_response_for::<R, _>(endpoint, response, self.max_body_bytes)
+                    .map_err(Error::with_transport);
+                (parsed, outcome)
+            }
+        }
+    }
+}
+
+/// `Retry-After` matters only where the API uses it: 429 and 503.
+fn retry_after(response: &http::Response<bytes::Bytes>) -> Option<Duration> {
+    if !matches!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        return None;
+    }
+    parse_retry_after(response.headers().get(RETRY_AFTER)?, SystemTime::now())
+}
+
+impl<T, K> Client<T, K> {
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+
+    /// The retry rules in use.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry_policy
+    }
+
+    /// The request builder, for sending a lookup by other means.
+    pub fn request_builder(&self) -> &RequestBuilder {
+        &self.requests
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+}
+
+impl<T, K> fmt::Debug for Client<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .field("retry_policy", &self.retry_policy)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("deadline", &self.deadline)
+            .field("transport", &std::any::type_name::<T>())
+            .finish()
+    }
+}

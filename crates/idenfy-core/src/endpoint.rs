@@ -1,0 +1,107 @@
+//! The four lookups and the response type each returns.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
+
+/// One of the identification data retrieval endpoints.
+///
+/// Each takes the same body, `{"scanRef": "..."}`, and returns its own model
+/// (see [`EndpointResponse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `POST /api/v2/status`: the overall status; returns [`IdentificationStatus`].
+    Status,
+    /// `POST /api/v2/data`: the data read from the document; returns [`IdentificationData`].
+    Data,
+    /// `POST /api/v2/files`: URLs of the photos and videos; returns [`FileUrls`].
+    Files,
+    /// `POST /api/v2/full-status`: automatic and manual review results; returns [`FullStatus`].
+    FullStatus,
+}
+
+impl Endpoint {
+    /// Every endpoint, in documentation order.
+    pub const ALL: [Endpoint; 4] = [
+        Endpoint::Status,
+        Endpoint::Data,
+        Endpoint::Files,
+        Endpoint::FullStatus,
+    ];
+
+    /// The path appended to the base URL.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Endpoint::Status => "/api/v2/status",
+            Endpoint::Data => "/api/v2/data",
+            Endpoint::Files => "/api/v2/files",
+            Endpoint::FullStatus => "/api/v2/full-status",
+        }
+    }
+
+    /// A short name for logs and traces (`status`, `data`, `files`, `full-status`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Endpoint::Status => "status",
+            Endpoint::Data => "data",
+            Endpoint::Files => "files",
+            Endpoint::FullStatus => "full-status",
+        }
+    }
+
+    /// The Rust type the response body is decoded into.
+    pub const fn response_type_name(self) -> &'static str {
+        match self {
+            Endpoint::Status => "IdentificationStatus",
+            Endpoint::Data => "IdentificationData",
+            Endpoint::Files => "FileUrls",
+            Endpoint::FullStatus => "FullStatus",
+        }
+    }
+
+    pub(crate) const fn index(self) -> usize {
+        match self {
+            Endpoint::Status => 0,
+            Endpoint::Data => 1,
+            Endpoint::Files => 2,
+            Endpoint::FullStatus => 3,
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+/// Ties a response model to the endpoint that returns it, so that
+/// [`Client::lookup`](crate::Client::lookup) and
+/// [`parse_response`](crate::parse_response) pick the endpoint from the type.
+///
+/// Implemented for the four response models; sealed.
+pub trait EndpointResponse: DeserializeOwned + sealed::Sealed {
+    /// The endpoint that returns this type.
+    const ENDPOINT: Endpoint;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! endpoint_response {
+    ($model:ty => $endpoint:ident) => {
+        impl sealed::Sealed for $model {}
+        impl EndpointResponse for $model {
+            const ENDPOINT: Endpoint = Endpoint::$endpoint;
+        }
+    };
+}
+
+endpoint_response!(IdentificationStatus => Status);
+endpoint_response!(IdentificationData => Data);
+endpoint_response!(FileUrls => Files);
+endpoint_response!(FullStatus => FullStatus);

@@ -1,0 +1,35 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod base_url;
+mod client;
+mod credentials;
+mod endpoint;
+mod error;
+mod error_page;
+mod jitter;
+mod models_placeholder;
+mod request;
+mod response;
+mod retry;
+mod scan_ref;
+mod timer;
+mod transport;
+
+/// The response models (re-exported from `idenfy-models`).
+pub mod models {
+    pub use crate::models_placeholder::*;
+}
+
+pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
+pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
+pub use credentials::{Credentials, CredentialsError};
+pub use endpoint::{Endpoint, EndpointResponse};
+pub use error::{ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse};
+pub use request::{RequestBuilder, USER_AGENT_VALUE, build_request};
+pub use response::{DEFAULT_MAX_BODY_BYTES, parse_response};
+pub use retry::{AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, parse_retry_after};
+pub use scan_ref::{MAX_SCAN_REF_LEN, ScanRef, ScanRefError};
+pub use timer::Timer;
+pub use transport::{ResponseBodyLimit, Transport};

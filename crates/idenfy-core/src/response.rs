@@ -1,0 +1,140 @@
+//! Turning an `http::Response` into a typed value or a typed error: no IO.
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{Response, StatusCode};
+
+use crate::error::{ApiError, BodyTooLarge, DecodeError, Error, UnexpectedResponse};
+use crate::error_page::excerpt;
+use crate::models::ApiError as ApiErrorBody;
+use crate::retry::parse_retry_after;
+use crate::{Endpoint, EndpointResponse};
+
+/// The default response body limit: 4 MiB, far above any real lookup response
+/// (a full status is a few KiB) yet small enough to bound memory per call.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Parses a lookup response into its model, or a typed error.
+///
+/// `T` picks the endpoint ([`EndpointResponse`]). Bodies over `max_body_bytes`
+/// (or declaring more in `Content-Length`) are refused before decoding.
+///
+/// ```
+/// use idenfy_core::{parse_response, Error, models::IdentificationStatus};
+/// let response = http::Response::builder()
+///     .status(401)
+///     .header("content-type", "application/json")
+///     .body(r#"{"identifier":"UNAUTHORIZED","message":"Bad key"}"#)?;
+/// let error = parse_response::<IdentificationStatus, _>(response, 1024).unwrap_err();
+/// assert!(matches!(error, Error::Api(ref api) if api.status == 401));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parse_response<T, B>(response: Response<B>, max_body_bytes: usize) -> Result<T, Error>
+where
+    T: EndpointResponse,
+    B: AsRef<[u8]>,
+{
+    parse_response_for(T::ENDPOINT, response, max_body_bytes)
+}
+
+pub(crate) fn parse_response_for<T, B>(
+    endpoint: Endpoint,
+    response: Response<B>,
+    max_body_bytes: usize,
+) -> Result<T, Error>
+where
+    T: serde::de::DeserializeOwned,
+    B: AsRef<[u8]>,
+{
+    let status = response.status();
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let body = response.body().as_ref();
+    if body.len() > max_body_bytes
+        || declared.is_some_and(|declared| declared > max_body_bytes as u64)
+    {
+        return Err(BodyTooLarge::new(max_body_bytes, declared, Some(status)).into());
+    }
+
+    if status.is_success() {
+        return match decode(body) {
+            Ok(value) => Ok(value),
+            // A success status with a body that is not JSON at all was not
+            // written by the API (a captive portal, a misconfigured proxy).
+            Err(_) if !looks_like_json(body) => Err(unexpected(&response, body).into()),
+            Err((path, error)) => Err(DecodeError::new(
+                endpoint,
+                status,
+                path,
+                error,
+                Bytes::copy_from_slice(body),
+            )
+            .into()),
+        };
+    }
+
+    match serde_json::from_slice::<ApiErrorBody>(body) {
+        Ok(api) if api.identifier.is_some() || api.message.is_some() => Err(ApiError {
+            status,
+            identifier: api.identifier,
+            message: api.message,
+            documentation: api.documentation,
+            severity: api.severity,
+            retry_after: retry_after_of(&response),
+        }
+        .into()),
+        _ => Err(unexpected(&response, body).into()),
+    }
+}
+
+/// Decodes `body`, reporting the JSON path of a failure (`.` for the root).
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, serde_json::Error)> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| (error.path().to_string(), error.into_inner()))?;
+    deserializer
+        .end()
+        .map_err(|error| (".".to_owned(), error))?;
+    Ok(value)
+}
+
+fn retry_after_of<B>(response: &Response<B>) -> Option<std::time::Duration> {
+    if !matches!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        return None;
+    }
+    parse_retry_after(
+        response.headers().get(RETRY_AFTER)?,
+        std::time::SystemTime::now(),
+    )
+}
+
+fn unexpected<B>(response: &Response<B>, body: &[u8]) -> UnexpectedResponse {
+    UnexpectedResponse {
+        status: response.status(),
+        content_type: response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.chars().take(100).collect()),
+        // A JSON body that is not the API's error shape may be a payload
+        // with personal data; show nothing of it.
+        excerpt: if looks_like_json(body) {
+            String::new()
+        } else {
+            excerpt(body)
+        },
+    }
+}
+
+fn looks_like_json(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|byte| !byte.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}

@@ -1,0 +1,81 @@
+//! The one seam where IO happens: sending a request and reading the response.
+
+use std::future::Future;
+
+use bytes::Bytes;
+use http::{Request, Response};
+
+use crate::response::DEFAULT_MAX_BODY_BYTES;
+
+/// Sends one HTTP request and returns the complete response.
+///
+/// Implement it for any HTTP stack; [`Client`](crate::Client) adds
+/// validation, retries, timeouts and limits on top, identically for all of them.
+/// Closures `Fn(Request<Bytes>) -> impl Future<Output = Result<Response<Bytes>, E>>`
+/// implement it already.
+///
+/// # Body limit
+///
+/// Every request from [`Client`](crate::Client) carries a [`ResponseBodyLimit`]
+/// in its extensions. A transport should stop reading a body as soon as it
+/// holds more than that many bytes, and return what it has read: the client
+/// then reports [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) without
+/// downloading the rest. A response whose `Content-Length` is over the limit
+/// may be returned with an empty body. A transport that ignores the limit
+/// still gets the error, after reading the whole body.
+///
+/// # Errors
+///
+/// Any failure to obtain a complete response is the transport's own error;
+/// the client treats it as a connection failure and retries it. Time limits
+/// are enforced by the client, so a transport needs no timeouts of its own
+/// (a connect timeout is still useful).
+pub trait Transport: Send + Sync {
+    /// The transport's error type.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Sends `request` and reads the whole response body (up to the limit).
+    fn send(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send;
+}
+
+impl<F, Fut, E> Transport for F
+where
+    F: Fn(Request<Bytes>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Response<Bytes>, E>> + Send,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Error = E;
+
+    fn send(
+        &self,
+        request: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send {
+        self(request)
+    }
+}
+
+/// The most response body bytes the caller will accept, passed to the
+/// transport in the request's extensions.
+///
+/// ```
+/// use idenfy_core::ResponseBodyLimit;
+/// let mut request = http::Request::new(bytes::Bytes::new());
+/// assert_eq!(ResponseBodyLimit::of(&request), idenfy_core::DEFAULT_MAX_BODY_BYTES);
+/// request.extensions_mut().insert(ResponseBodyLimit(1024));
+/// assert_eq!(ResponseBodyLimit::of(&request), 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseBodyLimit(pub usize);
+
+impl ResponseBodyLimit {
+    /// The limit attached to `request`, or [`DEFAULT_MAX_BODY_BYTES`].
+    pub fn of<B>(request: &Request<B>) -> usize {
+        request
+            .extensions()
+            .get::<ResponseBodyLimit>()
+            .map_or(DEFAULT_MAX_BODY_BYTES, |limit| limit.0)
+    }
+}

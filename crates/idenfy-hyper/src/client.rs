@@ -1,0 +1,204 @@
+//! The ready-to-use client: [`idenfy_core::Client`] on [`HyperTransport`] and tokio's timer.
+
+use std::fmt;
+use std::time::Duration;
+
+use idenfy_core::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
+use idenfy_core::{BaseUrl, Credentials, EndpointResponse, RetryPolicy, ScanRef};
+
+use crate::transport::ConnectionSettings;
+use crate::{BuildError, HyperTransport, TokioTimer};
+
+/// The error of every lookup made with [`Client`].
+pub type Error = idenfy_core::Error<crate::HyperError>;
+
+/// Environment variable holding the API key.
+pub const API_KEY_ENV: &str = "IDENFY_API_KEY";
+/// Environment variable holding the API secret.
+pub const API_SECRET_ENV: &str = "IDENFY_API_SECRET";
+/// Optional environment variable overriding the base URL.
+pub const BASE_URL_ENV: &str = "IDENFY_BASE_URL";
+
+/// An iDenfy client over hyper: pooled keep-alive connections, TLS, retries,
+/// time limits and a response body cap.
+///
+/// Cheap to share: put it in an `Arc` or clone it (clones share the pool).
+#[derive(Clone)]
+pub struct Client {
+    inner: std::sync::Arc<idenfy_core::Client<HyperTransport, TokioTimer>>,
+}
+
+impl Client {
+    /// A client with default settings for `credentials`.
+    ///
+    /// # Errors
+    /// [`BuildError::Tls`] when the TLS backend cannot be initialised.
+    pub fn new(credentials: Credentials) -> Result<Self, BuildError> {
+        Self::builder(credentials).build()
+    }
+
+    /// A client configured from `IDENFY_API_KEY`, `IDENFY_API_SECRET` and the
+    /// optional `IDENFY_BASE_URL`.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the missing or invalid variable.
+    pub fn from_env() -> Result<Self, BuildError> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// A builder preloaded from the environment, as [`Client::from_env`] reads it.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the missing or invalid variable.
+    pub fn builder_from_env() -> Result<ClientBuilder, BuildError> {
+        let api_key = read_env(API_KEY_ENV)?;
+        let api_secret = read_env(API_SECRET_ENV)?;
+        let credentials = Credentials::new(api_key, api_secret)?;
+        let mut builder = Self::builder(credentials);
+        match std::env::var(BASE_URL_ENV) {
+            Ok(value) if !value.trim().is_empty() => {
+                builder = builder.base_url(value.parse()?);
+            }
+            Ok(_) | Err(std::env::VarError::NotPresent) => {}
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(BuildError::NotUnicode { name: BASE_URL_ENV });
+            }
+        }
+        Ok(builder)
+    }
+
+    /// Starts configuring a client.
+    pub fn builder(credentials: Credentials) -> ClientBuilder {
+        ClientBuilder {
+            core: idenfy_core::Client::builder(credentials),
+            connection: ConnectionSettings::default(),
+        }
+    }
+
+    /// `POST /api/v2/status`: the identification's overall status.
+    ///
+    /// # Errors
+    /// See [`idenfy_core::Error`]; retryable failures are retried first.
+    pub async fn status(&self, scan_ref: &ScanRef) -> Result<IdentificationStatus, Error> {
+        self.inner.status(scan_ref).await
+    }
+
+    /// `POST /api/v2/data`: the data read from the document.
+    ///
+    /// # Errors
+    /// See [`idenfy_core::Error`]; retryable failures are retried first.
+    pub async fn data(&self, scan_ref: &ScanRef) -> Result<IdentificationData, Error> {
+        self.inner.data(scan_ref).await
+    }
+
+    /// `POST /api/v2/files`: URLs of the identification's photos and videos.
+    ///
+    /// # Errors
+    /// See [`idenfy_core::Error`]; retryable failures are retried first.
+    pub async fn files(&self, scan_ref: &ScanRef) -> Result<FileUrls, Error> {
+        self.inner.files(scan_ref).await
+    }
+
+    /// `POST /api/v2/full-status`: automatic and manual review results.
+    ///
+    /// # Errors
+    /// See [`idenfy_core::Error`]; retryable failures are retried first.
+    pub async fn full_status(&self, scan_ref: &ScanRef) -> Result<FullStatus, Error> {
+        self.inner.full_status(scan_ref).await
+    }
+
+    /// Looks up the endpoint that returns `R`.
+    ///
+    /// # Errors
+    /// See [`idenfy_core::Error`]; retryable failures are retried first.
+    pub async fn lookup<R: EndpointResponse>(&self, scan_ref: &ScanRef) -> Result<R, Error> {
+        self.inner.lookup(scan_ref).await
+    }
+
+    /// The transport-agnostic client underneath.
+    pub fn core(&self) -> &idenfy_core::Client<HyperTransport, TokioTimer> {
+        &self.inner
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+fn read_env(name: &'static str) -> Result<String, BuildError> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Err(BuildError::MissingEnv { name }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(BuildError::NotUnicode { name }),
+    }
+}
+
+/// Settings for a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    core: idenfy_core::ClientBuilder,
+    connection: ConnectionSettings,
+}
+
+impl ClientBuilder {
+    /// The API's base URL (default `https://ivs.idenfy.com`).
+    pub fn base_url(mut self, base_url: BaseUrl) -> Self {
+        self.core = self.core.base_url(base_url);
+        self
+    }
+
+    /// The retry rules (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry_policy: RetryPolicy) -> Self {
+        self.core = self.core.retry_policy(retry_policy);
+        self
+    }
+
+    /// The largest response body accepted, in bytes (default 4 MiB).
+    pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
+        self.core = self.core.max_body_bytes(max_body_bytes);
+        self
+    }
+
+    /// The time limit of one attempt, from sending to the last body byte (default 10 s).
+    pub fn attempt_timeout(mut self, attempt_timeout: Duration) -> Self {
+        self.core = self.core.attempt_timeout(attempt_timeout);
+        self
+    }
+
+    /// The time limit of a whole call, retries included (default 30 s).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.core = self.core.deadline(deadline);
+        self
+    }
+
+    /// The time limit for opening a TCP connection (default 5 s).
+    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+        self.connection.connect_timeout = connect_timeout;
+        self
+    }
+
+    /// How long an unused keep-alive connection stays in the pool (default 60 s).
+    pub fn pool_idle_timeout(mut self, pool_idle_timeout: Duration) -> Self {
+        self.connection.pool_idle_timeout = pool_idle_timeout;
+        self
+    }
+
+    /// How many idle connections the pool keeps (default 32).
+    pub fn pool_max_idle(mut self, pool_max_idle: usize) -> Self {
+        self.connection.pool_max_idle_per_host = pool_max_idle;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`BuildError::Tls`] when the TLS backend cannot be initialised.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let transport = HyperTransport::with_settings(&self.connection)?;
+        Ok(Client {
+            inner: std::sync::Arc::new(self.core.build(transport, TokioTimer)),
+        })
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod build_error;
+mod client;
+mod timer;
+mod tls;
+mod transport;
+
+pub use build_error::BuildError;
+pub use client::{API_KEY_ENV, API_SECRET_ENV, BASE_URL_ENV, Client, ClientBuilder, Error};
+pub use timer::TokioTimer;
+pub use transport::{HyperError, HyperTransport};
+
+pub use idenfy_core::{self as core, BaseUrl, Credentials, RetryPolicy, ScanRef, models};

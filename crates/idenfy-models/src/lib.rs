@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+
+mod client_id;
+mod dates;
+mod open_enum;
+
+// The generated code is laid out by prettyplease, not rustfmt; `cargo fmt` must leave it as
+// `cargo xtask codegen` wrote it, or the freshness check would fail after every format.
+#[rustfmt::skip]
+mod generated;
+
+pub use client_id::ClientId;
+pub use dates::{CalendarDate, CalendarDateTime, InvalidDate, LenientDate, LenientDateTime};
+pub use generated::*;

@@ -1,0 +1,235 @@
+//! Fault injection: a spec such as `status=503;times=2` makes the sandbox
+//! misbehave in one precise, repeatable way.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// Longest spec accepted; keeps the per-spec counters small.
+const MAX_SPEC_LEN: usize = 256;
+/// Longest delay accepted, so a typo cannot park a connection for hours.
+const MAX_DELAY_MS: u64 = 600_000;
+/// Statuses a fault may answer with.
+const FAULT_STATUSES: [u16; 5] = [429, 500, 502, 503, 504];
+
+/// What the response does wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// Answer with this status (and the body a server or proxy sends with it).
+    Status(StatusCode),
+    /// Send the head with the full `Content-Length`, part of the body, then close.
+    CloseMidBody,
+    /// A complete HTTP message whose JSON body is cut in half.
+    TruncatedJson,
+    /// A body that never ends.
+    EndlessBody,
+    /// The normal body labelled `text/html`.
+    WrongContentType,
+}
+
+/// A parsed fault spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultSpec {
+    /// The spec normalised (parts trimmed), used to key the `times` counter.
+    normalised: String,
+    /// What goes wrong, if anything beyond a delay.
+    pub misbehaviour: Option<Misbehaviour>,
+    /// `Retry-After` seconds for 429 and 503.
+    pub retry_after: Option<u64>,
+    /// Wait before answering.
+    pub delay: Option<Duration>,
+    /// Only the first N matching requests get the fault.
+    pub times: Option<u64>,
+}
+
+/// Why a spec was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fault spec: {0}")]
+pub struct InvalidFault(pub String);
+
+impl FaultSpec {
+    /// Parses `key=value;flag;...`.
+    pub fn parse(spec: &str) -> Result<Self, InvalidFault> {
+        if spec.len() > MAX_SPEC_LEN {
+            return Err(InvalidFault(format!(
+                "longer than {MAX_SPEC_LEN} characters"
+            )));
+        }
+        let parts: Vec<&str> = spec
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.is_empty() {
+            return Err(InvalidFault("empty".into()));
+        }
+        let mut fault = FaultSpec {
+            normalised: parts.join(";"),
+            misbehaviour: None,
+            retry_after: None,
+            delay: None,
+            times: None,
+        };
+        let set = |m: Misbehaviour, fault: &mut FaultSpec| {
+            if fault.misbehaviour.replace(m).is_some() {
+                Err(InvalidFault(
+                    "more than one of status, close-mid-body, truncated-json, endless-body, wrong-content-type"
+                        .into(),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        for part in parts {
+            let (key, value) = match part.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim())),
+                None => (part, None),
+            };
+            match (key, value) {
+                ("status", Some(v)) => {
+                    let code = v
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|c| FAULT_STATUSES.contains(c))
+                        .and_then(|c| StatusCode::from_u16(c).ok())
+                        .ok_or_else(|| {
+                            InvalidFault(format!(
+                                "status must be one of {FAULT_STATUSES:?}, got '{v}'"
+                            ))
+                        })?;
+                    set(Misbehaviour::Status(code), &mut fault)?;
+                }
+                ("retry-after", Some(v)) => fault.retry_after = Some(number(key, v)?),
+                ("delay-ms", Some(v)) => {
+                    let ms = number(key, v)?;
+                    if ms > MAX_DELAY_MS {
+                        return Err(InvalidFault(format!(
+                            "delay-ms must be at most {MAX_DELAY_MS}"
+                        )));
+                    }
+                    fault.delay = Some(Duration::from_millis(ms));
+                }
+                ("times", Some(v)) => fault.times = Some(number(key, v)?),
+                ("close-mid-body", None) => set(Misbehaviour::CloseMidBody, &mut fault)?,
+                ("truncated-json", None) => set(Misbehaviour::TruncatedJson, &mut fault)?,
+                ("endless-body", None) => set(Misbehaviour::EndlessBody, &mut fault)?,
+                ("wrong-content-type", None) => {
+                    set(Misbehaviour::WrongContentType, &mut fault)?;
+                }
+                _ => return Err(InvalidFault(format!("unknown part '{part}'"))),
+            }
+        }
+        if fault.retry_after.is_some()
+            && !matches!(
+                fault.misbehaviour,
+                Some(Misbehaviour::Status(s)) if s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE
+            )
+        {
+            return Err(InvalidFault(
+                "retry-after needs status=429 or status=503".into(),
+            ));
+        }
+        Ok(fault)
+    }
+
+    /// The `Retry-After` value to send, if any: 429 always carries one.
+    pub fn retry_after_header(&self) -> Option<u64> {
+        match self.misbehaviour {
+            Some(Misbehaviour::Status(StatusCode::TOO_MANY_REQUESTS)) => {
+                Some(self.retry_after.unwrap_or(1))
+            }
+            _ => self.retry_after,
+        }
+    }
+}
+
+fn number(key: &str, value: &str) -> Result<u64, InvalidFault> {
+    value
+        .parse()
+        .map_err(|_| InvalidFault(format!("{key} must be a whole number, got '{value}'")))
+}
+
+/// Counts requests per (spec, scanRef) for `times=N`.
+#[derive(Debug, Default)]
+pub struct FaultCounters {
+    seen: Mutex<HashMap<(String, String), u64>>,
+}
+
+impl FaultCounters {
+    /// Records one request and says whether the fault applies to it.
+    pub fn applies(&self, fault: &FaultSpec, scan_ref: &str) -> bool {
+        let Some(limit) = fault.times else {
+            return true;
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = seen
+            .entry((fault.normalised.clone(), scan_ref.to_owned()))
+            .or_insert(0);
+        *count = count.saturating_add(1);
+        *count <= limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_part() {
+        let f = FaultSpec::parse(" status=429 ; retry-after=7; delay-ms=15;times=2 ").unwrap();
+        assert_eq!(f.misbehaviour, Some(Misbehaviour::Status(StatusCode::TOO_MANY_REQUESTS)));
+        assert_eq!(f.retry_after_header(), Some(7));
+        assert_eq!(f.delay, Some(Duration::from_millis(15)));
+        assert_eq!(f.times, Some(2));
+        assert_eq!(
+            FaultSpec::parse("status=429").unwrap().retry_after_header(),
+            Some(1)
+        );
+        for (spec, expected) in [
+            ("close-mid-body", Misbehaviour::CloseMidBody),
+            ("truncated-json", Misbehaviour::TruncatedJson),
+            ("endless-body", Misbehaviour::EndlessBody),
+            ("wrong-content-type", Misbehaviour::WrongContentType),
+            ("status=502", Misbehaviour::Status(StatusCode::BAD_GATEWAY)),
+        ] {
+            assert_eq!(FaultSpec::parse(spec).unwrap().misbehaviour, Some(expected));
+        }
+        assert_eq!(FaultSpec::parse("delay-ms=5").unwrap().misbehaviour, None);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_do() {
+        for spec in [
+            "",
+            ";",
+            "status=200",
+            "status=abc",
+            "explode",
+            "status=500;endless-body",
+            "retry-after=3",
+            "delay-ms=-1",
+            "delay-ms=999999999",
+            "times=x",
+            "close-mid-body=1",
+        ] {
+            assert!(FaultSpec::parse(spec).is_err(), "{spec:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn times_counts_per_spec_and_scan_ref() {
+        let counters = FaultCounters::default();
+        let twice = FaultSpec::parse("status=503;times=2").unwrap();
+        let same_spaced = FaultSpec::parse("status=503 ; times=2").unwrap();
+        assert!(counters.applies(&twice, "a"));
+        assert!(counters.applies(&same_spaced, "a"));
+        assert!(!counters.applies(&twice, "a"));
+        assert!(counters.applies(&twice, "b"), "another scanRef has its own count");
+        let always = FaultSpec::parse("status=503").unwrap();
+        for _ in 0..5 {
+            assert!(counters.applies(&always, "a"));
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `idenfy-sandbox`: run the sandbox server from the command line.
+
+#![forbid(unsafe_code)]
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use idenfy_sandbox::{DEFAULT_API_KEY, DEFAULT_API_SECRET, Fixtures, Sandbox};
+
+/// A local server that speaks the iDenfy identification data retrieval API.
+#[derive(Debug, Parser)]
+#[command(name = "idenfy-sandbox", version)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// A fixture file to serve in addition to (and over) the built-in fixtures.
+    #[arg(long, value_name = "FILE")]
+    fixtures: Vec<PathBuf>,
+    /// Serve only the fixtures from --fixtures files.
+    #[arg(long)]
+    no_builtin: bool,
+    /// API key clients must send.
+    #[arg(long, env = "IDENFY_SANDBOX_API_KEY", default_value = DEFAULT_API_KEY)]
+    api_key: String,
+    /// API secret clients must send.
+    #[arg(long, env = "IDENFY_SANDBOX_API_SECRET", default_value = DEFAULT_API_SECRET, hide_default_value = false, hide_env_values = true)]
+    api_secret: String,
+    /// Print the built-in fixture file (a template for your own) and exit.
+    #[arg(long)]
+    print_builtin_fixtures: bool,
+    /// Do not write an access log to stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    if args.print_builtin_fixtures {
+        print!("{}", idenfy_sandbox::BUILTIN_FIXTURES_JSON);
+        return ExitCode::SUCCESS;
+    }
+    let mut builder = Sandbox::builder()
+        .credentials(args.api_key, args.api_secret)
+        .host(args.host)
+        .port(args.port)
+        .access_log(!args.quiet);
+    if args.no_builtin {
+        builder = builder.without_builtin_fixtures();
+    }
+    // Load here rather than in start() so the error names the file.
+    let mut scan_refs = Vec::new();
+    for path in &args.fixtures {
+        match Fixtures::from_path(path) {
+            Ok(fixtures) => {
+                scan_refs.extend(fixtures.scan_refs().map(str::to_owned));
+                builder = builder.fixtures(fixtures);
+            }
+            Err(error) => {
+                eprintln!("idenfy-sandbox: {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let handle = match builder.start().await {
+        Ok(handle) => handle,
+        Err(error) => {
+            eprintln!("idenfy-sandbox: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("idenfy-sandbox: listening on {}", handle.base_url());
+    if !args.no_builtin {
+        let builtin = Fixtures::builtin();
+        scan_refs.extend(builtin.scan_refs().map(str::to_owned));
+    }
+    scan_refs.sort();
+    scan_refs.dedup();
+    eprintln!("idenfy-sandbox: scanRefs: {}", scan_refs.join(", "));
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("idenfy-sandbox: cannot wait for Ctrl-C: {error}");
+        return ExitCode::FAILURE;
+    }
+    eprintln!("idenfy-sandbox: stopping");
+    drop(handle);
+    ExitCode::SUCCESS
+}

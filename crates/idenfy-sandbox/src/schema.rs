@@ -1,0 +1,84 @@
+//! The response schemas (`schema/*.json` of the workspace, embedded so an
+//! installed binary carries them) and validation against them.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::endpoint::Endpoint;
+
+/// The schema text for one endpoint's response.
+pub fn schema_text(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::Status => include_str!("../../../schema/status.json"),
+        Endpoint::Data => include_str!("../../../schema/data.json"),
+        Endpoint::Files => include_str!("../../../schema/files.json"),
+        Endpoint::FullStatus => include_str!("../../../schema/full-status.json"),
+    }
+}
+
+/// The schema of error bodies.
+pub const ERROR_SCHEMA: &str = include_str!("../../../schema/error.json");
+
+/// A place where a response does not match its schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// JSON pointer into the response, e.g. `/client/sex`; empty for the root.
+    pub pointer: String,
+    /// What is wrong, without the offending value (it may be personal data).
+    pub reason: String,
+}
+
+fn validator(endpoint: Endpoint) -> Result<&'static jsonschema::Validator, Violation> {
+    static VALIDATORS: [OnceLock<Result<jsonschema::Validator, String>>; 4] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let index = Endpoint::ALL
+        .iter()
+        .position(|e| *e == endpoint)
+        .unwrap_or_default();
+    let compiled = VALIDATORS[index].get_or_init(|| {
+        let schema: Value = serde_json::from_str(schema_text(endpoint))
+            .map_err(|e| format!("embedded schema is not JSON: {e}"))?;
+        jsonschema::validator_for(&schema).map_err(|e| format!("embedded schema is invalid: {e}"))
+    });
+    compiled.as_ref().map_err(|reason| Violation {
+        pointer: String::new(),
+        reason: reason.clone(),
+    })
+}
+
+/// Checks `response` against the schema of `endpoint`; reports the first violation.
+pub fn validate(endpoint: Endpoint, response: &Value) -> Result<(), Violation> {
+    let validator = validator(endpoint)?;
+    match validator.iter_errors(response).next() {
+        None => Ok(()),
+        Some(error) => Err(Violation {
+            pointer: error.instance_path().to_string(),
+            reason: error.masked().to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_schema_compiles() {
+        for endpoint in Endpoint::ALL {
+            assert!(validator(endpoint).is_ok(), "{endpoint:?}");
+        }
+        let error: Value = serde_json::from_str(ERROR_SCHEMA).unwrap();
+        assert!(jsonschema::validator_for(&error).is_ok());
+    }
+
+    #[test]
+    fn violations_name_the_field_but_not_the_value() {
+        let response = serde_json::json!({
+            "status": "APPROVED", "scanRef": "x", "clientId": ["SECRET-NAME-VALUE"]
+        });
+        let violation = validate(Endpoint::Status, &response).unwrap_err();
+        assert_eq!(violation.pointer, "/clientId");
+        assert!(!violation.reason.contains("SECRET-NAME-VALUE"), "{}", violation.reason);
+    }
+}

@@ -1,0 +1,656 @@
+//! Derivation of the JSON Schemas from the vendor's documentation tables.
+//!
+//! Each response is described by a table whose rows are `JSON key | Type | Constraints |
+//! Explanation`. This module turns a row into a property schema: the type from the Type column,
+//! `maxLength`/`minLength`/`pattern` and the shared `Date`/`DateTime` definitions from the
+//! Constraints column, and from the Explanation column the description, the documented values
+//! (an `enum` definition shared by every field with the same values, or named by
+//! "the same as `field`") and nested objects ("Refer to ... table"). Anything it does not
+//! recognise is an error with the page and line: a changed page must be looked at, not guessed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::markdown::{MarkdownError, Page, Row, Table, strip_code};
+
+/// The schemas derived from the pages, by file stem (`status` for `schema/status.json`).
+pub type Schemas = BTreeMap<String, Value>;
+
+/// The JSON Schema dialect of the files. typify reads draft-07 (`definitions`).
+const DIALECT: &str = "http://json-schema.org/draft-07/schema#";
+
+/// The vendor pages the schemas come from.
+pub const RETRIEVAL_PAGE: &str = "IdentificationDataRetrieval.md";
+pub const CALLBACK_PAGE: &str = "ResultCallback.md";
+pub const ERRORS_PAGE: &str = "StandardErrorMessages.md";
+pub const VOCABULARY_PAGE: &str = "Vocabulary.md";
+
+/// Derives every schema from the pages in `docs`.
+pub fn derive_schemas(docs: &Path) -> Result<Schemas, MarkdownError> {
+    let retrieval = Page::read(&docs.join(RETRIEVAL_PAGE))?;
+    let callback = Page::read(&docs.join(CALLBACK_PAGE))?;
+    let errors = Page::read(&docs.join(ERRORS_PAGE))?;
+    let vocabulary = Page::read(&docs.join(VOCABULARY_PAGE))?;
+    let meanings = value_meanings(&vocabulary)?;
+    let mut enums = Map::new();
+
+    let mut schemas = Schemas::new();
+
+    let mut status = Deriver::new(&retrieval, &meanings, &mut enums);
+    let table = status.table_under_heading("Identification status")?;
+    let root = status.object(table)?;
+    schemas.insert(
+        "status".into(),
+        status.finish(
+            "IdentificationStatus",
+            "The response of `POST /api/v2/status`: the overall status of an identification.",
+            root,
+        ),
+    );
+
+    let mut data = Deriver::new(&retrieval, &meanings, &mut enums);
+    let table = data.table_under_heading("Identification data")?;
+    let root = data.object(table)?;
+    schemas.insert(
+        "data".into(),
+        data.finish(
+            "IdentificationData",
+            "The response of `POST /api/v2/data`: the data parsed from the client's identity document.",
+            root,
+        ),
+    );
+
+    let mut files = Deriver::new(&callback, &meanings, &mut enums);
+    let table = files.table_under_heading("File urls table")?;
+    let root = files.object(table)?;
+    schemas.insert(
+        "files".into(),
+        files.finish(
+            "FileUrls",
+            "The response of `POST /api/v2/files`: URLs to download the photos and videos of an identification.",
+            root,
+        ),
+    );
+
+    let mut full = Deriver::new(&retrieval, &meanings, &mut enums);
+    let table = full.table_under_heading("Response structure")?;
+    let root = full.object(table)?;
+    schemas.insert(
+        "full-status".into(),
+        full.finish(
+            "FullStatus",
+            "The response of `POST /api/v2/full-status`: the automatic and manual results of an identification with the client's data.",
+            root,
+        ),
+    );
+
+    schemas.insert("error".into(), error_schema(&errors)?);
+    schemas.insert("request".into(), request_schema(&retrieval, &meanings, &mut enums)?);
+    Ok(schemas)
+}
+
+/// The meaning of each value in the vocabulary page's value tables, used as the doc comment of
+/// the enum variant.
+fn value_meanings(page: &Page) -> Result<BTreeMap<String, String>, MarkdownError> {
+    let mut meanings = BTreeMap::new();
+    for table in &page.tables {
+        let (Some(value), Some(meaning)) = (
+            table.column("Value"),
+            table.column("Explanation").or(table.column("Meaning")),
+        ) else {
+            return Err(page.error(table.line, "a vocabulary table needs Value and Explanation columns"));
+        };
+        for row in &table.rows {
+            meanings.insert(strip_code(&row.cells[value]), clean_text(&row.cells[meaning]));
+        }
+    }
+    Ok(meanings)
+}
+
+/// Builds the schema of one response from its page, collecting the definitions it uses.
+struct Deriver<'a> {
+    page: &'a Page,
+    meanings: &'a BTreeMap<String, String>,
+    /// The value-list definitions of every schema derived so far, so that the same documented
+    /// values get the same name in every file (`docType` in `/data` and `doc_document_type` in
+    /// `/full-status` are both `DocType`).
+    enums: &'a mut Map<String, Value>,
+    definitions: Map<String, Value>,
+    /// Which definition holds the values a field documents, for "the same as `field`".
+    field_enums: BTreeMap<String, String>,
+}
+
+impl<'a> Deriver<'a> {
+    fn new(
+        page: &'a Page,
+        meanings: &'a BTreeMap<String, String>,
+        enums: &'a mut Map<String, Value>,
+    ) -> Self {
+        Deriver {
+            page,
+            meanings,
+            enums,
+            definitions: Map::new(),
+            field_enums: BTreeMap::new(),
+        }
+    }
+
+    fn table_under_heading(&self, heading: &str) -> Result<&'a Table, MarkdownError> {
+        self.page.table_under_heading(heading).ok_or_else(|| {
+            self.page
+                .error(0, format!("no table under a heading `{heading}`"))
+        })
+    }
+
+    fn finish(self, title: &str, description: &str, mut root: Value) -> Value {
+        let object = root.as_object_mut().expect("object() returns an object");
+        object.insert("$schema".into(), json!(DIALECT));
+        object.insert("title".into(), json!(title));
+        object.insert("description".into(), json!(description));
+        if !self.definitions.is_empty() {
+            object.insert("definitions".into(), Value::Object(self.definitions));
+        }
+        root
+    }
+
+    /// The object schema of a field table. Every documented key is required: the API sends
+    /// each of them (the full-status example has every key, `null` where there is no value).
+    /// Keys the docs do not list are allowed and kept.
+    fn object(&mut self, table: &Table) -> Result<Value, MarkdownError> {
+        let columns = FieldColumns::of(self.page, table)?;
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for row in &table.rows {
+            let key = strip_code(&row.cells[columns.key]);
+            if key.is_empty() {
+                return Err(self.page.error(row.line, "a row without a JSON key"));
+            }
+            let schema = self.property(&columns, row, &key)?;
+            if properties.insert(key.clone(), schema).is_some() {
+                return Err(self
+                    .page
+                    .error(row.line, format!("the key `{key}` is documented twice in one table")));
+            }
+            required.push(json!(key));
+        }
+        Ok(json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": true,
+        }))
+    }
+
+    fn property(&mut self, columns: &FieldColumns, row: &Row, key: &str) -> Result<Value, MarkdownError> {
+        let fail = |message: String| self.page.error(row.line, message);
+        let type_name = strip_code(&row.cells[columns.kind]);
+        let explanation = Explanation::parse(&row.cells[columns.explanation]);
+        let constraints = parse_constraints(columns.constraints.map(|c| row.cells[c].as_str()))
+            .map_err(|message| fail(message))?;
+
+        let mut schema = match type_name.as_str() {
+            "String" | "String (URL)" => {
+                if let Some(values) = constraints.values.as_ref().or(explanation.values.as_ref()) {
+                    let name = self.enum_definition(key, values);
+                    json!({ "$ref": format!("#/definitions/{name}") })
+                } else if let Some(field) = &explanation.same_as {
+                    let Some(name) = self.field_enums.get(field).cloned() else {
+                        return Err(fail(format!(
+                            "`{key}` has the values of `{field}`, which no earlier row documents"
+                        )));
+                    };
+                    self.field_enums.insert(key.to_owned(), name.clone());
+                    json!({ "$ref": format!("#/definitions/{name}") })
+                } else if let Some(format) = &constraints.format {
+                    let name = self.format_definition(format).map_err(fail)?;
+                    json!({ "$ref": format!("#/definitions/{name}") })
+                } else {
+                    let mut string = json!({ "type": "string" });
+                    if type_name == "String (URL)" {
+                        string["format"] = json!("uri");
+                    }
+                    string
+                }
+            }
+            "Int" => json!({ "type": "integer" }),
+            "Bool" => json!({ "type": "boolean" }),
+            "List" => {
+                let Some(values) = &explanation.values else {
+                    return Err(fail(format!("the list `{key}` documents no item values")));
+                };
+                let name = self.enum_definition(&singular(key), values);
+                json!({ "type": "array", "items": { "$ref": format!("#/definitions/{name}") } })
+            }
+            "Object" => {
+                let Some(anchor) = &explanation.table_anchor else {
+                    return Err(fail(format!("the object `{key}` refers to no table")));
+                };
+                let name = self.table_definition(anchor).map_err(|err| fail(err.message))?;
+                json!({ "$ref": format!("#/definitions/{name}") })
+            }
+            other => return Err(fail(format!("unknown type `{other}` for `{key}`"))),
+        };
+
+        let object = schema.as_object_mut().expect("schemas are objects");
+        if let Some(max) = constraints.max_length {
+            object.insert("maxLength".into(), json!(max));
+        }
+        if let Some(min) = constraints.min_length {
+            object.insert("minLength".into(), json!(min));
+        }
+        if constraints.country || explanation.country {
+            object.insert("pattern".into(), json!(COUNTRY_PATTERN));
+        }
+        let description = explanation.description;
+        let wrapped = if object.contains_key("$ref") && object.len() > 1 {
+            // A draft-07 `$ref` ignores its siblings: keep the constraints beside it in `allOf`.
+            let reference = object.remove("$ref").expect("checked above");
+            json!({ "allOf": [{ "$ref": reference }, Value::Object(object.clone())] })
+        } else {
+            schema
+        };
+        let mut wrapped = wrapped;
+        match columns.nullable.map(|column| strip_code(&row.cells[column])).as_deref() {
+            None | Some("No") => {}
+            Some("Yes") => {
+                let kind = wrapped["type"].take();
+                let Value::String(kind) = kind else {
+                    return Err(fail(format!("`{key}` can be null but has no simple type")));
+                };
+                wrapped["type"] = json!([kind, "null"]);
+            }
+            Some(other) => return Err(fail(format!("`Can be null` is `{other}`, not Yes or No"))),
+        }
+        if !description.is_empty() {
+            wrapped["description"] = json!(description);
+        }
+        Ok(wrapped)
+    }
+
+    /// The name of the definition holding `values`: an existing one with the same values, or a
+    /// new one named after the field that first documents them.
+    fn enum_definition(&mut self, key: &str, values: &[String]) -> String {
+        let existing = self.enums.iter().find_map(|(name, definition)| {
+            let documented: Option<Vec<&str>> = definition
+                .get("enum")?
+                .as_array()?
+                .iter()
+                .map(Value::as_str)
+                .collect();
+            (documented? == values.iter().map(String::as_str).collect::<Vec<_>>()).then(|| name.clone())
+        });
+        let name = existing.unwrap_or_else(|| {
+            let mut name = pascal_case(key);
+            while self.enums.contains_key(&name) {
+                name.push('_');
+            }
+            let descriptions: Map<String, Value> = values
+                .iter()
+                .filter_map(|value| Some((value.clone(), json!(self.meanings.get(value)?))))
+                .collect();
+            let mut definition = json!({
+                "type": "string",
+                "description": format!("The values documented for `{key}`."),
+                "enum": values,
+            });
+            if !descriptions.is_empty() {
+                definition["x-enum-descriptions"] = Value::Object(descriptions);
+            }
+            self.enums.insert(name.clone(), definition);
+            name
+        });
+        self.definitions.insert(name.clone(), self.enums[&name].clone());
+        self.field_enums.insert(key.to_owned(), name.clone());
+        name
+    }
+
+    fn format_definition(&mut self, format: &str) -> Result<String, String> {
+        let (name, definition) = match format {
+            "YYYY-MM-DD" => (
+                "Date",
+                json!({
+                    "type": "string",
+                    "format": "date",
+                    "description": "A calendar date, documented as `YYYY-MM-DD`.",
+                }),
+            ),
+            "YYYY-MM-DD MM:SS.ss" => (
+                "DateTime",
+                json!({
+                    "type": "string",
+                    "description": "A date and time, documented as `YYYY-MM-DD MM:SS.ss`.",
+                }),
+            ),
+            other => return Err(format!("unknown format `{other}`")),
+        };
+        self.definitions.insert(name.into(), definition);
+        Ok(name.into())
+    }
+
+    /// The definition of a nested object table, named after its heading
+    /// ("Client data table" is `ClientData`).
+    fn table_definition(&mut self, anchor: &str) -> Result<String, MarkdownError> {
+        let page = self.page;
+        let Some(heading) = page.headings.iter().find(|h| h.anchor == anchor) else {
+            return Err(page.error(0, format!("no heading for the link `#{anchor}`")));
+        };
+        let name = pascal_case(heading.text.trim_end_matches(" table").trim_end_matches(" Table"));
+        if !self.definitions.contains_key(&name) {
+            let table = page
+                .table_under_anchor(anchor)
+                .ok_or_else(|| page.error(heading.line, format!("no table under `{}`", heading.text)))?;
+            let mut object = self.object(table)?;
+            object["description"] = json!(format!("The {}.", heading.text.to_lowercase()));
+            self.definitions.insert(name.clone(), object);
+        }
+        Ok(name)
+    }
+}
+
+/// The two-letter country code pattern for "Any country in alpha-2 code".
+const COUNTRY_PATTERN: &str = "^[A-Z]{2}$";
+
+/// Where the columns of a field table are.
+struct FieldColumns {
+    key: usize,
+    kind: usize,
+    constraints: Option<usize>,
+    explanation: usize,
+    /// The file URL table says per row whether the value can be `null`.
+    nullable: Option<usize>,
+}
+
+impl FieldColumns {
+    fn of(page: &Page, table: &Table) -> Result<Self, MarkdownError> {
+        let find = |name: &str| {
+            table.column(name).ok_or_else(|| {
+                page.error(
+                    table.line,
+                    format!("the table has no `{name}` column (it has: {})", table.header.join(", ")),
+                )
+            })
+        };
+        Ok(FieldColumns {
+            key: find("JSON key")?,
+            kind: find("Type")?,
+            constraints: table.column("Constraints"),
+            explanation: find("Explanation")?,
+            nullable: table.column("Can be null"),
+        })
+    }
+}
+
+/// What the Constraints column says.
+#[derive(Debug, Default, PartialEq)]
+struct Constraints {
+    max_length: Option<u64>,
+    min_length: Option<u64>,
+    format: Option<String>,
+    country: bool,
+    values: Option<Vec<String>>,
+}
+
+fn parse_constraints(cell: Option<&str>) -> Result<Constraints, String> {
+    let mut constraints = Constraints::default();
+    let Some(cell) = cell else {
+        return Ok(constraints);
+    };
+    let mut items = cell.split("<br>").map(|item| {
+        item.replace("&nbsp;", "")
+            .trim()
+            .trim_start_matches('-')
+            .trim()
+            .to_owned()
+    });
+    while let Some(item) = items.next() {
+        let length = |rest: &str| {
+            rest.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("unreadable length in constraint `{item}`"))
+        };
+        if item.is_empty() {
+        } else if let Some(rest) = item.strip_prefix("Max length") {
+            constraints.max_length = Some(length(rest)?);
+        } else if let Some(rest) = item.strip_prefix("Min length") {
+            constraints.min_length = Some(length(rest)?);
+        } else if let Some(rest) = item.strip_prefix("Format:") {
+            constraints.format = Some(rest.trim().to_owned());
+        } else if item == "Any country in alpha-2 code" {
+            constraints.country = true;
+        } else if item == "Values:" {
+            let values: Vec<String> = items.by_ref().map(|value| strip_code(&value)).collect();
+            if values.is_empty() || values.iter().any(String::is_empty) {
+                return Err("a `Values:` constraint without values".into());
+            }
+            constraints.values = Some(values);
+        } else {
+            return Err(format!("unknown constraint `{item}`"));
+        }
+    }
+    Ok(constraints)
+}
+
+/// What the Explanation column says.
+#[derive(Debug, Default, PartialEq)]
+struct Explanation {
+    description: String,
+    values: Option<Vec<String>>,
+    same_as: Option<String>,
+    table_anchor: Option<String>,
+    country: bool,
+}
+
+impl Explanation {
+    fn parse(cell: &str) -> Explanation {
+        let mut explanation = Explanation::default();
+        let mut text = cell.to_owned();
+        if let Some(start) = text.find("Possible values are the same as") {
+            let rest = &text[start..];
+            explanation.same_as = rest.split('`').nth(1).map(str::to_owned);
+            text.truncate(start);
+        } else if let Some(start) = text.find("Possible values:") {
+            let values = text[start + "Possible values:".len()..]
+                .split("<br>")
+                .filter_map(|item| item.trim().strip_prefix("- "))
+                .map(strip_code)
+                .collect();
+            explanation.values = Some(values);
+            text.truncate(start);
+        }
+        if let Some(start) = text.find("[Refer to") {
+            let rest = &text[start..];
+            explanation.table_anchor = rest
+                .split("](#")
+                .nth(1)
+                .and_then(|after| after.split(')').next())
+                .map(str::to_owned);
+            text.truncate(start);
+        }
+        explanation.country = text.contains("alpha-2 country code");
+        explanation.description = clean_text(&text);
+        explanation
+    }
+}
+
+/// A cell's prose as a description: links become their text, `<br>` a space, white space folded.
+fn clean_text(text: &str) -> String {
+    let text = text.replace("<br>", " ").replace("&nbsp;", " ");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find("](").map(|i| open + i) else {
+            break;
+        };
+        let Some(end) = rest[close..].find(')').map(|i| close + i) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..close]);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `face_match_result` and `docType` are `FaceMatchResult` and `DocType`.
+pub fn pascal_case(text: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in text.chars() {
+        if c == '_' || c == ' ' || c == '-' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The name of one item of a list field (`suspection_reasons` holds `SuspectionReason`s).
+fn singular(key: &str) -> String {
+    key.strip_suffix('s').unwrap_or(key).to_owned()
+}
+
+/// The error body: the keys of the standard error table, with `identifier` holding the
+/// documented constants.
+fn error_schema(page: &Page) -> Result<Value, MarkdownError> {
+    let body = page
+        .tables
+        .iter()
+        .find(|table| table.column("JSON key").is_some())
+        .ok_or_else(|| page.error(0, "no table of the error body's keys"))?;
+    let constants = page
+        .table_under_heading("Error identifier constants")
+        .ok_or_else(|| page.error(0, "no table under `Error identifier constants`"))?;
+    let (Some(key_column), Some(explanation_column)) = (body.column("JSON key"), body.column("Explanation"))
+    else {
+        return Err(page.error(body.line, "the error body table needs JSON key and Explanation columns"));
+    };
+    let (Some(value_column), Some(meaning_column)) =
+        (constants.column("Error identifier"), constants.column("Explanation"))
+    else {
+        return Err(page.error(constants.line, "the constants table needs Error identifier and Explanation columns"));
+    };
+    let values: Vec<String> = constants.rows.iter().map(|row| strip_code(&row.cells[value_column])).collect();
+    let meanings: Map<String, Value> = constants
+        .rows
+        .iter()
+        .map(|row| (strip_code(&row.cells[value_column]), json!(clean_text(&row.cells[meaning_column]))))
+        .collect();
+
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for row in &body.rows {
+        let key = strip_code(&row.cells[key_column]);
+        // The values are in the definition: drop the sentence that points at them.
+        let description = clean_text(&row.cells[explanation_column])
+            .replace(" For possible values see the table below.", "");
+        let schema = if key == "identifier" {
+            json!({ "$ref": "#/definitions/ErrorIdentifier", "description": description })
+        } else {
+            json!({ "type": "string", "description": description })
+        };
+        properties.insert(key.clone(), schema);
+        required.push(json!(key));
+    }
+    Ok(json!({
+        "$schema": DIALECT,
+        "title": "ApiError",
+        "description": "The body of an error response of the API.",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": true,
+        "definitions": {
+            "ErrorIdentifier": {
+                "type": "string",
+                "description": "A constant indicating a type of error.",
+                "enum": values,
+                "x-enum-descriptions": meanings,
+            }
+        }
+    }))
+}
+
+/// The request body every retrieval endpoint takes: `{"scanRef": "..."}`, with the constraints
+/// the `/data` table gives the key.
+fn request_schema(
+    page: &Page,
+    meanings: &BTreeMap<String, String>,
+    enums: &mut Map<String, Value>,
+) -> Result<Value, MarkdownError> {
+    let data = page
+        .table_under_heading("Identification data")
+        .ok_or_else(|| page.error(0, "no table under `Identification data`"))?;
+    let columns = FieldColumns::of(page, data)?;
+    let row = data
+        .rows
+        .iter()
+        .find(|row| strip_code(&row.cells[columns.key]) == "scanRef")
+        .ok_or_else(|| page.error(data.line, "the data table documents no `scanRef`"))?;
+    let mut deriver = Deriver::new(page, meanings, enums);
+    let mut scan_ref = deriver.property(&columns, row, "scanRef")?;
+    scan_ref["minLength"] = json!(1);
+    Ok(json!({
+        "$schema": DIALECT,
+        "title": "ScanRefRequest",
+        "description": "The body of a request to a retrieval endpoint: the identification to look up.",
+        "type": "object",
+        "properties": { "scanRef": scan_ref },
+        "required": ["scanRef"],
+        "additionalProperties": false,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_read_lengths_formats_countries_and_values() {
+        let parsed = parse_constraints(Some("- Min length 1<br>- Max length 100")).unwrap();
+        assert_eq!((parsed.min_length, parsed.max_length), (Some(1), Some(100)));
+        let parsed = parse_constraints(Some("- Format: YYYY-MM-DD MM:SS.ss")).unwrap();
+        assert_eq!(parsed.format.as_deref(), Some("YYYY-MM-DD MM:SS.ss"));
+        let parsed = parse_constraints(Some("- Any country in alpha-2 code")).unwrap();
+        assert!(parsed.country);
+        let parsed =
+            parse_constraints(Some("- Values:<br>&nbsp;&nbsp;-`M`<br>&nbsp;&nbsp;-`F`")).unwrap();
+        assert_eq!(parsed.values.unwrap(), ["M", "F"]);
+        assert_eq!(parse_constraints(Some("-")).unwrap(), Constraints::default());
+    }
+
+    #[test]
+    fn an_unknown_constraint_is_refused() {
+        let err = parse_constraints(Some("- Exactly 3 words")).unwrap_err();
+        assert_eq!(err, "unknown constraint `Exactly 3 words`");
+    }
+
+    #[test]
+    fn explanations_split_prose_values_and_references() {
+        let e = Explanation::parse(
+            "A result. Possible values:<br>- A_B<br>- C<br>[For value explanations refer to status vocabulary](https://x/y.md#z).",
+        );
+        assert_eq!(e.description, "A result.");
+        assert_eq!(e.values.unwrap(), ["A_B", "C"]);
+        let e = Explanation::parse("A manual result. Possible values are the same as  `face_match_result` field.");
+        assert_eq!(e.same_as.as_deref(), Some("face_match_result"));
+        assert_eq!(e.description, "A manual result.");
+        let e = Explanation::parse("Data of the client. [Refer to status table](#client-data-table).");
+        assert_eq!(e.table_anchor.as_deref(), Some("client-data-table"));
+        assert_eq!(e.description, "Data of the client.");
+    }
+
+    #[test]
+    fn names_come_from_keys_and_headings() {
+        assert_eq!(pascal_case("face_match_result"), "FaceMatchResult");
+        assert_eq!(pascal_case("docType"), "DocType");
+        assert_eq!(pascal_case("Client identity document"), "ClientIdentityDocument");
+        assert_eq!(singular("suspection_reasons"), "suspection_reason");
+    }
+}
