@@ -129,8 +129,23 @@ fn add_definition(definitions: &mut Map<String, Value>, name: String, schema: Va
 /// The schema as typify should see it: constraints moved into the description, and `allOf`
 /// wrappers that only carried constraints beside a `$ref` unwrapped.
 fn simplify(schema: Value) -> Value {
+    let (mut schema, notes) = simplify_composite(schema);
+    if let (Value::Object(object), false) = (&mut schema, notes.is_empty()) {
+        let note = format!("Documented constraints: {}.", notes.join("; "));
+        let description = match object.get("description").and_then(Value::as_str) {
+            Some(text) => format!("{text}\n\n{note}"),
+            None => note,
+        };
+        object.insert("description".into(), Value::String(description));
+    }
+    schema
+}
+
+/// Simplifies one schema and the members of its `allOf`/`anyOf`/`oneOf`, returning the
+/// constraints it removed from them: they document the field the schema describes.
+fn simplify_composite(schema: Value) -> (Value, Vec<String>) {
     let Value::Object(mut object) = schema else {
-        return schema;
+        return (schema, Vec::new());
     };
     let mut notes = Vec::new();
     collect_constraints(&mut object, &mut notes);
@@ -139,11 +154,9 @@ fn simplify(schema: Value) -> Value {
             let mut members: Vec<Value> = members
                 .into_iter()
                 .map(|member| {
-                    let Value::Object(mut member) = member else {
-                        return member;
-                    };
-                    collect_constraints(&mut member, &mut notes);
-                    simplify(Value::Object(member))
+                    let (member, member_notes) = simplify_composite(member);
+                    notes.extend(member_notes);
+                    member
                 })
                 .filter(|member| member.as_object().is_none_or(|m| !m.is_empty()))
                 .collect();
@@ -174,15 +187,7 @@ fn simplify(schema: Value) -> Value {
     if object.get("additionalProperties") == Some(&Value::Bool(true)) {
         object.insert("additionalProperties".into(), Value::Object(Map::new()));
     }
-    if !notes.is_empty() {
-        let note = format!("Documented constraints: {}.", notes.join("; "));
-        let description = match object.get("description").and_then(Value::as_str) {
-            Some(text) => format!("{text}\n\n{note}"),
-            None => note,
-        };
-        object.insert("description".into(), Value::String(description));
-    }
-    Value::Object(object)
+    (Value::Object(object), notes)
 }
 
 fn collect_constraints(object: &mut Map<String, Value>, notes: &mut Vec<String>) {

@@ -9,7 +9,6 @@ mod endpoint;
 mod error;
 mod error_page;
 mod jitter;
-mod models_placeholder;
 mod request;
 mod response;
 mod retry;
@@ -17,10 +16,8 @@ mod scan_ref;
 mod timer;
 mod transport;
 
-/// The response models (re-exported from `idenfy-models`).
-pub mod models {
-    pub use crate::models_placeholder::*;
-}
+/// The response models, re-exported from `idenfy-models`.
+pub use idenfy_models as models;
 
 pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
 pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};

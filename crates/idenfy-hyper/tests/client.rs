@@ -83,9 +83,11 @@ async fn connections_are_kept_alive_between_lookups() {
     for _ in 0..3 {
         client.status(&scan_ref()).await.unwrap();
     }
-    // HTTP/1.1 keep-alive: no `Connection: close`, so one connection serves all.
-    for request in server.requests() {
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
         assert_eq!(request.headers.get("connection"), None);
+        assert_eq!(request.peer, requests[0].peer, "a new connection was opened");
     }
 }
 

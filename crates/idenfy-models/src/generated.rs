@@ -106,7 +106,9 @@ Documented constraints: max length 2; pattern `^[A-Z]{2}$`.*/
 Documented constraints: max length 100.*/
     #[serde(default)]
     pub doc_document_number: ::std::option::Option<::std::string::String>,
-    ///Document type to complete identification.
+    /**Document type to complete identification.
+
+Documented constraints: max length 30.*/
     #[serde(default)]
     pub doc_document_type: ::std::option::Option<DocType>,
     ///Client document expiry date parsed from the document.
@@ -132,7 +134,9 @@ Documented constraints: max length 2; pattern `^[A-Z]{2}$`.*/
 Documented constraints: max length 30.*/
     #[serde(default)]
     pub doc_personal_code: ::std::option::Option<::std::string::String>,
-    ///Client sex parsed from the document.
+    /**Client sex parsed from the document.
+
+Documented constraints: max length 6.*/
     #[serde(default)]
     pub doc_sex: ::std::option::Option<DocSex>,
     /**Client surname parsed from the document.
@@ -247,7 +251,9 @@ Documented constraints: max length 100.*/
 Documented constraints: max length 30.*/
     #[serde(default)]
     pub mrz_personal_code: ::std::option::Option<::std::string::String>,
-    ///Client sex read from the document MRZ.
+    /**Client sex read from the document MRZ.
+
+Documented constraints: max length 6.*/
     #[serde(default)]
     pub mrz_sex: ::std::option::Option<DocSex>,
     /**Whole read mrz string.
@@ -315,19 +321,27 @@ pub struct FullStatus {
     ///Dictionary that contains the data of the client identity document.
     #[serde(default)]
     pub client_identity_document: ::std::option::Option<ClientIdentityDocument>,
-    ///An automatic document analysis result (decision made by an automated platform).
+    /**An automatic document analysis result (decision made by an automated platform).
+
+Documented constraints: max length 30.*/
     #[serde(default)]
     pub document_validity: ::std::option::Option<DocumentValidity>,
-    ///An automatic face analysis result (decision made by an automated platform).
+    /**An automatic face analysis result (decision made by an automated platform).
+
+Documented constraints: max length 30.*/
     #[serde(default)]
     pub face_match_result: ::std::option::Option<FaceMatchResult>,
     ///The time of when the final decision for automatic processing was made.
     #[serde(default)]
     pub finish_time: ::std::option::Option<crate::LenientDateTime>,
-    ///A manual document analysis result (decision made by a human).
+    /**A manual document analysis result (decision made by a human).
+
+Documented constraints: max length 30.*/
     #[serde(default)]
     pub manual_document_validity: ::std::option::Option<DocumentValidity>,
-    ///A manual face analysis result (decision made by a human).
+    /**A manual face analysis result (decision made by a human).
+
+Documented constraints: max length 30.*/
     #[serde(default)]
     pub manual_face_match_result: ::std::option::Option<FaceMatchResult>,
     ///The time of when the identification was reviewed.
@@ -404,10 +418,14 @@ Documented constraints: max length 100.*/
 Documented constraints: max length 30.*/
     #[serde(rename = "docPersonalCode", default)]
     pub doc_personal_code: ::std::option::Option<::std::string::String>,
-    ///Client sex parsed from the document.
+    /**Client sex parsed from the document.
+
+Documented constraints: max length 6.*/
     #[serde(rename = "docSex", default)]
     pub doc_sex: ::std::option::Option<DocSex>,
-    ///Document type to complete identification.
+    /**Document type to complete identification.
+
+Documented constraints: max length 30.*/
     #[serde(rename = "docType", default)]
     pub doc_type: ::std::option::Option<DocType>,
     /**Client driving license categories (classes) parsed from the document.
@@ -474,7 +492,9 @@ pub struct IdentificationStatus {
 Documented constraints: max length 36.*/
     #[serde(rename = "scanRef", default)]
     pub scan_ref: ::std::option::Option<::std::string::String>,
-    ///An overall status of the identification.
+    /**An overall status of the identification.
+
+Documented constraints: max length 30.*/
     #[serde(default)]
     pub status: ::std::option::Option<OverallStatus>,
     ///Keys the docs do not list, kept as sent so that nothing is lost.

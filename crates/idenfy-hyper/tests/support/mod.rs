@@ -27,6 +27,8 @@ pub struct Recorded {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// The client's address: the same one for requests on a kept-alive connection.
+    pub peer: SocketAddr,
 }
 
 /// How to answer.
@@ -78,7 +80,7 @@ impl Server {
         let recorded = requests.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, peer)) = listener.accept().await else { return };
                 let handler = handler.clone();
                 let recorded = recorded.clone();
                 tokio::spawn(async move {
@@ -94,6 +96,7 @@ impl Server {
                                 headers: parts.headers,
                                 body,
                                 at: Instant::now(),
+                                peer,
                             };
                             let index = {
                                 let mut all = recorded.lock().unwrap();

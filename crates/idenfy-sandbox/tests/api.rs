@@ -1,0 +1,293 @@
+//! The four endpoints over real sockets: fixtures, schema conformance, and
+//! every error class.
+
+mod common;
+
+use common::*;
+use idenfy_sandbox::{Sandbox, SandboxHandle, scan_refs};
+use serde_json::Value;
+
+async fn sandbox() -> SandboxHandle {
+    Sandbox::builder().start().await.expect("sandbox starts")
+}
+
+const ENDPOINTS: [(&str, &str); 4] = [
+    ("/api/v2/status", STATUS_SCHEMA),
+    ("/api/v2/data", DATA_SCHEMA),
+    ("/api/v2/files", FILES_SCHEMA),
+    ("/api/v2/full-status", FULL_STATUS_SCHEMA),
+];
+
+#[tokio::test]
+async fn every_builtin_fixture_serves_four_responses_that_match_the_schema() {
+    let sandbox = sandbox().await;
+    let addr = sandbox.local_addr();
+    for scan_ref in scan_refs::SCHEMA_FIXTURES {
+        for (path, schema) in ENDPOINTS {
+            let reply = post_scan_ref(addr, path, scan_ref).await;
+            assert_eq!(reply.status, 200, "{scan_ref} {path}");
+            assert_eq!(reply.header("content-type"), Some("application/json"));
+            assert_matches_schema(schema, &reply.json(), &format!("{scan_ref} {path}"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_scan_ref_gets_consistent_answers_from_all_endpoints() {
+    let sandbox = sandbox().await;
+    let addr = sandbox.local_addr();
+    let expected_status = [
+        (scan_refs::APPROVED, "APPROVED"),
+        (scan_refs::DENIED_FACE, "DENIED"),
+        (scan_refs::DENIED_DOCUMENT, "DENIED"),
+        (scan_refs::SUSPECTED, "SUSPECTED"),
+        (scan_refs::REVIEWING, "REVIEWING"),
+        (scan_refs::ACTIVE, "ACTIVE"),
+        (scan_refs::EXPIRED, "EXPIRED"),
+        (scan_refs::LARGE_VIDEO, "APPROVED"),
+    ];
+    for (scan_ref, overall) in expected_status {
+        let status = post_scan_ref(addr, "/api/v2/status", scan_ref).await.json();
+        let data = post_scan_ref(addr, "/api/v2/data", scan_ref).await.json();
+        let full = post_scan_ref(addr, "/api/v2/full-status", scan_ref).await.json();
+        let files = post_scan_ref(addr, "/api/v2/files", scan_ref).await.json();
+        assert_eq!(status["status"], overall, "{scan_ref}");
+        assert_eq!(status["scanRef"], scan_ref);
+        assert_eq!(data["scanRef"], scan_ref);
+        // clientId is a string in /status and an integer in /data, as documented.
+        assert_eq!(
+            status["clientId"].as_str().unwrap(),
+            data["clientId"].as_i64().unwrap().to_string()
+        );
+        let document = &full["client_identity_document"];
+        if data["docNumber"].is_string() {
+            assert_eq!(data["docNumber"], document["doc_document_number"], "{scan_ref}");
+            assert_eq!(data["docType"], document["doc_document_type"], "{scan_ref}");
+            assert_eq!(data["docIssuingCountry"], document["doc_country"], "{scan_ref}");
+        }
+        let has_photos = files["FACE"].is_string();
+        let decided = !matches!(overall, "ACTIVE" | "EXPIRED");
+        assert_eq!(has_photos, decided, "{scan_ref}: photos exist once the client took them");
+        assert_eq!(full["face_match_result"].is_string(), decided, "{scan_ref}");
+    }
+
+    let denied_face = post_scan_ref(addr, "/api/v2/full-status", scan_refs::DENIED_FACE).await.json();
+    assert_eq!(denied_face["manual_face_match_result"], "FACE_MISMATCH");
+    let denied_doc = post_scan_ref(addr, "/api/v2/full-status", scan_refs::DENIED_DOCUMENT).await.json();
+    assert_ne!(denied_doc["manual_document_validity"], "DOC_VALIDATED");
+    assert_eq!(denied_doc["manual_face_match_result"], "FACE_MATCH");
+    let suspected = post_scan_ref(addr, "/api/v2/full-status", scan_refs::SUSPECTED).await.json();
+    assert!(!suspected["suspection_reasons"].as_array().unwrap().is_empty());
+    let reviewing = post_scan_ref(addr, "/api/v2/full-status", scan_refs::REVIEWING).await.json();
+    assert!(reviewing["review_time"].is_null());
+}
+
+#[tokio::test]
+async fn builtin_fixtures_cover_several_countries_and_document_types() {
+    let sandbox = sandbox().await;
+    let mut countries = std::collections::BTreeSet::new();
+    let mut types = std::collections::BTreeSet::new();
+    for scan_ref in scan_refs::SCHEMA_FIXTURES {
+        let data = post_scan_ref(sandbox.local_addr(), "/api/v2/data", scan_ref).await.json();
+        countries.insert(data["selectedCountry"].to_string());
+        if let Some(t) = data["docType"].as_str() {
+            types.insert(t.to_owned());
+        }
+    }
+    assert!(countries.len() >= 6, "{countries:?}");
+    assert!(types.len() >= 4, "{types:?}");
+}
+
+#[tokio::test]
+async fn raw_fixture_is_served_as_given() {
+    let sandbox = sandbox().await;
+    let reply = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_refs::UNDOCUMENTED).await;
+    assert_eq!(reply.status, 200);
+    let body = reply.json();
+    assert_eq!(body["status"], "ON_HOLD");
+    assert_eq!(body["riskLevel"], "LOW");
+    let full = post_scan_ref(sandbox.local_addr(), "/api/v2/full-status", scan_refs::UNDOCUMENTED).await;
+    assert_eq!(full.json()["face_match_result"], "FACE_LIVENESS_FAILED");
+}
+
+#[tokio::test]
+async fn keep_alive_serves_several_requests_on_one_connection() {
+    use tokio::io::AsyncWriteExt;
+    let sandbox = sandbox().await;
+    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr()).await.unwrap();
+    for scan_ref in [scan_refs::APPROVED, scan_refs::EXPIRED, "missing"] {
+        let body = format!("{{\"scanRef\":\"{scan_ref}\"}}");
+        let request = request_bytes(
+            "POST",
+            "/api/v2/status",
+            &[("Authorization", default_auth())],
+            Some(body.as_bytes()),
+        );
+        stream.write_all(&request).await.unwrap();
+        let reply = read_reply(&mut stream).await;
+        assert!(reply.complete);
+        assert_eq!(reply.status, if scan_ref == "missing" { 404 } else { 200 });
+    }
+}
+
+// ---- error classes ----
+
+#[tokio::test]
+async fn other_methods_get_405_with_allow() {
+    let sandbox = sandbox().await;
+    for method in ["GET", "PUT", "DELETE", "PATCH"] {
+        let reply = send(
+            sandbox.local_addr(),
+            &request_bytes(method, "/api/v2/full-status", &[("Authorization", default_auth())], None),
+        )
+        .await;
+        assert_eq!(reply.status, 405, "{method}");
+        assert_eq!(reply.header("allow"), Some("POST"));
+        assert_eq!(reply.error_identifier(), "METHOD_NOT_ALLOWED");
+        assert_matches_schema(ERROR_SCHEMA, &reply.json(), "405 body");
+    }
+}
+
+#[tokio::test]
+async fn missing_or_wrong_credentials_get_401() {
+    let sandbox = sandbox().await;
+    let body = br#"{"scanRef":"sandbox-approved"}"#;
+    let cases = [
+        vec![],
+        vec![("Authorization", basic("sandbox-key", "wrong"))],
+        vec![("Authorization", basic("wrong", "sandbox-secret"))],
+        vec![("Authorization", basic("sandbox-key", "sandbox-secretX"))],
+        vec![("Authorization", "Bearer sandbox-secret".to_owned())],
+        vec![("Authorization", "Basic ???".to_owned())],
+    ];
+    for headers in cases {
+        let reply = send(
+            sandbox.local_addr(),
+            &request_bytes("POST", "/api/v2/status", &headers, Some(body)),
+        )
+        .await;
+        assert_eq!(reply.status, 401, "{headers:?}");
+        assert_eq!(reply.error_identifier(), "UNAUTHORIZED");
+        assert_matches_schema(ERROR_SCHEMA, &reply.json(), "401 body");
+        assert!(!String::from_utf8_lossy(&reply.body).contains("sandbox-secret"));
+    }
+}
+
+#[tokio::test]
+async fn custom_credentials_replace_the_defaults() {
+    let sandbox = Sandbox::builder().credentials("k1", "s1").start().await.unwrap();
+    let body = br#"{"scanRef":"sandbox-approved"}"#;
+    let ok = send(
+        sandbox.local_addr(),
+        &request_bytes("POST", "/api/v2/status", &[("Authorization", basic("k1", "s1"))], Some(body)),
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    let defaults = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_refs::APPROVED).await;
+    assert_eq!(defaults.status, 401);
+}
+
+#[tokio::test]
+async fn body_errors_get_the_documented_identifiers() {
+    let sandbox = sandbox().await;
+    let long = "x".repeat(41);
+    let cases: [(&str, u16, &str); 10] = [
+        ("{not json", 400, "JSON_ERROR"),
+        ("", 400, "JSON_ERROR"),
+        ("{}", 400, "MISSING_VALUE"),
+        (r#"{"scanRef":null}"#, 400, "MISSING_VALUE"),
+        (r#"{"scanRef":""}"#, 400, "MISSING_VALUE"),
+        (r#"{"scanRef":42}"#, 400, "BAD_VALUE"),
+        (r#"{"scanRef":["a"]}"#, 400, "BAD_VALUE"),
+        (r#"["sandbox-approved"]"#, 400, "BAD_VALUE"),
+        ("LONG", 400, "BAD_VALUE"),
+        (r#"{"scanRef":"no-such-identification"}"#, 404, "NOT_FOUND"),
+    ];
+    for (body, status, identifier) in cases {
+        let body = if body == "LONG" {
+            format!("{{\"scanRef\":\"{long}\"}}")
+        } else {
+            body.to_owned()
+        };
+        let reply = post(sandbox.local_addr(), "/api/v2/data", &body, &[]).await;
+        assert_eq!(reply.status, status, "{body}");
+        assert_eq!(reply.error_identifier(), identifier, "{body}");
+        if identifier != "NOT_FOUND" {
+            assert_matches_schema(ERROR_SCHEMA, &reply.json(), "400 body");
+        }
+    }
+}
+
+#[tokio::test]
+async fn forty_characters_is_still_a_valid_scan_ref() {
+    let sandbox = sandbox().await;
+    let reply = post_scan_ref(sandbox.local_addr(), "/api/v2/status", &"y".repeat(40)).await;
+    assert_eq!(reply.status, 404, "length 40 passes validation and is merely unknown");
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_get_413() {
+    let sandbox = Sandbox::builder().max_body_bytes(64).start().await.unwrap();
+    let padded = format!("{{\"scanRef\":\"sandbox-approved\",\"pad\":\"{}\"}}", "p".repeat(100));
+    let declared = post(sandbox.local_addr(), "/api/v2/status", &padded, &[]).await;
+    assert_eq!(declared.status, 413);
+    assert_eq!(declared.error_identifier(), "BAD_VALUE");
+
+    // Without Content-Length (chunked), the cap applies while reading.
+    let chunked = format!(
+        "POST /api/v2/status HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n",
+        default_auth(),
+        padded.len(),
+        padded
+    );
+    let streamed = send(sandbox.local_addr(), chunked.as_bytes()).await;
+    assert_eq!(streamed.status, 413);
+
+    let small = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_refs::APPROVED).await;
+    assert_eq!(small.status, 200, "bodies under the cap still work");
+}
+
+#[tokio::test]
+async fn unknown_paths_get_404() {
+    let sandbox = sandbox().await;
+    for path in ["/", "/api/v2/delete", "/api/v3/status", "/api/v2/statuses"] {
+        let reply = post_scan_ref(sandbox.local_addr(), path, scan_refs::APPROVED).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(reply.error_identifier(), "NOT_FOUND");
+    }
+    let trailing = post_scan_ref(sandbox.local_addr(), "/api/v2/status/", scan_refs::APPROVED).await;
+    assert_eq!(trailing.status, 200, "a trailing slash is tolerated");
+}
+
+#[tokio::test]
+async fn error_messages_do_not_echo_request_data() {
+    let sandbox = sandbox().await;
+    let reply = post(
+        sandbox.local_addr(),
+        "/api/v2/status",
+        r#"{"scanRef":"PERSONAL-LOOKING-REF"}"#,
+        &[],
+    )
+    .await;
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    assert!(!text.contains("PERSONAL-LOOKING-REF"), "{text}");
+    let _: Value = reply.json();
+}
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let sandbox = sandbox().await;
+    let addr = sandbox.local_addr();
+    assert_eq!(post_scan_ref(addr, "/api/v2/status", scan_refs::APPROVED).await.status, 200);
+    drop(sandbox);
+    // The listener closes once the accept loop sees the signal.
+    let mut refused = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "connections are refused after the handle is dropped");
+}

@@ -1,0 +1,50 @@
+//! Helpers shared by the xtask test files.
+
+use std::path::{Path, PathBuf};
+
+use xtask::derive::RETRIEVAL_PAGE;
+use xtask::workspace_root;
+
+/// The vendor's pages named by `IDENFY_DOCS_DIR` (relative to the workspace root), or `None`
+/// when the variable is not set. When it is set, the pages must be there: a test over the
+/// vendor's pages never passes by finding nothing.
+pub fn vendor_docs() -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("IDENFY_DOCS_DIR") else {
+        eprintln!("IDENFY_DOCS_DIR is not set: the tests over the vendor's pages do not run");
+        return None;
+    };
+    let dir = workspace_root().join(dir);
+    assert!(
+        dir.join(RETRIEVAL_PAGE).is_file(),
+        "IDENFY_DOCS_DIR is set, but {} holds no {RETRIEVAL_PAGE}",
+        dir.display()
+    );
+    Some(dir)
+}
+
+/// The small pages written for the derivation tests.
+pub fn mini_docs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini-docs")
+}
+
+/// Copies every file of `from` into a new temporary directory.
+pub fn copy_dir(from: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for entry in std::fs::read_dir(from).expect("the source directory is readable") {
+        let entry = entry.expect("a directory entry");
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("the file copies");
+    }
+    dir
+}
+
+/// Replaces the one occurrence of `from` in the file at `path` with `to`.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("the page is readable");
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "expected `{from}` exactly once in {}",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).expect("the page is writable");
+}
