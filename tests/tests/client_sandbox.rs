@@ -37,10 +37,18 @@ async fn the_four_lookups_decode_every_fixture() {
 async fn an_unknown_scan_ref_is_the_apis_404() {
     let sandbox = sandbox().await;
     let client = test_builder(&sandbox).build(HyperTransport::new().unwrap(), TokioTimer);
-    let error = client.full_status(&scan_ref("no-such-ref")).await.unwrap_err();
-    let Error::Api(api) = &error else { panic!("expected the API's error, got {error:?}") };
+    let error = client
+        .full_status(&scan_ref("no-such-ref"))
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &error else {
+        panic!("expected the API's error, got {error:?}")
+    };
     assert_eq!(api.status, 404);
-    assert_eq!(api.identifier.as_ref().map(|i| i.as_str()), Some("NOT_FOUND"));
+    assert_eq!(
+        api.identifier.as_ref().map(|i| i.as_str()),
+        Some("NOT_FOUND")
+    );
 }
 
 #[tokio::test]
@@ -51,8 +59,13 @@ async fn wrong_credentials_are_the_apis_401_and_the_secret_stays_hidden() {
         .base_url(base_url(&sandbox))
         .build()
         .unwrap();
-    let error = client.status(&scan_ref(scan_refs::APPROVED)).await.unwrap_err();
-    let Error::Api(api) = &error else { panic!("expected the API's error, got {error:?}") };
+    let error = client
+        .status(&scan_ref(scan_refs::APPROVED))
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &error else {
+        panic!("expected the API's error, got {error:?}")
+    };
     assert_eq!(api.status, 401);
     let shown = format!("{error} {error:?} {client:?}");
     assert!(!shown.contains(secret), "{shown}");
@@ -65,14 +78,20 @@ async fn a_429_is_retried_after_retry_after_then_succeeds() {
     let started = Instant::now();
     let status = client.status(&scan_ref(scan_refs::APPROVED)).await.unwrap();
     assert_eq!(status.scan_ref.as_deref(), Some(scan_refs::APPROVED));
-    assert!(started.elapsed() >= Duration::from_millis(950), "Retry-After not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "Retry-After not honoured"
+    );
 }
 
 #[tokio::test]
 async fn a_503_twice_is_retried_then_succeeds() {
     let sandbox = sandbox().await;
     let client = hyper_with_fault(&sandbox, "status=503;retry-after=0;times=2");
-    client.full_status(&scan_ref(scan_refs::DENIED_FACE)).await.unwrap();
+    client
+        .full_status(&scan_ref(scan_refs::DENIED_FACE))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -86,7 +105,10 @@ async fn a_connection_closed_mid_body_is_retried_then_succeeds() {
 async fn a_connection_closed_mid_body_every_time_is_a_transport_error() {
     let sandbox = sandbox().await;
     let client = hyper_with_fault(&sandbox, "close-mid-body");
-    let error = client.data(&scan_ref(scan_refs::APPROVED)).await.unwrap_err();
+    let error = client
+        .data(&scan_ref(scan_refs::APPROVED))
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Transport(_)), "{error:?}");
 }
 
@@ -94,18 +116,34 @@ async fn a_connection_closed_mid_body_every_time_is_a_transport_error() {
 async fn a_502_html_page_is_an_unexpected_response() {
     let sandbox = sandbox().await;
     let client = hyper_with_fault(&sandbox, "status=502");
-    let error = client.status(&scan_ref(scan_refs::APPROVED)).await.unwrap_err();
-    let Error::UnexpectedResponse(page) = &error else { panic!("expected an error page, got {error:?}") };
+    let error = client
+        .status(&scan_ref(scan_refs::APPROVED))
+        .await
+        .unwrap_err();
+    let Error::UnexpectedResponse(page) = &error else {
+        panic!("expected an error page, got {error:?}")
+    };
     assert_eq!(page.status, 502);
-    assert!(page.content_type.as_deref().unwrap_or("").starts_with("text/html"), "{page:?}");
+    assert!(
+        page.content_type
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("text/html"),
+        "{page:?}"
+    );
 }
 
 #[tokio::test]
 async fn truncated_json_is_a_decode_error_keeping_the_body() {
     let sandbox = sandbox().await;
     let client = hyper_with_fault(&sandbox, "truncated-json");
-    let error = client.full_status(&scan_ref(scan_refs::APPROVED)).await.unwrap_err();
-    let Error::Decode(decode) = &error else { panic!("expected a decode error, got {error:?}") };
+    let error = client
+        .full_status(&scan_ref(scan_refs::APPROVED))
+        .await
+        .unwrap_err();
+    let Error::Decode(decode) = &error else {
+        panic!("expected a decode error, got {error:?}")
+    };
     assert!(!decode.body().is_empty());
     assert!(decode.reason.contains("truncated"), "{}", decode.reason);
     // The body holds personal data; the message must not.
@@ -116,14 +154,17 @@ async fn truncated_json_is_a_decode_error_keeping_the_body() {
 #[tokio::test]
 async fn an_endless_body_stops_at_the_cap() {
     let sandbox = sandbox().await;
-    let client = test_builder(&sandbox)
-        .max_body_bytes(256 * 1024)
-        .build(
-            client_support::with_fault(HyperTransport::new().unwrap(), "endless-body"),
-            TokioTimer,
-        );
-    let error = client.full_status(&scan_ref(scan_refs::APPROVED)).await.unwrap_err();
-    let Error::BodyTooLarge(too_large) = &error else { panic!("expected BodyTooLarge, got {error:?}") };
+    let client = test_builder(&sandbox).max_body_bytes(256 * 1024).build(
+        client_support::with_fault(HyperTransport::new().unwrap(), "endless-body"),
+        TokioTimer,
+    );
+    let error = client
+        .full_status(&scan_ref(scan_refs::APPROVED))
+        .await
+        .unwrap_err();
+    let Error::BodyTooLarge(too_large) = &error else {
+        panic!("expected BodyTooLarge, got {error:?}")
+    };
     assert_eq!(too_large.limit, 256 * 1024);
 }
 
@@ -136,8 +177,13 @@ async fn a_slow_server_times_out() {
             client_support::with_fault(HyperTransport::new().unwrap(), "delay-ms=5000"),
             TokioTimer,
         );
-    let error = client.status(&scan_ref(scan_refs::APPROVED)).await.unwrap_err();
-    let Error::Timeout(timeout) = &error else { panic!("expected a timeout, got {error:?}") };
+    let error = client
+        .status(&scan_ref(scan_refs::APPROVED))
+        .await
+        .unwrap_err();
+    let Error::Timeout(timeout) = &error else {
+        panic!("expected a timeout, got {error:?}")
+    };
     assert_eq!(timeout.kind, TimeoutKind::Attempt);
     assert_eq!(timeout.attempts, 3);
 }
@@ -146,6 +192,9 @@ async fn a_slow_server_times_out() {
 async fn json_labelled_as_html_still_decodes() {
     let sandbox = sandbox().await;
     let client = hyper_with_fault(&sandbox, "wrong-content-type");
-    let status = client.status(&scan_ref(scan_refs::SUSPECTED)).await.unwrap();
+    let status = client
+        .status(&scan_ref(scan_refs::SUSPECTED))
+        .await
+        .unwrap();
     assert_eq!(status.scan_ref.as_deref(), Some(scan_refs::SUSPECTED));
 }

@@ -54,8 +54,14 @@ async fn ureq_and_hyper_decode_every_fixture_identically() {
     let hyper = test_builder(&sandbox).build(HyperTransport::new().unwrap(), TokioTimer);
     for value in scan_refs::SCHEMA_FIXTURES {
         let scan_ref = scan_ref(value);
-        assert_eq!(ureq.status(&scan_ref).await.unwrap(), hyper.status(&scan_ref).await.unwrap());
-        assert_eq!(ureq.data(&scan_ref).await.unwrap(), hyper.data(&scan_ref).await.unwrap());
+        assert_eq!(
+            ureq.status(&scan_ref).await.unwrap(),
+            hyper.status(&scan_ref).await.unwrap()
+        );
+        assert_eq!(
+            ureq.data(&scan_ref).await.unwrap(),
+            hyper.data(&scan_ref).await.unwrap()
+        );
         assert_eq!(
             ureq.full_status(&scan_ref).await.unwrap(),
             hyper.full_status(&scan_ref).await.unwrap()
@@ -65,8 +71,16 @@ async fn ureq_and_hyper_decode_every_fixture_identically() {
             ureq.files(&scan_ref).await.unwrap(),
             hyper.files(&scan_ref).await.unwrap(),
         );
-        assert_eq!(from_ureq.face.is_some(), from_hyper.face.is_some(), "{value}");
-        assert_eq!(from_ureq.front_video.is_some(), from_hyper.front_video.is_some(), "{value}");
+        assert_eq!(
+            from_ureq.face.is_some(),
+            from_hyper.face.is_some(),
+            "{value}"
+        );
+        assert_eq!(
+            from_ureq.front_video.is_some(),
+            from_hyper.front_video.is_some(),
+            "{value}"
+        );
     }
 }
 
@@ -97,8 +111,10 @@ async fn ureq_gets_retries_decode_errors_and_the_body_cap_from_the_core() {
     );
     retried.status(&approved).await.unwrap();
 
-    let truncated =
-        test_builder(&sandbox).build(with_fault(UreqTransport::new(), "truncated-json"), TokioTimer);
+    let truncated = test_builder(&sandbox).build(
+        with_fault(UreqTransport::new(), "truncated-json"),
+        TokioTimer,
+    );
     let (Error::Decode(from_ureq), Error::Decode(from_hyper)) = (
         truncated.full_status(&approved).await.unwrap_err(),
         hyper_with_fault(&sandbox, "truncated-json")
@@ -108,11 +124,17 @@ async fn ureq_gets_retries_decode_errors_and_the_body_cap_from_the_core() {
     ) else {
         panic!("both must be decode errors");
     };
-    assert_eq!((from_ureq.path, from_ureq.reason), (from_hyper.path, from_hyper.reason));
+    assert_eq!(
+        (from_ureq.path, from_ureq.reason),
+        (from_hyper.path, from_hyper.reason)
+    );
 
     let endless = test_builder(&sandbox)
         .max_body_bytes(128 * 1024)
         .build(with_fault(UreqTransport::new(), "endless-body"), TokioTimer);
     let error = endless.full_status(&approved).await.unwrap_err();
-    assert!(matches!(error, Error::BodyTooLarge(ref e) if e.limit == 128 * 1024), "{error:?}");
+    assert!(
+        matches!(error, Error::BodyTooLarge(ref e) if e.limit == 128 * 1024),
+        "{error:?}"
+    );
 }

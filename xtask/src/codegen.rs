@@ -40,7 +40,8 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
     let mut definitions = Map::new();
     for name in SCHEMA_FILES {
         let path = schema_dir.join(format!("{name}.json"));
-        let text = std::fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|err| format!("{}: {err}", path.display()))?;
         let mut root: Value =
             serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))?;
         let object = root
@@ -49,7 +50,12 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
         let title = object
             .remove("title")
             .and_then(|title| title.as_str().map(str::to_owned))
-            .ok_or_else(|| format!("{}: the root schema has no title to name its type", path.display()))?;
+            .ok_or_else(|| {
+                format!(
+                    "{}: the root schema has no title to name its type",
+                    path.display()
+                )
+            })?;
         object.remove("$schema");
         if let Some(Value::Object(nested)) = object.remove("definitions") {
             for (definition, schema) in nested {
@@ -65,7 +71,9 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
         .with_struct_builder(false)
         .with_derive("PartialEq".to_owned())
         .with_map_type("::serde_json::Map".to_owned())
-        .with_attr("#[cfg_attr(feature = \"schemars\", derive(::schemars::JsonSchema))]".to_owned());
+        .with_attr(
+            "#[cfg_attr(feature = \"schemars\", derive(::schemars::JsonSchema))]".to_owned(),
+        );
     for (name, path) in HAND_WRITTEN {
         if definitions.contains_key(name) {
             settings.with_replacement(name, path, std::iter::empty::<TypeSpaceImpl>());
@@ -102,8 +110,8 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
         #structs
         #(#enums)*
     };
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|err| format!("the generated code does not parse: {err}"))?;
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|err| format!("the generated code does not parse: {err}"))?;
     let mut tolerance = MissingKeyTolerance::default();
     syn::visit_mut::visit_file_mut(&mut tolerance, &mut file);
     if let Some(err) = tolerance.error {
@@ -112,7 +120,12 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
     Ok(format!("{PREAMBLE}\n{}", prettyplease::unparse(&file)))
 }
 
-fn add_definition(definitions: &mut Map<String, Value>, name: String, schema: Value, path: &Path) -> Result<(), String> {
+fn add_definition(
+    definitions: &mut Map<String, Value>,
+    name: String,
+    schema: Value,
+    path: &Path,
+) -> Result<(), String> {
     match definitions.get(&name) {
         Some(existing) if *existing != schema => Err(format!(
             "{}: the definition `{name}` differs from the one of the same name in another file",
@@ -279,15 +292,22 @@ impl OpenEnum {
                 .ok_or_else(|| format!("the enum `{name}` has a value that is not a string"))?;
             let variant = variant_name(value);
             if variant.is_empty() || variant == "Unknown" {
-                return Err(format!("the value `{value}` of `{name}` cannot be a variant"));
+                return Err(format!(
+                    "the value `{value}` of `{name}` cannot be a variant"
+                ));
             }
             if let Some(other) = seen.insert(variant.clone(), value.to_owned()) {
-                return Err(format!("`{value}` and `{other}` of `{name}` make the same variant"));
+                return Err(format!(
+                    "`{value}` and `{other}` of `{name}` make the same variant"
+                ));
             }
             let meaning = descriptions
                 .and_then(|d| d.get(value))
                 .and_then(Value::as_str)
-                .map_or_else(|| format!("`{value}`."), |meaning| format!("`{value}`: {meaning}"));
+                .map_or_else(
+                    || format!("`{value}`."),
+                    |meaning| format!("`{value}`: {meaning}"),
+                );
             variants.push((value.to_owned(), variant, meaning));
         }
         let description = schema
@@ -306,13 +326,21 @@ impl OpenEnum {
         let name = Ident::new(&self.name, Span::call_site());
         let name_text = &self.name;
         let description = &self.description;
-        let values: Vec<&str> = self.variants.iter().map(|(value, _, _)| value.as_str()).collect();
+        let values: Vec<&str> = self
+            .variants
+            .iter()
+            .map(|(value, _, _)| value.as_str())
+            .collect();
         let idents: Vec<Ident> = self
             .variants
             .iter()
             .map(|(_, variant, _)| Ident::new(variant, Span::call_site()))
             .collect();
-        let docs: Vec<&str> = self.variants.iter().map(|(_, _, doc)| doc.as_str()).collect();
+        let docs: Vec<&str> = self
+            .variants
+            .iter()
+            .map(|(_, _, doc)| doc.as_str())
+            .collect();
         quote! {
             #[doc = #description]
             #[doc = ""]
@@ -413,7 +441,10 @@ fn variant_name(value: &str) -> String {
         .map(|word| {
             let mut chars = word.chars();
             let first = chars.next().map(|c| c.to_ascii_uppercase());
-            first.into_iter().chain(chars.map(|c| c.to_ascii_lowercase())).collect::<String>()
+            first
+                .into_iter()
+                .chain(chars.map(|c| c.to_ascii_lowercase()))
+                .collect::<String>()
         })
         .collect()
 }

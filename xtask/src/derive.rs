@@ -87,7 +87,10 @@ pub fn derive_schemas(docs: &Path) -> Result<Schemas, MarkdownError> {
     );
 
     schemas.insert("error".into(), error_schema(&errors)?);
-    schemas.insert("request".into(), request_schema(&retrieval, &meanings, &mut enums)?);
+    schemas.insert(
+        "request".into(),
+        request_schema(&retrieval, &meanings, &mut enums)?,
+    );
     Ok(schemas)
 }
 
@@ -100,10 +103,16 @@ fn value_meanings(page: &Page) -> Result<BTreeMap<String, String>, MarkdownError
             table.column("Value"),
             table.column("Explanation").or(table.column("Meaning")),
         ) else {
-            return Err(page.error(table.line, "a vocabulary table needs Value and Explanation columns"));
+            return Err(page.error(
+                table.line,
+                "a vocabulary table needs Value and Explanation columns",
+            ));
         };
         for row in &table.rows {
-            meanings.insert(strip_code(&row.cells[value]), clean_text(&row.cells[meaning]));
+            meanings.insert(
+                strip_code(&row.cells[value]),
+                clean_text(&row.cells[meaning]),
+            );
         }
     }
     Ok(meanings)
@@ -169,9 +178,10 @@ impl<'a> Deriver<'a> {
             }
             let schema = self.property(&columns, row, &key)?;
             if properties.insert(key.clone(), schema).is_some() {
-                return Err(self
-                    .page
-                    .error(row.line, format!("the key `{key}` is documented twice in one table")));
+                return Err(self.page.error(
+                    row.line,
+                    format!("the key `{key}` is documented twice in one table"),
+                ));
             }
             required.push(json!(key));
         }
@@ -183,12 +193,17 @@ impl<'a> Deriver<'a> {
         }))
     }
 
-    fn property(&mut self, columns: &FieldColumns, row: &Row, key: &str) -> Result<Value, MarkdownError> {
+    fn property(
+        &mut self,
+        columns: &FieldColumns,
+        row: &Row,
+        key: &str,
+    ) -> Result<Value, MarkdownError> {
         let fail = |message: String| self.page.error(row.line, message);
         let type_name = strip_code(&row.cells[columns.kind]);
         let explanation = Explanation::parse(&row.cells[columns.explanation]);
         let constraints = parse_constraints(columns.constraints.map(|c| row.cells[c].as_str()))
-            .map_err(|message| fail(message))?;
+            .map_err(&fail)?;
 
         let mut schema = match type_name.as_str() {
             "String" | "String (URL)" => {
@@ -227,7 +242,9 @@ impl<'a> Deriver<'a> {
                 let Some(anchor) = &explanation.table_anchor else {
                     return Err(fail(format!("the object `{key}` refers to no table")));
                 };
-                let name = self.table_definition(anchor).map_err(|err| fail(err.message))?;
+                let name = self
+                    .table_definition(anchor)
+                    .map_err(|err| fail(err.message))?;
                 json!({ "$ref": format!("#/definitions/{name}") })
             }
             other => return Err(fail(format!("unknown type `{other}` for `{key}`"))),
@@ -252,7 +269,11 @@ impl<'a> Deriver<'a> {
             schema
         };
         let mut wrapped = wrapped;
-        match columns.nullable.map(|column| strip_code(&row.cells[column])).as_deref() {
+        match columns
+            .nullable
+            .map(|column| strip_code(&row.cells[column]))
+            .as_deref()
+        {
             None | Some("No") => {}
             Some("Yes") => {
                 let kind = wrapped["type"].take();
@@ -279,7 +300,8 @@ impl<'a> Deriver<'a> {
                 .iter()
                 .map(Value::as_str)
                 .collect();
-            (documented? == values.iter().map(String::as_str).collect::<Vec<_>>()).then(|| name.clone())
+            (documented? == values.iter().map(String::as_str).collect::<Vec<_>>())
+                .then(|| name.clone())
         });
         let name = existing.unwrap_or_else(|| {
             let mut name = pascal_case(key);
@@ -301,7 +323,8 @@ impl<'a> Deriver<'a> {
             self.enums.insert(name.clone(), definition);
             name
         });
-        self.definitions.insert(name.clone(), self.enums[&name].clone());
+        self.definitions
+            .insert(name.clone(), self.enums[&name].clone());
         self.field_enums.insert(key.to_owned(), name.clone());
         name
     }
@@ -336,11 +359,16 @@ impl<'a> Deriver<'a> {
         let Some(heading) = page.headings.iter().find(|h| h.anchor == anchor) else {
             return Err(page.error(0, format!("no heading for the link `#{anchor}`")));
         };
-        let name = pascal_case(heading.text.trim_end_matches(" table").trim_end_matches(" Table"));
+        let name = pascal_case(
+            heading
+                .text
+                .trim_end_matches(" table")
+                .trim_end_matches(" Table"),
+        );
         if !self.definitions.contains_key(&name) {
-            let table = page
-                .table_under_anchor(anchor)
-                .ok_or_else(|| page.error(heading.line, format!("no table under `{}`", heading.text)))?;
+            let table = page.table_under_anchor(anchor).ok_or_else(|| {
+                page.error(heading.line, format!("no table under `{}`", heading.text))
+            })?;
             let mut object = self.object(table)?;
             object["description"] = json!(format!("The {}.", heading.text.to_lowercase()));
             self.definitions.insert(name.clone(), object);
@@ -368,7 +396,10 @@ impl FieldColumns {
             table.column(name).ok_or_else(|| {
                 page.error(
                     table.line,
-                    format!("the table has no `{name}` column (it has: {})", table.header.join(", ")),
+                    format!(
+                        "the table has no `{name}` column (it has: {})",
+                        table.header.join(", ")
+                    ),
                 )
             })
         };
@@ -527,20 +558,37 @@ fn error_schema(page: &Page) -> Result<Value, MarkdownError> {
     let constants = page
         .table_under_heading("Error identifier constants")
         .ok_or_else(|| page.error(0, "no table under `Error identifier constants`"))?;
-    let (Some(key_column), Some(explanation_column)) = (body.column("JSON key"), body.column("Explanation"))
+    let (Some(key_column), Some(explanation_column)) =
+        (body.column("JSON key"), body.column("Explanation"))
     else {
-        return Err(page.error(body.line, "the error body table needs JSON key and Explanation columns"));
+        return Err(page.error(
+            body.line,
+            "the error body table needs JSON key and Explanation columns",
+        ));
     };
-    let (Some(value_column), Some(meaning_column)) =
-        (constants.column("Error identifier"), constants.column("Explanation"))
-    else {
-        return Err(page.error(constants.line, "the constants table needs Error identifier and Explanation columns"));
+    let (Some(value_column), Some(meaning_column)) = (
+        constants.column("Error identifier"),
+        constants.column("Explanation"),
+    ) else {
+        return Err(page.error(
+            constants.line,
+            "the constants table needs Error identifier and Explanation columns",
+        ));
     };
-    let values: Vec<String> = constants.rows.iter().map(|row| strip_code(&row.cells[value_column])).collect();
+    let values: Vec<String> = constants
+        .rows
+        .iter()
+        .map(|row| strip_code(&row.cells[value_column]))
+        .collect();
     let meanings: Map<String, Value> = constants
         .rows
         .iter()
-        .map(|row| (strip_code(&row.cells[value_column]), json!(clean_text(&row.cells[meaning_column]))))
+        .map(|row| {
+            (
+                strip_code(&row.cells[value_column]),
+                json!(clean_text(&row.cells[meaning_column])),
+            )
+        })
         .collect();
 
     let mut properties = Map::new();
@@ -622,7 +670,10 @@ mod tests {
         let parsed =
             parse_constraints(Some("- Values:<br>&nbsp;&nbsp;-`M`<br>&nbsp;&nbsp;-`F`")).unwrap();
         assert_eq!(parsed.values.unwrap(), ["M", "F"]);
-        assert_eq!(parse_constraints(Some("-")).unwrap(), Constraints::default());
+        assert_eq!(
+            parse_constraints(Some("-")).unwrap(),
+            Constraints::default()
+        );
     }
 
     #[test]
@@ -638,10 +689,13 @@ mod tests {
         );
         assert_eq!(e.description, "A result.");
         assert_eq!(e.values.unwrap(), ["A_B", "C"]);
-        let e = Explanation::parse("A manual result. Possible values are the same as  `face_match_result` field.");
+        let e = Explanation::parse(
+            "A manual result. Possible values are the same as  `face_match_result` field.",
+        );
         assert_eq!(e.same_as.as_deref(), Some("face_match_result"));
         assert_eq!(e.description, "A manual result.");
-        let e = Explanation::parse("Data of the client. [Refer to status table](#client-data-table).");
+        let e =
+            Explanation::parse("Data of the client. [Refer to status table](#client-data-table).");
         assert_eq!(e.table_anchor.as_deref(), Some("client-data-table"));
         assert_eq!(e.description, "Data of the client.");
     }
@@ -650,7 +704,10 @@ mod tests {
     fn names_come_from_keys_and_headings() {
         assert_eq!(pascal_case("face_match_result"), "FaceMatchResult");
         assert_eq!(pascal_case("docType"), "DocType");
-        assert_eq!(pascal_case("Client identity document"), "ClientIdentityDocument");
+        assert_eq!(
+            pascal_case("Client identity document"),
+            "ClientIdentityDocument"
+        );
         assert_eq!(singular("suspection_reasons"), "suspection_reason");
     }
 }

@@ -86,9 +86,9 @@ impl Errata {
     pub fn apply(&self, schemas: &mut Schemas) -> Result<(), String> {
         for erratum in &self.errata {
             for (index, patch) in erratum.patches.iter().enumerate() {
-                patch
-                    .apply(schemas)
-                    .map_err(|err| format!("erratum `{}`, patch {}: {err}", erratum.id, index + 1))?;
+                patch.apply(schemas).map_err(|err| {
+                    format!("erratum `{}`, patch {}: {err}", erratum.id, index + 1)
+                })?;
             }
         }
         Ok(())
@@ -114,7 +114,9 @@ impl Patch {
                     .pointer_mut(pointer)
                     .ok_or_else(|| format!("`{pointer}` matches nothing"))?;
                 if target == value {
-                    return Err(format!("`{pointer}` already holds this value: the erratum is obsolete"));
+                    return Err(format!(
+                        "`{pointer}` already holds this value: the erratum is obsolete"
+                    ));
                 }
                 *target = value.clone();
             }
@@ -125,7 +127,9 @@ impl Patch {
                     .and_then(Value::as_object_mut)
                     .ok_or_else(|| format!("`{parent}` is not an object"))?;
                 if object.contains_key(&key) {
-                    return Err(format!("`{pointer}` exists already: the erratum is obsolete"));
+                    return Err(format!(
+                        "`{pointer}` exists already: the erratum is obsolete"
+                    ));
                 }
                 object.insert(key, value.clone());
             }
@@ -139,14 +143,18 @@ impl Patch {
                     .remove(&key)
                     .ok_or_else(|| format!("`{pointer}` matches nothing"))?;
             }
-            Patch::Append { pointer, values, .. } => {
+            Patch::Append {
+                pointer, values, ..
+            } => {
                 let array = root
                     .pointer_mut(pointer)
                     .and_then(Value::as_array_mut)
                     .ok_or_else(|| format!("`{pointer}` is not an array"))?;
                 for value in values {
                     if array.contains(value) {
-                        return Err(format!("`{pointer}` already holds {value}: the erratum is obsolete"));
+                        return Err(format!(
+                            "`{pointer}` already holds {value}: the erratum is obsolete"
+                        ));
                     }
                     array.push(value.clone());
                 }
@@ -264,7 +272,9 @@ fn rewrite_refs(value: &mut Value, from: &str, to: &str) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| rewrite_refs(item, from, to)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_refs(item, from, to)),
         _ => {}
     }
 }
@@ -298,7 +308,10 @@ mod tests {
         patch(json!({"op": "nullable", "schema": "s", "pointer": "/properties/*"}))
             .apply(&mut schemas)
             .unwrap();
-        assert_eq!(schemas["s"]["properties"]["a"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            schemas["s"]["properties"]["a"]["type"],
+            json!(["string", "null"])
+        );
         assert_eq!(
             schemas["s"]["properties"]["b"],
             json!({"anyOf": [{"$ref": "#/definitions/Old"}, {"type": "null"}], "description": "B."})
@@ -318,9 +331,10 @@ mod tests {
     #[test]
     fn a_patch_that_hits_nothing_is_an_error() {
         let mut schemas = schemas();
-        let err = patch(json!({"op": "set", "schema": "s", "pointer": "/properties/zz", "value": 1}))
-            .apply(&mut schemas)
-            .unwrap_err();
+        let err =
+            patch(json!({"op": "set", "schema": "s", "pointer": "/properties/zz", "value": 1}))
+                .apply(&mut schemas)
+                .unwrap_err();
         assert!(err.contains("matches nothing"), "{err}");
         let err = patch(json!({"op": "append", "schema": "s", "pointer": "/definitions/Old/enum", "values": ["X"]}))
             .apply(&mut schemas)

@@ -29,7 +29,11 @@ pub fn schema(docs: &Path, errata: &Path, out: &Path, check: bool) -> Result<Out
     let texts = derive_schema_texts(docs, errata)?;
     let mut outcome = Outcome::UpToDate;
     for (name, text) in texts {
-        outcome = outcome.and(output::ensure_file(&out.join(format!("{name}.json")), &text, check)?);
+        outcome = outcome.and(output::ensure_file(
+            &out.join(format!("{name}.json")),
+            &text,
+            check,
+        )?);
     }
     Ok(outcome)
 }

@@ -142,7 +142,9 @@ impl Page {
                 index += 1;
                 continue;
             }
-            let is_separator = lines.get(index + 1).is_some_and(|next| is_separator_row(next));
+            let is_separator = lines
+                .get(index + 1)
+                .is_some_and(|next| is_separator_row(next));
             if is_separator && trimmed.contains('|') {
                 let header: Vec<String> = split_row(trimmed)
                     .into_iter()
@@ -298,7 +300,10 @@ fn split_row(line: &str) -> Vec<String> {
         }
     }
     cells.push(current);
-    cells.into_iter().map(|cell| cell.trim().to_owned()).collect()
+    cells
+        .into_iter()
+        .map(|cell| cell.trim().to_owned())
+        .collect()
 }
 
 /// The text of a cell with its backticks and the padding inside them removed
@@ -381,13 +386,12 @@ mod tests {
 
     #[test]
     fn a_row_with_the_wrong_number_of_cells_is_an_error_with_its_line() {
-        let err = Page::parse(
-            Path::new("p.md"),
-            "|a|b|\n|-|-|\n|1|2|\n|1|2|3|\n",
-        )
-        .unwrap_err();
+        let err = Page::parse(Path::new("p.md"), "|a|b|\n|-|-|\n|1|2|\n|1|2|3|\n").unwrap_err();
         assert_eq!(err.line, 4);
-        assert!(err.to_string().starts_with("p.md:4: row has 3 cells"), "{err}");
+        assert!(
+            err.to_string().starts_with("p.md:4: row has 3 cells"),
+            "{err}"
+        );
     }
 
     #[test]

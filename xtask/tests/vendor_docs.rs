@@ -18,8 +18,13 @@ use xtask::{Outcome, workspace_root};
 fn the_committed_schema_is_what_the_pages_and_errata_derive() {
     let Some(docs) = vendor_docs() else { return };
     let root = workspace_root();
-    let outcome = xtask::schema(&docs, &root.join("schema/errata.json"), &root.join("schema"), true)
-        .expect("the vendor's pages derive");
+    let outcome = xtask::schema(
+        &docs,
+        &root.join("schema/errata.json"),
+        &root.join("schema"),
+        true,
+    )
+    .expect("the vendor's pages derive");
     if let Outcome::Stale(report) = outcome {
         panic!("{report}");
     }
@@ -40,7 +45,10 @@ fn round_trip<T: DeserializeOwned + Serialize>(example: &Value, mode: RoundTrip,
         .unwrap_or_else(|err| panic!("{place}: the example does not deserialize: {err}"));
     let back = serde_json::to_value(&parsed).expect("models serialize");
     match mode {
-        RoundTrip::Exact => assert_eq!(&back, example, "{place}: the example does not come back equal"),
+        RoundTrip::Exact => assert_eq!(
+            &back, example,
+            "{place}: the example does not come back equal"
+        ),
         RoundTrip::AbsentKeysAsNull => assert_equal_but_added_nulls(example, &back, place),
     }
 }
@@ -50,8 +58,13 @@ fn assert_equal_but_added_nulls(example: &Value, back: &Value, place: &str) {
         (Value::Object(example), Value::Object(back)) => {
             for (key, value) in back {
                 match example.get(key) {
-                    Some(original) => assert_equal_but_added_nulls(original, value, &format!("{place}.{key}")),
-                    None => assert!(value.is_null(), "{place}.{key} was absent but came back as {value}"),
+                    Some(original) => {
+                        assert_equal_but_added_nulls(original, value, &format!("{place}.{key}"))
+                    }
+                    None => assert!(
+                        value.is_null(),
+                        "{place}.{key} was absent but came back as {value}"
+                    ),
                 }
             }
             for key in example.keys() {
@@ -68,16 +81,27 @@ fn assert_equal_but_added_nulls(example: &Value, back: &Value, place: &str) {
 fn every_example_on_the_pages_deserializes_and_serializes_back() {
     let Some(docs) = vendor_docs() else { return };
     let mut checked = 0;
-    let pages = [RETRIEVAL_PAGE, CALLBACK_PAGE, "StandardErrorMessages.md", "IdentificationDeletion.md"];
+    let pages = [
+        RETRIEVAL_PAGE,
+        CALLBACK_PAGE,
+        "StandardErrorMessages.md",
+        "IdentificationDeletion.md",
+    ];
     for name in pages {
         let page = Page::read(&docs.join(name)).expect("the page reads");
-        for block in page.code_blocks.iter().filter(|block| block.language == "json") {
+        for block in page
+            .code_blocks
+            .iter()
+            .filter(|block| block.language == "json")
+        {
             let place = format!("{name}:{}", block.line);
             // Parsed as a `Value` first: the callback example repeats the key `selectedCountry`,
             // which a `Value` takes (the last one wins) and a struct refuses.
             let example: Value = serde_json::from_str(&block.text)
                 .unwrap_or_else(|err| panic!("{place}: the example is not JSON: {err}"));
-            let object = example.as_object().unwrap_or_else(|| panic!("{place}: not an object"));
+            let object = example
+                .as_object()
+                .unwrap_or_else(|| panic!("{place}: not an object"));
             if object.len() == 1 && object.contains_key("scanRef") {
                 round_trip::<ScanRefRequest>(&example, RoundTrip::Exact, &place);
             } else if object.contains_key("face_match_result") {
@@ -86,8 +110,16 @@ fn every_example_on_the_pages_deserializes_and_serializes_back() {
                 round_trip::<ApiError>(&example, RoundTrip::Exact, &place);
             } else if object.contains_key("fileUrls") && object.contains_key("data") {
                 // The callback carries the /data and /files payloads inside it.
-                round_trip::<IdentificationData>(&example["data"], RoundTrip::AbsentKeysAsNull, &format!("{place} data"));
-                round_trip::<FileUrls>(&example["fileUrls"], RoundTrip::AbsentKeysAsNull, &format!("{place} fileUrls"));
+                round_trip::<IdentificationData>(
+                    &example["data"],
+                    RoundTrip::AbsentKeysAsNull,
+                    &format!("{place} data"),
+                );
+                round_trip::<FileUrls>(
+                    &example["fileUrls"],
+                    RoundTrip::AbsentKeysAsNull,
+                    &format!("{place} fileUrls"),
+                );
             } else {
                 panic!("{place}: an example this test does not know how to check");
             }
@@ -96,7 +128,10 @@ fn every_example_on_the_pages_deserializes_and_serializes_back() {
     }
     // The retrieval page's request and full-status examples, the callback, the deletion
     // request and error response.
-    assert!(checked >= 5, "only {checked} examples were found on the pages");
+    assert!(
+        checked >= 5,
+        "only {checked} examples were found on the pages"
+    );
 }
 
 #[test]
@@ -111,15 +146,35 @@ fn the_full_status_example_reads_as_typed_values() {
     let full: FullStatus = serde_json::from_str(&block.text).unwrap();
     let document = full.client_identity_document.as_ref().unwrap();
     assert_eq!(document.doc_sex.as_ref().map(|sex| sex.as_str()), Some("M"));
-    assert!(document.doc_sex.as_ref().unwrap().is_known(), "\"M\" is a known value (errata)");
-    assert_eq!(document.manual_date_of_issue.as_ref().map(|date| date.as_str()), Some(""));
+    assert!(
+        document.doc_sex.as_ref().unwrap().is_known(),
+        "\"M\" is a known value (errata)"
+    );
+    assert_eq!(
+        document
+            .manual_date_of_issue
+            .as_ref()
+            .map(|date| date.as_str()),
+        Some("")
+    );
     assert_eq!(document.manual_date_of_issue.as_ref().unwrap().date(), None);
     assert_eq!(document.manual_utility_address_match, None);
-    let start = full.start_time.as_ref().and_then(|time| time.date_time()).unwrap();
+    let start = full
+        .start_time
+        .as_ref()
+        .and_then(|time| time.date_time())
+        .unwrap();
     assert_eq!(start.to_string(), "2020-06-26 09:54:32");
     let client = full.client.as_ref().unwrap();
     assert_eq!(client.default_country, None);
-    assert_eq!(client.expiry_date.as_ref().and_then(|date| date.date()).map(|d| d.year()), Some(2021));
+    assert_eq!(
+        client
+            .expiry_date
+            .as_ref()
+            .and_then(|date| date.date())
+            .map(|d| d.year()),
+        Some(2021)
+    );
 }
 
 /// A change in the docs reaches the models through `cargo xtask schema` and `cargo xtask
@@ -149,20 +204,45 @@ fn a_changed_page_regenerates_into_models_that_compile() {
     let out = tempfile::tempdir().unwrap();
     let schema_dir = out.path().join("schema");
     let crate_dir = out.path().join("models");
-    xtask::schema(docs.path(), &root.join("schema/errata.json"), &schema_dir, false).expect("schema");
-    let data: Value = serde_json::from_str(&std::fs::read_to_string(schema_dir.join("data.json")).unwrap()).unwrap();
-    assert!(data["properties"]["docNewField"].is_object(), "the new field is in the schema");
-    let full: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_dir.join("full-status.json")).unwrap()).unwrap();
-    let values = full["definitions"]["DocumentValidity"]["enum"].as_array().unwrap();
-    assert!(values.contains(&Value::from("DOC_ADDED_FOR_TEST")), "the new value is in the schema");
+    xtask::schema(
+        docs.path(),
+        &root.join("schema/errata.json"),
+        &schema_dir,
+        false,
+    )
+    .expect("schema");
+    let data: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_dir.join("data.json")).unwrap())
+            .unwrap();
+    assert!(
+        data["properties"]["docNewField"].is_object(),
+        "the new field is in the schema"
+    );
+    let full: Value = serde_json::from_str(
+        &std::fs::read_to_string(schema_dir.join("full-status.json")).unwrap(),
+    )
+    .unwrap();
+    let values = full["definitions"]["DocumentValidity"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(
+        values.contains(&Value::from("DOC_ADDED_FOR_TEST")),
+        "the new value is in the schema"
+    );
     assert!(full["definitions"]["ClientData"]["properties"]["client_added_row"].is_object());
 
     copy_models_crate(&root.join("crates/idenfy-models"), &crate_dir);
     xtask::codegen(&schema_dir, &crate_dir.join("src/generated.rs"), false).expect("codegen");
     let generated = std::fs::read_to_string(crate_dir.join("src/generated.rs")).unwrap();
-    for expected in ["pub doc_new_field:", "DocAddedForTest,", "pub client_added_row:"] {
-        assert!(generated.contains(expected), "the generated code lacks `{expected}`");
+    for expected in [
+        "pub doc_new_field:",
+        "DocAddedForTest,",
+        "pub client_added_row:",
+    ] {
+        assert!(
+            generated.contains(expected),
+            "the generated code lacks `{expected}`"
+        );
     }
     // Code that uses the new items, so that compiling proves they are usable, not just present.
     let mut lib = std::fs::read_to_string(crate_dir.join("src/lib.rs")).unwrap();

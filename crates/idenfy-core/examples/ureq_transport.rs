@@ -44,7 +44,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     )?;
     let base_url: BaseUrl = std::env::var("IDENFY_BASE_URL")
         .map_or_else(|_| Ok(BaseUrl::default()), |url| url.parse())?;
-    let scan_ref = std::env::args().nth(1).ok_or("usage: ureq_transport <scanRef>")?;
+    let scan_ref = std::env::args()
+        .nth(1)
+        .ok_or("usage: ureq_transport <scanRef>")?;
 
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -52,7 +54,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .new_agent();
     let client = Client::builder(credentials)
         .base_url(base_url)
-        .build(UreqTransport(agent), |duration| tokio::time::sleep(duration));
+        .build(UreqTransport(agent), |duration| {
+            tokio::time::sleep(duration)
+        });
     let full = client.full_status(&scan_ref.parse()?).await?;
     println!(
         "face match: {:?}, document: {:?}",

@@ -34,13 +34,17 @@ pub struct BaseUrl {
 #[non_exhaustive]
 pub enum BaseUrlError {
     /// The string is not a URL.
-    #[error("the base URL is not a valid URL ({reason}); expected something like `https://ivs.idenfy.com`")]
+    #[error(
+        "the base URL is not a valid URL ({reason}); expected something like `https://ivs.idenfy.com`"
+    )]
     Invalid {
         /// What the URL parser said.
         reason: String,
     },
     /// Only `http` and `https` are supported.
-    #[error("the base URL must start with `https://` (or `http://` for a local server), got scheme `{scheme}`")]
+    #[error(
+        "the base URL must start with `https://` (or `http://` for a local server), got scheme `{scheme}`"
+    )]
     UnsupportedScheme {
         /// The scheme given.
         scheme: String,
@@ -52,7 +56,9 @@ pub enum BaseUrlError {
     #[error("the base URL must not have a query string or fragment")]
     HasQuery,
     /// Plain HTTP to a host that is not loopback would send the API secret in clear.
-    #[error("refusing plain `http://` to `{host}`: the API secret would cross the network unencrypted; use `https://`, or opt in explicitly if a trusted proxy adds TLS")]
+    #[error(
+        "refusing plain `http://` to `{host}`: the API secret would cross the network unencrypted; use `https://`, or opt in explicitly if a trusted proxy adds TLS"
+    )]
     InsecureHttp {
         /// The host given.
         host: String,
@@ -80,11 +86,12 @@ impl BaseUrl {
     }
 
     fn parse_with(value: &str, allow_insecure_http: bool) -> Result<Self, BaseUrlError> {
-        let uri: Uri = value.trim().parse().map_err(|error: http::uri::InvalidUri| {
-            BaseUrlError::Invalid {
+        let uri: Uri = value
+            .trim()
+            .parse()
+            .map_err(|error: http::uri::InvalidUri| BaseUrlError::Invalid {
                 reason: error.to_string(),
-            }
-        })?;
+            })?;
         let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return Err(BaseUrlError::NotAbsolute);
         };

@@ -138,7 +138,10 @@ impl<T: Transport, K: Timer> Client<T, K> {
     ///
     /// # Errors
     /// See [`Error`]; retryable failures are retried first.
-    pub async fn status(&self, scan_ref: &ScanRef) -> Result<IdentificationStatus, Error<T::Error>> {
+    pub async fn status(
+        &self,
+        scan_ref: &ScanRef,
+    ) -> Result<IdentificationStatus, Error<T::Error>> {
         self.lookup(scan_ref).await
     }
 
@@ -170,7 +173,10 @@ impl<T: Transport, K: Timer> Client<T, K> {
     ///
     /// # Errors
     /// See [`Error`]; retryable failures are retried first.
-    pub async fn lookup<R: EndpointResponse>(&self, scan_ref: &ScanRef) -> Result<R, Error<T::Error>> {
+    pub async fn lookup<R: EndpointResponse>(
+        &self,
+        scan_ref: &ScanRef,
+    ) -> Result<R, Error<T::Error>> {
         let endpoint = R::ENDPOINT;
         let span = tracing::info_span!(
             "idenfy.lookup",
@@ -192,10 +198,12 @@ impl<T: Transport, K: Timer> Client<T, K> {
                     Err(error) => (error, outcome),
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
-                match self
-                    .retry_policy
-                    .decide(attempts, &outcome, remaining, self.jitter.next_u64())
-                {
+                match self.retry_policy.decide(
+                    attempts,
+                    &outcome,
+                    remaining,
+                    self.jitter.next_u64(),
+                ) {
                     RetryDecision::RetryAfter(delay) => {
                         tracing::debug!(
                             attempt = attempts,
@@ -273,7 +281,10 @@ impl<T: Transport, K: Timer> Client<T, K> {
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match sent {
             None => (Err(timed_out()), AttemptOutcome::AttemptTimeout),
-            Some(Err(error)) => (Err(Error::Transport(error)), AttemptOutcome::TransportFailure),
+            Some(Err(error)) => (
+                Err(Error::Transport(error)),
+                AttemptOutcome::TransportFailure,
+            ),
             Some(Ok(response)) => {
                 let status = response.status();
                 span.record("status", status.as_u16());

@@ -33,14 +33,20 @@ pub enum CredentialsError {
     #[error("the iDenfy API key is empty: copy it from the iDenfy dashboard (Settings > API keys)")]
     EmptyKey,
     /// The API secret is empty.
-    #[error("the iDenfy API secret is empty: copy it from the iDenfy dashboard next to the API key")]
+    #[error(
+        "the iDenfy API secret is empty: copy it from the iDenfy dashboard next to the API key"
+    )]
     EmptySecret,
     /// The API key contains a colon, which HTTP Basic auth uses as the separator.
-    #[error("the iDenfy API key contains ':', which HTTP Basic auth cannot carry; check that key and secret were not pasted together")]
+    #[error(
+        "the iDenfy API key contains ':', which HTTP Basic auth cannot carry; check that key and secret were not pasted together"
+    )]
     ColonInKey,
     /// The key or secret contains a control character or whitespace, most often a
     /// trailing newline from a file or an environment variable.
-    #[error("the iDenfy API {which} contains whitespace or a control character at byte {position}; trim the value (a trailing newline is the usual cause)")]
+    #[error(
+        "the iDenfy API {which} contains whitespace or a control character at byte {position}; trim the value (a trailing newline is the usual cause)"
+    )]
     InvalidCharacter {
         /// `"key"` or `"secret"`.
         which: &'static str,
@@ -143,8 +149,14 @@ mod tests {
     #[test]
     fn refuses_values_http_basic_cannot_carry() {
         assert_eq!(Credentials::new("", "s"), Err(CredentialsError::EmptyKey));
-        assert_eq!(Credentials::new("k", ""), Err(CredentialsError::EmptySecret));
-        assert_eq!(Credentials::new("a:b", "s"), Err(CredentialsError::ColonInKey));
+        assert_eq!(
+            Credentials::new("k", ""),
+            Err(CredentialsError::EmptySecret)
+        );
+        assert_eq!(
+            Credentials::new("a:b", "s"),
+            Err(CredentialsError::ColonInKey)
+        );
         assert_eq!(
             Credentials::new("k", "secret\n"),
             Err(CredentialsError::InvalidCharacter {

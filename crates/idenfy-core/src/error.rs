@@ -91,9 +91,15 @@ impl ApiError {
     fn hint(&self) -> &'static str {
         match self.status.as_u16() {
             400 => "the request was refused as malformed; check the scanRef",
-            401 => "check the API key and secret (IDENFY_API_KEY, IDENFY_API_SECRET) and that they belong to this environment",
-            403 => "these credentials may not use this endpoint; ask iDenfy to enable it for the account",
-            404 => "no identification with this scanRef is visible to these credentials; check the scanRef and whether it was deleted",
+            401 => {
+                "check the API key and secret (IDENFY_API_KEY, IDENFY_API_SECRET) and that they belong to this environment"
+            }
+            403 => {
+                "these credentials may not use this endpoint; ask iDenfy to enable it for the account"
+            }
+            404 => {
+                "no identification with this scanRef is visible to these credentials; check the scanRef and whether it was deleted"
+            }
             429 => "too many requests; lower the request rate or allow more retries",
             500..=599 => "the iDenfy API failed; retrying later usually helps",
             _ => "see the message and documentation",
@@ -112,7 +118,11 @@ impl fmt::Display for ApiError {
         }
         write!(f, " ({})", self.hint())?;
         if let Some(retry_after) = self.retry_after {
-            write!(f, "; the API asked to retry after {}s", retry_after.as_secs())?;
+            write!(
+                f,
+                "; the API asked to retry after {}s",
+                retry_after.as_secs()
+            )?;
         }
         if let Some(documentation) = &self.documentation {
             write!(f, "; see {documentation}")?;
@@ -207,11 +217,7 @@ fn describe_serde_error(error: &serde_json::Error) -> String {
     };
     match message.split_once(", expected ") {
         Some((found, expected)) => {
-            let found = found
-                .split(['"', '`'])
-                .next()
-                .unwrap_or(found)
-                .trim_end();
+            let found = found.split(['"', '`']).next().unwrap_or(found).trim_end();
             format!("{found}, expected {expected}")
         }
         None => match error.classify() {
@@ -366,8 +372,8 @@ mod tests {
     fn truncated_json_is_described_as_truncated() {
         let body = br#"{"age": 1"#;
         let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let error =
-            serde_path_to_error::deserialize::<_, serde_json::Value>(&mut deserializer).unwrap_err();
+        let error = serde_path_to_error::deserialize::<_, serde_json::Value>(&mut deserializer)
+            .unwrap_err();
         let decode = DecodeError::new(
             Endpoint::Data,
             StatusCode::OK,

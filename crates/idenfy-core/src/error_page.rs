@@ -24,17 +24,17 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     });
     let mut out = String::new();
     for token in source.split_whitespace() {
-        let printable: String = token
-            .chars()
-            .filter(|c| c.is_ascii_graphic())
-            .collect();
+        let printable: String = token.chars().filter(|c| c.is_ascii_graphic()).collect();
         if printable.is_empty() {
             continue;
         }
         let looks_personal = printable.contains('@')
-            || (printable.chars().any(|c| c.is_ascii_digit())
-                && printable.len() > MAX_KEPT_NUMBER);
-        let token = if looks_personal { "***" } else { printable.as_str() };
+            || (printable.chars().any(|c| c.is_ascii_digit()) && printable.len() > MAX_KEPT_NUMBER);
+        let token = if looks_personal {
+            "***"
+        } else {
+            printable.as_str()
+        };
         if out.len() + token.len() + 1 > MAX_EXCERPT {
             out.push_str(" ...");
             break;
@@ -95,6 +95,9 @@ mod tests {
 
     #[test]
     fn first_non_empty_line_of_plain_text() {
-        assert_eq!(excerpt(b"\n\n  Service Unavailable \nmore"), "Service Unavailable");
+        assert_eq!(
+            excerpt(b"\n\n  Service Unavailable \nmore"),
+            "Service Unavailable"
+        );
     }
 }

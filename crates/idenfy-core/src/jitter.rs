@@ -16,7 +16,7 @@ impl Jitter {
     /// Seeded from std's per-process random hasher keys.
     pub(crate) fn new() -> Self {
         Self {
-            state: AtomicU64::new(RandomState::new().hash_one(0x1DE_F7u64)),
+            state: AtomicU64::new(RandomState::new().hash_one(0x0001_DEF7_u64)),
         }
     }
 
@@ -40,6 +40,9 @@ mod tests {
         let jitter = Jitter::new();
         let values: Vec<u64> = (0..1000).map(|_| jitter.next_u64()).collect();
         let high = values.iter().filter(|v| **v > u64::MAX / 2).count();
-        assert!((350..650).contains(&high), "{high} of 1000 above the middle");
+        assert!(
+            (350..650).contains(&high),
+            "{high} of 1000 above the middle"
+        );
     }
 }

@@ -23,7 +23,9 @@ pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
 pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE};
 pub use credentials::{Credentials, CredentialsError};
 pub use endpoint::{Endpoint, EndpointResponse};
-pub use error::{ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse};
+pub use error::{
+    ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse,
+};
 pub use request::{RequestBuilder, USER_AGENT_VALUE, build_request};
 pub use response::{DEFAULT_MAX_BODY_BYTES, parse_response};
 pub use retry::{AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, parse_retry_after};

@@ -65,14 +65,12 @@ where
             // A success status with a body that is not JSON at all was not
             // written by the API (a captive portal, a misconfigured proxy).
             Err(_) if !looks_like_json(body) => Err(unexpected(&response, body).into()),
-            Err((path, error)) => Err(DecodeError::new(
-                endpoint,
-                status,
-                path,
-                error,
-                Bytes::copy_from_slice(body),
-            )
-            .into()),
+            Err((path, error)) => {
+                Err(
+                    DecodeError::new(endpoint, status, path, error, Bytes::copy_from_slice(body))
+                        .into(),
+                )
+            }
         };
     }
 
@@ -92,6 +90,10 @@ where
 
 /// Decodes `body`, reporting the JSON path of a failure (`.` for the root).
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, serde_json::Error)> {
+    // Tracking the path slows every decode down; pay for it only on failure.
+    if let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| (error.path().to_string(), error.into_inner()))?;

@@ -122,7 +122,9 @@ impl RetryPolicy {
     /// Whether an outcome may succeed when tried again.
     pub fn is_retryable(outcome: &AttemptOutcome) -> bool {
         match outcome {
-            AttemptOutcome::Status { status, .. } => matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504),
+            AttemptOutcome::Status { status, .. } => {
+                matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+            }
             AttemptOutcome::TransportFailure | AttemptOutcome::AttemptTimeout => true,
         }
     }
@@ -221,7 +223,10 @@ mod tests {
             AttemptOutcome::AttemptTimeout,
         ] {
             assert!(
-                matches!(policy.decide(1, &outcome, PLENTY, 0), RetryDecision::RetryAfter(_)),
+                matches!(
+                    policy.decide(1, &outcome, PLENTY, 0),
+                    RetryDecision::RetryAfter(_)
+                ),
                 "{outcome:?} should be retried"
             );
         }
@@ -242,7 +247,10 @@ mod tests {
     #[test]
     fn stops_after_max_attempts() {
         let policy = RetryPolicy::default().with_max_attempts(3);
-        assert!(matches!(policy.decide(2, &status(503), PLENTY, 0), RetryDecision::RetryAfter(_)));
+        assert!(matches!(
+            policy.decide(2, &status(503), PLENTY, 0),
+            RetryDecision::RetryAfter(_)
+        ));
         assert_eq!(
             policy.decide(3, &status(503), PLENTY, 0),
             RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted)
@@ -308,9 +316,18 @@ mod tests {
         let parse = |text: &'static str| parse_retry_after(&HeaderValue::from_static(text), now);
         assert_eq!(parse("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse(" 0 "), Some(Duration::ZERO));
-        assert_eq!(parse("Sun, 06 Nov 1994 08:50:07 GMT"), Some(Duration::from_secs(30)));
-        assert_eq!(parse("Sunday, 06-Nov-94 08:49:47 GMT"), Some(Duration::from_secs(10)));
-        assert_eq!(parse("Sun Nov  6 08:49:57 1994"), Some(Duration::from_secs(20)));
+        assert_eq!(
+            parse("Sun, 06 Nov 1994 08:50:07 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse("Sunday, 06-Nov-94 08:49:47 GMT"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse("Sun Nov  6 08:49:57 1994"),
+            Some(Duration::from_secs(20))
+        );
         assert_eq!(parse("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
         assert_eq!(parse("soon"), None);
         assert_eq!(parse("-5"), None);

@@ -26,16 +26,22 @@ pub struct ScanRef(String);
 #[non_exhaustive]
 pub enum ScanRefError {
     /// The string is empty.
-    #[error("the scanRef is empty: pass the `scanRef` iDenfy returned when the identification was created")]
+    #[error(
+        "the scanRef is empty: pass the `scanRef` iDenfy returned when the identification was created"
+    )]
     Empty,
     /// The string is longer than the API allows.
-    #[error("the scanRef is {length} characters long, but iDenfy scanRefs have at most {MAX_SCAN_REF_LEN}; check that only the scanRef was passed")]
+    #[error(
+        "the scanRef is {length} characters long, but iDenfy scanRefs have at most {MAX_SCAN_REF_LEN}; check that only the scanRef was passed"
+    )]
     TooLong {
         /// Number of characters given.
         length: usize,
     },
     /// The string contains whitespace or a control character.
-    #[error("the scanRef contains whitespace or a control character at character {position}; trim it (a trailing newline is a common cause)")]
+    #[error(
+        "the scanRef contains whitespace or a control character at character {position}; trim it (a trailing newline is a common cause)"
+    )]
     InvalidCharacter {
         /// Zero-based character index of the first offending character.
         position: usize,
@@ -120,7 +126,11 @@ mod tests {
 
     #[test]
     fn accepts_uuid_like_and_forty_character_refs() {
-        assert!("5f3c2a1e-9b7d-11ea-bb37-0242ac130002".parse::<ScanRef>().is_ok());
+        assert!(
+            "5f3c2a1e-9b7d-11ea-bb37-0242ac130002"
+                .parse::<ScanRef>()
+                .is_ok()
+        );
         assert!(ScanRef::new("a".repeat(40)).is_ok());
     }
 

@@ -26,7 +26,10 @@ where
 }
 
 /// Runs `work` until it completes or `expiry` fires first (`None`).
-pub(crate) async fn race_with<F: Future>(expiry: impl Future<Output = ()>, work: F) -> Option<F::Output> {
+pub(crate) async fn race_with<F: Future>(
+    expiry: impl Future<Output = ()>,
+    work: F,
+) -> Option<F::Output> {
     let mut work = pin!(work);
     let mut expiry = pin!(expiry);
     poll_fn(|cx| {

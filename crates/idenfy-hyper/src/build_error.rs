@@ -7,7 +7,9 @@ use idenfy_core::{BaseUrlError, CredentialsError};
 #[non_exhaustive]
 pub enum BuildError {
     /// A required environment variable is missing or empty.
-    #[error("the environment variable {name} is not set; set it to the value from the iDenfy dashboard")]
+    #[error(
+        "the environment variable {name} is not set; set it to the value from the iDenfy dashboard"
+    )]
     MissingEnv {
         /// The variable's name.
         name: &'static str,
@@ -25,7 +27,9 @@ pub enum BuildError {
     #[error(transparent)]
     BaseUrl(#[from] BaseUrlError),
     /// The TLS backend could not be initialised.
-    #[error("could not initialise TLS ({reason}); with the `native-tls` feature the system's OpenSSL must be usable, or use the `rustls` feature")]
+    #[error(
+        "could not initialise TLS ({reason}); with the `native-tls` feature the system's OpenSSL must be usable, or use the `rustls` feature"
+    )]
     Tls {
         /// What the TLS library said.
         reason: String,

@@ -17,11 +17,10 @@ pub(crate) type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
 #[cfg(feature = "native-tls")]
 pub(crate) fn connector(http: HttpConnector) -> Result<Connector, crate::BuildError> {
-    let tls = hyper_tls::native_tls::TlsConnector::new().map_err(|error| {
-        crate::BuildError::Tls {
+    let tls =
+        hyper_tls::native_tls::TlsConnector::new().map_err(|error| crate::BuildError::Tls {
             reason: error.to_string(),
-        }
-    })?;
+        })?;
     Ok(hyper_tls::HttpsConnector::from((http, tls.into())))
 }
 

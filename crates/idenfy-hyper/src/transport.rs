@@ -11,8 +11,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer as PoolTimer};
 use idenfy_core::{ResponseBodyLimit, Transport};
 
-use crate::tls::{Connector, connector};
 use crate::BuildError;
+use crate::tls::{Connector, connector};
 
 /// Connection settings of a [`HyperTransport`].
 #[derive(Debug, Clone)]
@@ -107,9 +107,8 @@ impl Transport for HyperTransport {
             // the connection instead of downloading it.
             return Ok(Response::from_parts(parts, Bytes::new()));
         }
-        let mut collected = BytesMut::with_capacity(
-            declared.map_or(8 * 1024, |declared| declared as usize),
-        );
+        let mut collected =
+            BytesMut::with_capacity(declared.map_or(8 * 1024, |declared| declared as usize));
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(HyperError::Body)?;
             if let Ok(data) = frame.into_data() {

@@ -43,7 +43,10 @@ fn scan_ref() -> ScanRef {
 
 fn assert_no_secret(text: &str) {
     assert!(!text.contains(SECRET), "the API secret leaked: {text}");
-    assert!(!text.contains(SECRET_BASIC), "the Basic token leaked: {text}");
+    assert!(
+        !text.contains(SECRET_BASIC),
+        "the Basic token leaked: {text}"
+    );
 }
 
 const STATUS_OK: &str = r#"{"status":"APPROVED","scanRef":"scan-ref-1","clientId":"client-1"}"#;
@@ -67,7 +70,11 @@ async fn each_endpoint_sends_the_built_request_over_the_wire() {
         assert_eq!(seen.path, endpoint.path());
         assert_eq!(seen.body, *built.body(), "{endpoint} body");
         for (name, value) in built.headers() {
-            assert_eq!(seen.headers.get(name), Some(value), "{endpoint} header {name}");
+            assert_eq!(
+                seen.headers.get(name),
+                Some(value),
+                "{endpoint} header {name}"
+            );
         }
         assert_eq!(
             seen.headers["authorization"],
@@ -87,7 +94,10 @@ async fn connections_are_kept_alive_between_lookups() {
     assert_eq!(requests.len(), 3);
     for request in &requests {
         assert_eq!(request.headers.get("connection"), None);
-        assert_eq!(request.peer, requests[0].peer, "a new connection was opened");
+        assert_eq!(
+            request.peer, requests[0].peer,
+            "a new connection was opened"
+        );
     }
 }
 
@@ -101,14 +111,21 @@ async fn api_error_is_typed_and_401_is_not_retried() {
     })
     .await;
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
-    let Error::Api(api) = &error else { panic!("expected an API error, got {error:?}") };
+    let Error::Api(api) = &error else {
+        panic!("expected an API error, got {error:?}")
+    };
     assert_eq!(api.status, 401);
     assert_eq!(
-        api.identifier.as_ref().map(|identifier| identifier.to_string()),
+        api.identifier
+            .as_ref()
+            .map(|identifier| identifier.to_string()),
         Some("UNAUTHORIZED".to_owned())
     );
     assert_eq!(api.severity.as_deref(), Some("ERROR"));
-    assert!(error.to_string().contains("check the API key and secret"), "{error}");
+    assert!(
+        error.to_string().contains("check the API key and secret"),
+        "{error}"
+    );
     assert_eq!(server.requests().len(), 1, "401 must not be retried");
     assert_no_secret(&format!("{error} {error:?}"));
 }
@@ -117,10 +134,16 @@ async fn api_error_is_typed_and_401_is_not_retried() {
 async fn client_errors_400_403_404_are_not_retried() {
     for status in [400u16, 403, 404] {
         let server = Server::start(move |_, _| {
-            Reply::json(status, r#"{"identifier":"NOT_FOUND","message":"Identification not found."}"#)
+            Reply::json(
+                status,
+                r#"{"identifier":"NOT_FOUND","message":"Identification not found."}"#,
+            )
         })
         .await;
-        let error = client_for(&server).full_status(&scan_ref()).await.unwrap_err();
+        let error = client_for(&server)
+            .full_status(&scan_ref())
+            .await
+            .unwrap_err();
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
         assert_eq!(server.requests().len(), 1, "{status} must not be retried");
     }
@@ -129,9 +152,15 @@ async fn client_errors_400_403_404_are_not_retried() {
 #[tokio::test]
 async fn status_429_then_503_are_retried_then_succeed() {
     let server = Server::start(|_, index| match index {
-        0 => Reply::json(429, r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#)
-            .with_header("retry-after", "0"),
-        1 => Reply::json(503, r#"{"identifier":"INTERNAL_ERROR","message":"Unavailable."}"#),
+        0 => Reply::json(
+            429,
+            r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#,
+        )
+        .with_header("retry-after", "0"),
+        1 => Reply::json(
+            503,
+            r#"{"identifier":"INTERNAL_ERROR","message":"Unavailable."}"#,
+        ),
         _ => Reply::json(200, STATUS_OK),
     })
     .await;
@@ -143,8 +172,11 @@ async fn status_429_then_503_are_retried_then_succeed() {
 #[tokio::test]
 async fn retry_after_seconds_are_honoured() {
     let server = Server::start(|_, index| match index {
-        0 => Reply::json(429, r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#)
-            .with_header("retry-after", "1"),
+        0 => Reply::json(
+            429,
+            r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#,
+        )
+        .with_header("retry-after", "1"),
         _ => Reply::json(200, STATUS_OK),
     })
     .await;
@@ -152,18 +184,26 @@ async fn retry_after_seconds_are_honoured() {
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
     let waited = requests[1].at - requests[0].at;
-    assert!(waited >= Duration::from_millis(950), "retried after only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "retried after only {waited:?}"
+    );
 }
 
 #[tokio::test]
 async fn retry_after_beyond_the_deadline_returns_the_429_at_once() {
     let server = Server::start(|_, _| {
-        Reply::json(429, r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#)
-            .with_header("retry-after", "3600")
+        Reply::json(
+            429,
+            r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#,
+        )
+        .with_header("retry-after", "3600")
     })
     .await;
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
-    let Error::Api(api) = &error else { panic!("expected the 429, got {error:?}") };
+    let Error::Api(api) = &error else {
+        panic!("expected the 429, got {error:?}")
+    };
     assert_eq!(api.retry_after, Some(Duration::from_secs(3600)));
     assert_eq!(server.requests().len(), 1);
 }
@@ -177,7 +217,9 @@ async fn persistent_5xx_stops_after_max_attempts_with_the_last_error() {
     })
     .await;
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
-    let Error::UnexpectedResponse(page) = &error else { panic!("expected an error page, got {error:?}") };
+    let Error::UnexpectedResponse(page) = &error else {
+        panic!("expected an error page, got {error:?}")
+    };
     assert_eq!(page.status, 502);
     assert_eq!(page.content_type.as_deref(), Some("text/html"));
     assert_eq!(page.excerpt, "502 Bad Gateway");
@@ -189,7 +231,9 @@ async fn a_body_that_does_not_match_the_model_is_a_decode_error_with_its_path() 
     let body = r#"{"status":{"unexpected":"JOHN"},"scanRef":"scan-ref-1"}"#;
     let server = Server::start(move |_, _| Reply::json(200, body)).await;
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
-    let Error::Decode(decode) = &error else { panic!("expected a decode error, got {error:?}") };
+    let Error::Decode(decode) = &error else {
+        panic!("expected a decode error, got {error:?}")
+    };
     assert_eq!(decode.path, "status");
     assert_eq!(decode.body().as_ref(), body.as_bytes());
     let shown = format!("{error} {error:?}");
@@ -209,10 +253,16 @@ async fn a_server_that_never_answers_times_out() {
         .unwrap();
     let started = Instant::now();
     let error = client.status(&scan_ref()).await.unwrap_err();
-    let Error::Timeout(timeout) = &error else { panic!("expected a timeout, got {error:?}") };
+    let Error::Timeout(timeout) = &error else {
+        panic!("expected a timeout, got {error:?}")
+    };
     assert_eq!(timeout.kind, TimeoutKind::Attempt);
     assert_eq!(timeout.attempts, 3, "attempt timeouts are retried");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -226,7 +276,9 @@ async fn the_overall_deadline_bounds_the_call() {
         .build()
         .unwrap();
     let error = client.status(&scan_ref()).await.unwrap_err();
-    let Error::Timeout(timeout) = &error else { panic!("expected a timeout, got {error:?}") };
+    let Error::Timeout(timeout) = &error else {
+        panic!("expected a timeout, got {error:?}")
+    };
     assert_eq!(timeout.kind, TimeoutKind::Deadline);
     assert_eq!(timeout.limit, Duration::from_millis(300));
 }
@@ -241,9 +293,15 @@ async fn an_endless_body_stops_at_the_cap() {
         .build()
         .unwrap();
     let error = client.full_status(&scan_ref()).await.unwrap_err();
-    let Error::BodyTooLarge(too_large) = &error else { panic!("expected BodyTooLarge, got {error:?}") };
+    let Error::BodyTooLarge(too_large) = &error else {
+        panic!("expected BodyTooLarge, got {error:?}")
+    };
     assert_eq!(too_large.limit, 64 * 1024);
-    assert_eq!(server.requests().len(), 1, "an oversized body is not retried");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "an oversized body is not retried"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +313,9 @@ async fn a_declared_length_over_the_cap_is_refused_before_reading() {
         .build()
         .unwrap();
     let error = client.data(&scan_ref()).await.unwrap_err();
-    let Error::BodyTooLarge(too_large) = &error else { panic!("expected BodyTooLarge, got {error:?}") };
+    let Error::BodyTooLarge(too_large) = &error else {
+        panic!("expected BodyTooLarge, got {error:?}")
+    };
     assert_eq!(too_large.declared, Some(10_003));
 }
 
@@ -281,7 +341,9 @@ async fn connection_failures_are_retried_then_reported_as_transport_errors() {
             idenfy_hyper::TokioTimer,
         );
     let error = client.status(&scan_ref()).await.unwrap_err();
-    let Error::Transport(transport_error) = &error else { panic!("expected a transport error, got {error:?}") };
+    let Error::Transport(transport_error) = &error else {
+        panic!("expected a transport error, got {error:?}")
+    };
     assert!(transport_error.is_connect(), "{transport_error:?}");
     assert_eq!(attempts.load(Ordering::SeqCst), 3);
     assert_no_secret(&format!("{error} {error:?}"));
@@ -295,7 +357,11 @@ async fn the_secret_is_absent_from_the_client_and_every_error() {
 
     let replies: Vec<fn() -> Reply> = vec![
         || Reply::json(401, r#"{"identifier":"UNAUTHORIZED","message":"Bad key."}"#),
-        || Reply::Full { status: 502, headers: vec![], body: "Bad Gateway".into() },
+        || Reply::Full {
+            status: 502,
+            headers: vec![],
+            body: "Bad Gateway".into(),
+        },
         || Reply::json(200, r#"{"status":7}"#),
         || Reply::Endless,
     ];

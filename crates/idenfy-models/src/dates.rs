@@ -22,7 +22,10 @@ pub struct CalendarDate {
 impl CalendarDate {
     /// The date, if `month` and `day` exist in `year` (`year` up to 9999).
     pub fn new(year: u16, month: u8, day: u8) -> Option<CalendarDate> {
-        let valid = year <= 9999 && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
+        let valid = year <= 9999
+            && (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month);
         valid.then_some(CalendarDate { year, month, day })
     }
 
@@ -45,7 +48,9 @@ impl CalendarDate {
 fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         _ => 31,
     }
@@ -86,7 +91,13 @@ pub struct CalendarDateTime {
 
 impl CalendarDateTime {
     /// The date and time, if the time of day exists (`second` up to 60 for a leap second).
-    pub fn new(date: CalendarDate, hour: u8, minute: u8, second: u8, nanosecond: u32) -> Option<CalendarDateTime> {
+    pub fn new(
+        date: CalendarDate,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        nanosecond: u32,
+    ) -> Option<CalendarDateTime> {
         let valid = hour < 24 && minute < 60 && second <= 60 && nanosecond < 1_000_000_000;
         valid.then_some(CalendarDateTime {
             date,
@@ -125,7 +136,11 @@ impl CalendarDateTime {
 
 impl fmt::Display for CalendarDateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {:02}:{:02}:{:02}", self.date, self.hour, self.minute, self.second)?;
+        write!(
+            f,
+            "{} {:02}:{:02}:{:02}",
+            self.date, self.hour, self.minute, self.second
+        )?;
         if self.nanosecond != 0 {
             let fraction = format!("{:09}", self.nanosecond);
             write!(f, ".{}", fraction.trim_end_matches('0'))?;
@@ -141,7 +156,11 @@ impl FromStr for CalendarDateTime {
     /// space.
     fn from_str(text: &str) -> Result<Self, InvalidDate> {
         let bytes = text.as_bytes();
-        if bytes.len() < 19 || !matches!(bytes[10], b' ' | b'T') || bytes[13] != b':' || bytes[16] != b':' {
+        if bytes.len() < 19
+            || !matches!(bytes[10], b' ' | b'T')
+            || bytes[13] != b':'
+            || bytes[16] != b':'
+        {
             return Err(InvalidDate::Format);
         }
         let date: CalendarDate = text[..10].parse()?;
@@ -295,10 +314,22 @@ mod tests {
 
     #[test]
     fn impossible_and_malformed_dates_are_refused_without_echoing_them() {
-        assert_eq!("1900-02-29".parse::<CalendarDate>(), Err(InvalidDate::OutOfRange));
-        assert_eq!("2021-13-01".parse::<CalendarDate>(), Err(InvalidDate::OutOfRange));
-        assert_eq!("YYYY-MM-DD".parse::<CalendarDate>(), Err(InvalidDate::Format));
-        assert_eq!("2021-1-01".parse::<CalendarDate>(), Err(InvalidDate::Format));
+        assert_eq!(
+            "1900-02-29".parse::<CalendarDate>(),
+            Err(InvalidDate::OutOfRange)
+        );
+        assert_eq!(
+            "2021-13-01".parse::<CalendarDate>(),
+            Err(InvalidDate::OutOfRange)
+        );
+        assert_eq!(
+            "YYYY-MM-DD".parse::<CalendarDate>(),
+            Err(InvalidDate::Format)
+        );
+        assert_eq!(
+            "2021-1-01".parse::<CalendarDate>(),
+            Err(InvalidDate::Format)
+        );
         assert!(!InvalidDate::Format.to_string().contains("2021"));
     }
 
@@ -310,9 +341,18 @@ mod tests {
         let time: CalendarDateTime = "2020-06-26T09:54:32.25".parse().unwrap();
         assert_eq!(time.nanosecond(), 250_000_000);
         assert_eq!(time.to_string(), "2020-06-26 09:54:32.25");
-        assert_eq!("2020-06-26 24:00:00".parse::<CalendarDateTime>(), Err(InvalidDate::OutOfRange));
-        assert_eq!("2020-06-26 09:54".parse::<CalendarDateTime>(), Err(InvalidDate::Format));
-        assert_eq!("2020-06-26 09:54:32.".parse::<CalendarDateTime>(), Err(InvalidDate::Format));
+        assert_eq!(
+            "2020-06-26 24:00:00".parse::<CalendarDateTime>(),
+            Err(InvalidDate::OutOfRange)
+        );
+        assert_eq!(
+            "2020-06-26 09:54".parse::<CalendarDateTime>(),
+            Err(InvalidDate::Format)
+        );
+        assert_eq!(
+            "2020-06-26 09:54:32.".parse::<CalendarDateTime>(),
+            Err(InvalidDate::Format)
+        );
     }
 
     #[test]
@@ -320,7 +360,10 @@ mod tests {
         let placeholder: LenientDate = serde_json::from_str("\"YYYY-MM-DD\"").unwrap();
         assert_eq!(placeholder.date(), None);
         assert_eq!(placeholder.parse(), Err(InvalidDate::Format));
-        assert_eq!(serde_json::to_string(&placeholder).unwrap(), "\"YYYY-MM-DD\"");
+        assert_eq!(
+            serde_json::to_string(&placeholder).unwrap(),
+            "\"YYYY-MM-DD\""
+        );
         assert_eq!(LenientDate::new("").parse(), Err(InvalidDate::Empty));
         let date = LenientDate::new("2010-12-20").date().unwrap();
         assert_eq!(LenientDate::from(date).as_str(), "2010-12-20");

@@ -2,8 +2,8 @@
 //! and empty strings.
 
 use idenfy_models::{
-    ApiError, ClientId, DocSex, DocumentValidity, ErrorIdentifier, FileUrls, FullStatus, IdentificationData,
-    IdentificationStatus, OverallStatus, SuspectionReason,
+    ApiError, ClientId, DocSex, DocumentValidity, ErrorIdentifier, FileUrls, FullStatus,
+    IdentificationData, IdentificationStatus, OverallStatus, SuspectionReason,
 };
 use serde_json::{Value, json};
 
@@ -18,22 +18,42 @@ fn an_unknown_enum_value_is_kept_and_written_back() {
     let payload = json!({"status": "ON_HOLD_SINCE_2031", "scanRef": "s-1", "clientId": "c-1"});
     let (status, back) = round_trip::<IdentificationStatus>(&payload);
     let overall = status.status.as_ref().unwrap();
-    assert_eq!(*overall, OverallStatus::Unknown("ON_HOLD_SINCE_2031".into()));
+    assert_eq!(
+        *overall,
+        OverallStatus::Unknown("ON_HOLD_SINCE_2031".into())
+    );
     assert!(!overall.is_known());
     assert_eq!(back, payload);
 }
 
 #[test]
 fn known_values_are_variants_and_parse_from_text() {
-    assert_eq!("APPROVED".parse::<OverallStatus>(), Ok(OverallStatus::Approved));
-    assert_eq!(OverallStatus::from("ARCHIVED"), OverallStatus::Archived, "a value only the callback page lists");
-    assert_eq!(DocumentValidity::DocSpoofDetected.as_str(), "DOC_SPOOF_DETECTED");
-    assert_eq!(ErrorIdentifier::from("PARTNER_ERROR"), ErrorIdentifier::PartnerError);
+    assert_eq!(
+        "APPROVED".parse::<OverallStatus>(),
+        Ok(OverallStatus::Approved)
+    );
+    assert_eq!(
+        OverallStatus::from("ARCHIVED"),
+        OverallStatus::Archived,
+        "a value only the callback page lists"
+    );
+    assert_eq!(
+        DocumentValidity::DocSpoofDetected.as_str(),
+        "DOC_SPOOF_DETECTED"
+    );
+    assert_eq!(
+        ErrorIdentifier::from("PARTNER_ERROR"),
+        ErrorIdentifier::PartnerError
+    );
     assert_eq!(DocSex::from("M"), DocSex::M);
     assert_eq!(DocSex::from("MALE"), DocSex::Male);
     assert_eq!(OverallStatus::Suspected.to_string(), "SUSPECTED");
     for value in OverallStatus::KNOWN {
-        assert_eq!(&OverallStatus::from(value.as_str()), value, "{value} reads back as itself");
+        assert_eq!(
+            &OverallStatus::from(value.as_str()),
+            value,
+            "{value} reads back as itself"
+        );
     }
 }
 
@@ -43,7 +63,10 @@ fn enum_lists_keep_unknown_members() {
     let (full, _) = round_trip::<FullStatus>(&payload);
     assert_eq!(
         full.suspection_reasons.unwrap(),
-        [SuspectionReason::FaceSuspected, SuspectionReason::Unknown("NEW_REASON".into())]
+        [
+            SuspectionReason::FaceSuspected,
+            SuspectionReason::Unknown("NEW_REASON".into())
+        ]
     );
 }
 
@@ -56,19 +79,27 @@ fn a_key_the_docs_do_not_list_is_kept_at_every_level() {
     });
     let (full, back) = round_trip::<FullStatus>(&payload);
     assert_eq!(full.extra["risk_score"], 0.25);
-    assert_eq!(full.client.as_ref().unwrap().extra["loyalty_tier"], json!({"level": 3}));
+    assert_eq!(
+        full.client.as_ref().unwrap().extra["loyalty_tier"],
+        json!({"level": 3})
+    );
     assert_eq!(back["risk_score"], 0.25);
     assert_eq!(back["client"]["loyalty_tier"], json!({"level": 3}));
 }
 
 #[test]
 fn null_and_absent_keys_are_none_and_written_as_null() {
-    let (files, back) = round_trip::<FileUrls>(&json!({"FRONT": "https://files.example/f.png", "BACK": null}));
+    let (files, back) =
+        round_trip::<FileUrls>(&json!({"FRONT": "https://files.example/f.png", "BACK": null}));
     assert_eq!(files.front.as_deref(), Some("https://files.example/f.png"));
     assert_eq!(files.back, None);
     assert_eq!(files.face_video, None, "absent");
     assert_eq!(back["BACK"], Value::Null);
-    assert_eq!(back["FACE_VIDEO"], Value::Null, "every documented key is written");
+    assert_eq!(
+        back["FACE_VIDEO"],
+        Value::Null,
+        "every documented key is written"
+    );
 }
 
 #[test]
@@ -81,8 +112,16 @@ fn empty_strings_are_kept_where_the_api_sends_them() {
     assert_eq!(document.mrz_document_type.as_deref(), Some(""));
     assert_eq!(document.manual_date_of_issue.unwrap().date(), None);
     assert_eq!(document.doc_sex, Some(DocSex::Unknown(String::new())));
-    for key in ["mrz_document_type", "manual_date_of_issue", "doc_license_categories", "doc_sex"] {
-        assert_eq!(back["client_identity_document"][key], "", "{key} comes back empty");
+    for key in [
+        "mrz_document_type",
+        "manual_date_of_issue",
+        "doc_license_categories",
+        "doc_sex",
+    ] {
+        assert_eq!(
+            back["client_identity_document"][key], "",
+            "{key} comes back empty"
+        );
     }
 }
 
@@ -95,31 +134,58 @@ fn client_id_is_read_as_a_string_or_an_integer_and_kept_so() {
     assert_eq!(status.client_id, Some(ClientId::Text("42".into())));
     assert_eq!(back["clientId"], "42");
     let err = serde_json::from_value::<IdentificationStatus>(json!({"clientId": 1.5})).unwrap_err();
-    assert!(err.to_string().contains("a client id as a string or an integer"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("a client id as a string or an integer"),
+        "{err}"
+    );
 }
 
 #[test]
 fn malformed_dates_do_not_fail_the_parse() {
-    let (data, back) = round_trip::<IdentificationData>(&json!({"docDob": "YYYY-MM-DD", "docExpiry": "2031-02-30"}));
+    let (data, back) = round_trip::<IdentificationData>(
+        &json!({"docDob": "YYYY-MM-DD", "docExpiry": "2031-02-30"}),
+    );
     assert_eq!(data.doc_dob.as_ref().unwrap().date(), None);
-    assert_eq!(data.doc_expiry.as_ref().unwrap().date(), None, "30 February does not exist");
+    assert_eq!(
+        data.doc_expiry.as_ref().unwrap().date(),
+        None,
+        "30 February does not exist"
+    );
     assert_eq!(back["docDob"], "YYYY-MM-DD");
 }
 
 #[test]
 fn a_wrong_type_is_an_error_that_names_the_field() {
     let err = serde_json::from_str::<FullStatus>(r#"{"attempt_count": "two"}"#).unwrap_err();
-    assert!(err.to_string().contains("invalid type: string \"two\", expected i64"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("invalid type: string \"two\", expected i64"),
+        "{err}"
+    );
     let err = serde_json::from_str::<FullStatus>(r#"{"face_match_result": 7}"#).unwrap_err();
-    assert!(err.to_string().contains("expected a FaceMatchResult string"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("expected a FaceMatchResult string"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_error_body_reads_with_and_without_its_optional_keys() {
-    let (error, back) = round_trip::<ApiError>(&json!({"identifier": "UNAUTHORIZED", "message": "no"}));
+    let (error, back) =
+        round_trip::<ApiError>(&json!({"identifier": "UNAUTHORIZED", "message": "no"}));
     assert_eq!(error.identifier, Some(ErrorIdentifier::Unauthorized));
-    assert_eq!(back, json!({"identifier": "UNAUTHORIZED", "message": "no"}), "absent optional keys stay absent");
-    let (error, _) = round_trip::<ApiError>(&json!({"identifier": "NOT_FOUND", "severity": "NOT_SEVERE"}));
-    assert_eq!(error.identifier, Some(ErrorIdentifier::Unknown("NOT_FOUND".into())));
+    assert_eq!(
+        back,
+        json!({"identifier": "UNAUTHORIZED", "message": "no"}),
+        "absent optional keys stay absent"
+    );
+    let (error, _) =
+        round_trip::<ApiError>(&json!({"identifier": "NOT_FOUND", "severity": "NOT_SEVERE"}));
+    assert_eq!(
+        error.identifier,
+        Some(ErrorIdentifier::Unknown("NOT_FOUND".into()))
+    );
     assert_eq!(error.severity.as_deref(), Some("NOT_SEVERE"));
 }

@@ -47,7 +47,11 @@ impl ApiError {
 
     /// 400: the body is not JSON.
     pub fn json_error() -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "JSON_ERROR", "Malformed JSON body.")
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "JSON_ERROR",
+            "Malformed JSON body.",
+        )
     }
 
     /// 400: a required value is absent.

@@ -163,7 +163,10 @@ impl FaultCounters {
         let Some(limit) = fault.times else {
             return true;
         };
-        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let count = seen
             .entry((fault.normalised.clone(), scan_ref.to_owned()))
             .or_insert(0);
@@ -179,7 +182,10 @@ mod tests {
     #[test]
     fn parses_every_documented_part() {
         let f = FaultSpec::parse(" status=429 ; retry-after=7; delay-ms=15;times=2 ").unwrap();
-        assert_eq!(f.misbehaviour, Some(Misbehaviour::Status(StatusCode::TOO_MANY_REQUESTS)));
+        assert_eq!(
+            f.misbehaviour,
+            Some(Misbehaviour::Status(StatusCode::TOO_MANY_REQUESTS))
+        );
         assert_eq!(f.retry_after_header(), Some(7));
         assert_eq!(f.delay, Some(Duration::from_millis(15)));
         assert_eq!(f.times, Some(2));
@@ -214,7 +220,10 @@ mod tests {
             "times=x",
             "close-mid-body=1",
         ] {
-            assert!(FaultSpec::parse(spec).is_err(), "{spec:?} should be refused");
+            assert!(
+                FaultSpec::parse(spec).is_err(),
+                "{spec:?} should be refused"
+            );
         }
     }
 
@@ -226,7 +235,10 @@ mod tests {
         assert!(counters.applies(&twice, "a"));
         assert!(counters.applies(&same_spaced, "a"));
         assert!(!counters.applies(&twice, "a"));
-        assert!(counters.applies(&twice, "b"), "another scanRef has its own count");
+        assert!(
+            counters.applies(&twice, "b"),
+            "another scanRef has its own count"
+        );
         let always = FaultSpec::parse("status=503").unwrap();
         for _ in 0..5 {
             assert!(counters.applies(&always, "a"));

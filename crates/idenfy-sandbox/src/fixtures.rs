@@ -266,7 +266,9 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
     let mut files = Vec::new();
     for endpoint in [Endpoint::Status, Endpoint::Data, Endpoint::FullStatus] {
         let key = endpoint.fixture_key();
-        let Some(body) = object.get(key) else { continue };
+        let Some(body) = object.get(key) else {
+            continue;
+        };
         schema::validate(endpoint, body)
             .map_err(|v| invalid(name, format!("{key}{}", v.pointer), v.reason))?;
         if let Some(inner) = body.get("scanRef").and_then(Value::as_str)
@@ -290,13 +292,8 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
                 kind.file_name()
             )
         });
-        schema::validate(Endpoint::Files, &table).map_err(|v| {
-            invalid(
-                name,
-                format!("files (as served){}", v.pointer),
-                v.reason,
-            )
-        })?;
+        schema::validate(Endpoint::Files, &table)
+            .map_err(|v| invalid(name, format!("files (as served){}", v.pointer), v.reason))?;
         responses.insert(Endpoint::Files, Prepared::FileTable(files.clone()));
     }
     if let Some(raw) = object.get("raw") {
@@ -399,7 +396,11 @@ fn parse_raw(name: &str, field: &str, value: &Value) -> Result<RawResponse, Fixt
             .filter(|n| (200..=599).contains(n))
             .and_then(|n| StatusCode::from_u16(n).ok())
             .ok_or_else(|| {
-                invalid(name, format!("{field}/status"), "must be an HTTP status 200-599")
+                invalid(
+                    name,
+                    format!("{field}/status"),
+                    "must be an HTTP status 200-599",
+                )
             })?,
     };
     let bodies: Vec<&str> = ["json", "text", "base64"]

@@ -62,7 +62,11 @@ impl FileKind {
 
     /// File name in download URLs, e.g. `FRONT.png`, `FACE_VIDEO.mp4`.
     pub fn file_name(self) -> String {
-        format!("{}.{}", self.key(), if self.is_video() { "mp4" } else { "png" })
+        format!(
+            "{}.{}",
+            self.key(),
+            if self.is_video() { "mp4" } else { "png" }
+        )
     }
 
     /// Parses a download file name.
@@ -74,7 +78,11 @@ impl FileKind {
 
     /// The `Content-Type` of the download.
     pub fn content_type(self) -> &'static str {
-        if self.is_video() { "video/mp4" } else { "image/png" }
+        if self.is_video() {
+            "video/mp4"
+        } else {
+            "image/png"
+        }
     }
 }
 

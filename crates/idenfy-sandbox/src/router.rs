@@ -1,5 +1,6 @@
 //! Request handling: routing, authentication, body checks, fixtures, faults.
 
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -103,7 +104,10 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
         "request"
     );
     if state.access_log {
-        eprintln!(
+        // Not eprintln!: it panics when stderr is closed, and a log line is
+        // not worth a connection.
+        let _ = writeln!(
+            std::io::stderr(),
             "idenfy-sandbox: {method} {path} {status} {:.3}ms",
             elapsed.as_secs_f64() * 1000.0
         );
@@ -236,7 +240,10 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     // answer 404 rather than trusting it.
     let found = downloads::parse_download_path(path).and_then(|(scan_ref, kind)| {
         let fixture = state.fixtures.get(&scan_ref)?;
-        fixture.files.contains(&kind).then_some((scan_ref, kind, fixture))
+        fixture
+            .files
+            .contains(&kind)
+            .then_some((scan_ref, kind, fixture))
     });
     let Some((scan_ref, kind, fixture)) = found else {
         return Reply::from(ApiError::unknown_path()).into_response();

@@ -29,8 +29,12 @@ pub struct Violation {
 }
 
 fn validator(endpoint: Endpoint) -> Result<&'static jsonschema::Validator, Violation> {
-    static VALIDATORS: [OnceLock<Result<jsonschema::Validator, String>>; 4] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static VALIDATORS: [OnceLock<Result<jsonschema::Validator, String>>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     let index = Endpoint::ALL
         .iter()
         .position(|e| *e == endpoint)
@@ -107,6 +111,10 @@ mod tests {
         });
         let violation = validate(Endpoint::Status, &response).unwrap_err();
         assert_eq!(violation.pointer, "/clientId");
-        assert!(!violation.reason.contains("SECRET-NAME-VALUE"), "{}", violation.reason);
+        assert!(
+            !violation.reason.contains("SECRET-NAME-VALUE"),
+            "{}",
+            violation.reason
+        );
     }
 }

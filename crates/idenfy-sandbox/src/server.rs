@@ -108,7 +108,11 @@ impl Default for SandboxBuilder {
 
 impl SandboxBuilder {
     /// The API key and secret requests must carry (HTTP Basic).
-    pub fn credentials(mut self, api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+    pub fn credentials(
+        mut self,
+        api_key: impl Into<String>,
+        api_secret: impl Into<String>,
+    ) -> Self {
         self.api_key = api_key.into();
         self.api_secret = api_secret.into();
         self

@@ -109,7 +109,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -133,9 +133,15 @@ mod tests {
             Err(Refusal::BadSignature)
         );
         let bumped = query.replacen("expires=", "expires=1", 1);
-        assert_eq!(signer.check(path, Some(&bumped)), Err(Refusal::BadSignature));
+        assert_eq!(
+            signer.check(path, Some(&bumped)),
+            Err(Refusal::BadSignature)
+        );
         assert_eq!(signer.check(path, None), Err(Refusal::Malformed));
-        assert_eq!(signer.check(path, Some("expires=1&signature=zz")), Err(Refusal::Malformed));
+        assert_eq!(
+            signer.check(path, Some("expires=1&signature=zz")),
+            Err(Refusal::Malformed)
+        );
 
         let other = UrlSigner::random().unwrap();
         assert_eq!(other.check(path, Some(&query)), Err(Refusal::BadSignature));

@@ -49,7 +49,9 @@ async fn one_scan_ref_gets_consistent_answers_from_all_endpoints() {
     for (scan_ref, overall) in expected_status {
         let status = post_scan_ref(addr, "/api/v2/status", scan_ref).await.json();
         let data = post_scan_ref(addr, "/api/v2/data", scan_ref).await.json();
-        let full = post_scan_ref(addr, "/api/v2/full-status", scan_ref).await.json();
+        let full = post_scan_ref(addr, "/api/v2/full-status", scan_ref)
+            .await
+            .json();
         let files = post_scan_ref(addr, "/api/v2/files", scan_ref).await.json();
         assert_eq!(status["status"], overall, "{scan_ref}");
         assert_eq!(status["scanRef"], scan_ref);
@@ -61,24 +63,46 @@ async fn one_scan_ref_gets_consistent_answers_from_all_endpoints() {
         );
         let document = &full["client_identity_document"];
         if data["docNumber"].is_string() {
-            assert_eq!(data["docNumber"], document["doc_document_number"], "{scan_ref}");
+            assert_eq!(
+                data["docNumber"], document["doc_document_number"],
+                "{scan_ref}"
+            );
             assert_eq!(data["docType"], document["doc_document_type"], "{scan_ref}");
-            assert_eq!(data["docIssuingCountry"], document["doc_country"], "{scan_ref}");
+            assert_eq!(
+                data["docIssuingCountry"], document["doc_country"],
+                "{scan_ref}"
+            );
         }
         let has_photos = files["FACE"].is_string();
         let decided = !matches!(overall, "ACTIVE" | "EXPIRED");
-        assert_eq!(has_photos, decided, "{scan_ref}: photos exist once the client took them");
+        assert_eq!(
+            has_photos, decided,
+            "{scan_ref}: photos exist once the client took them"
+        );
         assert_eq!(full["face_match_result"].is_string(), decided, "{scan_ref}");
     }
 
-    let denied_face = post_scan_ref(addr, "/api/v2/full-status", scan_refs::DENIED_FACE).await.json();
+    let denied_face = post_scan_ref(addr, "/api/v2/full-status", scan_refs::DENIED_FACE)
+        .await
+        .json();
     assert_eq!(denied_face["manual_face_match_result"], "FACE_MISMATCH");
-    let denied_doc = post_scan_ref(addr, "/api/v2/full-status", scan_refs::DENIED_DOCUMENT).await.json();
+    let denied_doc = post_scan_ref(addr, "/api/v2/full-status", scan_refs::DENIED_DOCUMENT)
+        .await
+        .json();
     assert_ne!(denied_doc["manual_document_validity"], "DOC_VALIDATED");
     assert_eq!(denied_doc["manual_face_match_result"], "FACE_MATCH");
-    let suspected = post_scan_ref(addr, "/api/v2/full-status", scan_refs::SUSPECTED).await.json();
-    assert!(!suspected["suspection_reasons"].as_array().unwrap().is_empty());
-    let reviewing = post_scan_ref(addr, "/api/v2/full-status", scan_refs::REVIEWING).await.json();
+    let suspected = post_scan_ref(addr, "/api/v2/full-status", scan_refs::SUSPECTED)
+        .await
+        .json();
+    assert!(
+        !suspected["suspection_reasons"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let reviewing = post_scan_ref(addr, "/api/v2/full-status", scan_refs::REVIEWING)
+        .await
+        .json();
     assert!(reviewing["review_time"].is_null());
 }
 
@@ -88,7 +112,9 @@ async fn builtin_fixtures_cover_several_countries_and_document_types() {
     let mut countries = std::collections::BTreeSet::new();
     let mut types = std::collections::BTreeSet::new();
     for scan_ref in scan_refs::SCHEMA_FIXTURES {
-        let data = post_scan_ref(sandbox.local_addr(), "/api/v2/data", scan_ref).await.json();
+        let data = post_scan_ref(sandbox.local_addr(), "/api/v2/data", scan_ref)
+            .await
+            .json();
         countries.insert(data["selectedCountry"].to_string());
         if let Some(t) = data["docType"].as_str() {
             types.insert(t.to_owned());
@@ -101,12 +127,22 @@ async fn builtin_fixtures_cover_several_countries_and_document_types() {
 #[tokio::test]
 async fn raw_fixture_is_served_as_given() {
     let sandbox = sandbox().await;
-    let reply = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_refs::UNDOCUMENTED).await;
+    let reply = post_scan_ref(
+        sandbox.local_addr(),
+        "/api/v2/status",
+        scan_refs::UNDOCUMENTED,
+    )
+    .await;
     assert_eq!(reply.status, 200);
     let body = reply.json();
     assert_eq!(body["status"], "ON_HOLD");
     assert_eq!(body["riskLevel"], "LOW");
-    let full = post_scan_ref(sandbox.local_addr(), "/api/v2/full-status", scan_refs::UNDOCUMENTED).await;
+    let full = post_scan_ref(
+        sandbox.local_addr(),
+        "/api/v2/full-status",
+        scan_refs::UNDOCUMENTED,
+    )
+    .await;
     assert_eq!(full.json()["face_match_result"], "FACE_LIVENESS_FAILED");
 }
 
@@ -114,7 +150,9 @@ async fn raw_fixture_is_served_as_given() {
 async fn keep_alive_serves_several_requests_on_one_connection() {
     use tokio::io::AsyncWriteExt;
     let sandbox = sandbox().await;
-    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr())
+        .await
+        .unwrap();
     for scan_ref in [scan_refs::APPROVED, scan_refs::EXPIRED, "missing"] {
         let body = format!("{{\"scanRef\":\"{scan_ref}\"}}");
         let request = request_bytes(
@@ -138,7 +176,12 @@ async fn other_methods_get_405_with_allow() {
     for method in ["GET", "PUT", "DELETE", "PATCH"] {
         let reply = send(
             sandbox.local_addr(),
-            &request_bytes(method, "/api/v2/full-status", &[("Authorization", default_auth())], None),
+            &request_bytes(
+                method,
+                "/api/v2/full-status",
+                &[("Authorization", default_auth())],
+                None,
+            ),
         )
         .await;
         assert_eq!(reply.status, 405, "{method}");
@@ -175,11 +218,20 @@ async fn missing_or_wrong_credentials_get_401() {
 
 #[tokio::test]
 async fn custom_credentials_replace_the_defaults() {
-    let sandbox = Sandbox::builder().credentials("k1", "s1").start().await.unwrap();
+    let sandbox = Sandbox::builder()
+        .credentials("k1", "s1")
+        .start()
+        .await
+        .unwrap();
     let body = br#"{"scanRef":"sandbox-approved"}"#;
     let ok = send(
         sandbox.local_addr(),
-        &request_bytes("POST", "/api/v2/status", &[("Authorization", basic("k1", "s1"))], Some(body)),
+        &request_bytes(
+            "POST",
+            "/api/v2/status",
+            &[("Authorization", basic("k1", "s1"))],
+            Some(body),
+        ),
     )
     .await;
     assert_eq!(ok.status, 200);
@@ -222,13 +274,19 @@ async fn body_errors_get_the_documented_identifiers() {
 async fn forty_characters_is_still_a_valid_scan_ref() {
     let sandbox = sandbox().await;
     let reply = post_scan_ref(sandbox.local_addr(), "/api/v2/status", &"y".repeat(40)).await;
-    assert_eq!(reply.status, 404, "length 40 passes validation and is merely unknown");
+    assert_eq!(
+        reply.status, 404,
+        "length 40 passes validation and is merely unknown"
+    );
 }
 
 #[tokio::test]
 async fn bodies_over_the_cap_get_413() {
     let sandbox = Sandbox::builder().max_body_bytes(64).start().await.unwrap();
-    let padded = format!("{{\"scanRef\":\"sandbox-approved\",\"pad\":\"{}\"}}", "p".repeat(100));
+    let padded = format!(
+        "{{\"scanRef\":\"sandbox-approved\",\"pad\":\"{}\"}}",
+        "p".repeat(100)
+    );
     let declared = post(sandbox.local_addr(), "/api/v2/status", &padded, &[]).await;
     assert_eq!(declared.status, 413);
     assert_eq!(declared.error_identifier(), "BAD_VALUE");
@@ -255,7 +313,8 @@ async fn unknown_paths_get_404() {
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(reply.error_identifier(), "NOT_FOUND");
     }
-    let trailing = post_scan_ref(sandbox.local_addr(), "/api/v2/status/", scan_refs::APPROVED).await;
+    let trailing =
+        post_scan_ref(sandbox.local_addr(), "/api/v2/status/", scan_refs::APPROVED).await;
     assert_eq!(trailing.status, 200, "a trailing slash is tolerated");
 }
 
@@ -278,7 +337,12 @@ async fn error_messages_do_not_echo_request_data() {
 async fn dropping_the_handle_stops_the_server() {
     let sandbox = sandbox().await;
     let addr = sandbox.local_addr();
-    assert_eq!(post_scan_ref(addr, "/api/v2/status", scan_refs::APPROVED).await.status, 200);
+    assert_eq!(
+        post_scan_ref(addr, "/api/v2/status", scan_refs::APPROVED)
+            .await
+            .status,
+        200
+    );
     drop(sandbox);
     // The listener closes once the accept loop sees the signal.
     let mut refused = false;
@@ -289,5 +353,8 @@ async fn dropping_the_handle_stops_the_server() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(refused, "connections are refused after the handle is dropped");
+    assert!(
+        refused,
+        "connections are refused after the handle is dropped"
+    );
 }

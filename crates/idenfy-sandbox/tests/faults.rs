@@ -25,12 +25,23 @@ async fn faulty(sandbox: &SandboxHandle, path: &str, scan_ref: &str, spec: &str)
 #[tokio::test]
 async fn status_429_carries_retry_after() {
     let sandbox = sandbox().await;
-    let default = faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, "status=429").await;
+    let default = faulty(
+        &sandbox,
+        "/api/v2/status",
+        scan_refs::APPROVED,
+        "status=429",
+    )
+    .await;
     assert_eq!(default.status, 429);
     assert_eq!(default.header("retry-after"), Some("1"));
     assert_eq!(default.error_identifier(), "TOO_MANY_REQUESTS");
-    let custom =
-        faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, "status=429;retry-after=7").await;
+    let custom = faulty(
+        &sandbox,
+        "/api/v2/status",
+        scan_refs::APPROVED,
+        "status=429;retry-after=7",
+    )
+    .await;
     assert_eq!(custom.header("retry-after"), Some("7"));
 }
 
@@ -51,7 +62,10 @@ async fn status_502_and_503_have_html_bodies_like_a_proxy() {
         assert_eq!(reply.status, status);
         assert_eq!(reply.header("content-type"), Some("text/html"));
         let text = String::from_utf8(reply.body.clone()).unwrap();
-        assert!(text.starts_with("<html>") && text.contains(&status.to_string()), "{text}");
+        assert!(
+            text.starts_with("<html>") && text.contains(&status.to_string()),
+            "{text}"
+        );
         assert!(serde_json::from_slice::<serde_json::Value>(&reply.body).is_err());
         if status == 503 {
             assert_eq!(reply.header("retry-after"), Some("3"));
@@ -63,22 +77,44 @@ async fn status_502_and_503_have_html_bodies_like_a_proxy() {
 async fn delay_holds_the_response_back() {
     let sandbox = sandbox().await;
     let started = Instant::now();
-    let reply = faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, "delay-ms=300").await;
+    let reply = faulty(
+        &sandbox,
+        "/api/v2/status",
+        scan_refs::APPROVED,
+        "delay-ms=300",
+    )
+    .await;
     assert!(started.elapsed() >= Duration::from_millis(300));
-    assert_eq!(reply.status, 200, "a delay alone leaves the response intact");
+    assert_eq!(
+        reply.status, 200,
+        "a delay alone leaves the response intact"
+    );
     assert_eq!(reply.json()["status"], "APPROVED");
 }
 
 #[tokio::test]
 async fn close_mid_body_announces_the_full_length_and_sends_less() {
     let sandbox = sandbox().await;
-    let normal = post_scan_ref(sandbox.local_addr(), "/api/v2/full-status", scan_refs::APPROVED).await;
-    let reply =
-        faulty(&sandbox, "/api/v2/full-status", scan_refs::APPROVED, "close-mid-body").await;
+    let normal = post_scan_ref(
+        sandbox.local_addr(),
+        "/api/v2/full-status",
+        scan_refs::APPROVED,
+    )
+    .await;
+    let reply = faulty(
+        &sandbox,
+        "/api/v2/full-status",
+        scan_refs::APPROVED,
+        "close-mid-body",
+    )
+    .await;
     assert_eq!(reply.status, 200);
     let announced: usize = reply.header("content-length").unwrap().parse().unwrap();
     assert_eq!(announced, normal.body.len());
-    assert!(!reply.complete, "the connection closes before Content-Length is reached");
+    assert!(
+        !reply.complete,
+        "the connection closes before Content-Length is reached"
+    );
     assert!(!reply.body.is_empty() && reply.body.len() < announced);
     assert!(normal.body.starts_with(&reply.body));
 }
@@ -87,7 +123,13 @@ async fn close_mid_body_announces_the_full_length_and_sends_less() {
 async fn truncated_json_is_a_complete_message_with_half_a_document() {
     let sandbox = sandbox().await;
     let normal = post_scan_ref(sandbox.local_addr(), "/api/v2/data", scan_refs::APPROVED).await;
-    let reply = faulty(&sandbox, "/api/v2/data", scan_refs::APPROVED, "truncated-json").await;
+    let reply = faulty(
+        &sandbox,
+        "/api/v2/data",
+        scan_refs::APPROVED,
+        "truncated-json",
+    )
+    .await;
     assert_eq!(reply.status, 200);
     assert!(reply.complete, "Content-Length matches what is sent");
     assert_eq!(reply.header("content-type"), Some("application/json"));
@@ -100,11 +142,16 @@ async fn truncated_json_is_a_complete_message_with_half_a_document() {
 async fn endless_body_keeps_sending_until_the_client_leaves() {
     use tokio::io::AsyncWriteExt;
     let sandbox = sandbox().await;
-    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr())
+        .await
+        .unwrap();
     let request = request_bytes(
         "POST",
         "/api/v2/status",
-        &[("Authorization", default_auth()), (FAULT_HEADER, "endless-body".into())],
+        &[
+            ("Authorization", default_auth()),
+            (FAULT_HEADER, "endless-body".into()),
+        ],
         Some(br#"{"scanRef":"sandbox-approved"}"#),
     );
     stream.write_all(&request).await.unwrap();
@@ -112,7 +159,10 @@ async fn endless_body_keeps_sending_until_the_client_leaves() {
     let mut buffer = vec![0u8; 64 * 1024];
     // Far more than any fixture: 4 MiB and still going.
     while received < 4 * 1024 * 1024 {
-        let n = tokio::time::timeout(WAIT, stream.read(&mut buffer)).await.unwrap().unwrap();
+        let n = tokio::time::timeout(WAIT, stream.read(&mut buffer))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "the body must not end");
         received += n;
     }
@@ -126,11 +176,16 @@ async fn endless_body_keeps_sending_until_the_client_leaves() {
 async fn endless_body_ends_when_the_sandbox_stops() {
     use tokio::io::AsyncWriteExt;
     let sandbox = sandbox().await;
-    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr()).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr())
+        .await
+        .unwrap();
     let request = request_bytes(
         "POST",
         "/api/v2/status",
-        &[("Authorization", default_auth()), (FAULT_HEADER, "endless-body".into())],
+        &[
+            ("Authorization", default_auth()),
+            (FAULT_HEADER, "endless-body".into()),
+        ],
         Some(br#"{"scanRef":"sandbox-approved"}"#),
     );
     stream.write_all(&request).await.unwrap();
@@ -139,8 +194,14 @@ async fn endless_body_ends_when_the_sandbox_stops() {
     drop(sandbox);
     let deadline = Instant::now() + WAIT;
     loop {
-        assert!(Instant::now() < deadline, "the connection outlived the sandbox");
-        match tokio::time::timeout(WAIT, stream.read(&mut buffer)).await.unwrap() {
+        assert!(
+            Instant::now() < deadline,
+            "the connection outlived the sandbox"
+        );
+        match tokio::time::timeout(WAIT, stream.read(&mut buffer))
+            .await
+            .unwrap()
+        {
             Ok(0) | Err(_) => break,
             Ok(_) => continue,
         }
@@ -151,10 +212,18 @@ async fn endless_body_ends_when_the_sandbox_stops() {
 async fn wrong_content_type_labels_the_normal_body_as_html() {
     let sandbox = sandbox().await;
     let normal = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_refs::APPROVED).await;
-    let reply =
-        faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, "wrong-content-type").await;
+    let reply = faulty(
+        &sandbox,
+        "/api/v2/status",
+        scan_refs::APPROVED,
+        "wrong-content-type",
+    )
+    .await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(reply.body, normal.body);
 }
 
@@ -164,14 +233,23 @@ async fn times_limits_the_fault_per_spec_and_scan_ref() {
     let spec = "status=503;times=2";
     let mut seen = Vec::new();
     for _ in 0..4 {
-        seen.push(faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, spec).await.status);
+        seen.push(
+            faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, spec)
+                .await
+                .status,
+        );
     }
     assert_eq!(seen, [503, 503, 200, 200]);
     // Another scanRef has its own count; so has another spec.
     let other = faulty(&sandbox, "/api/v2/status", scan_refs::EXPIRED, spec).await;
     assert_eq!(other.status, 503);
-    let other_spec =
-        faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, "status=500;times=1").await;
+    let other_spec = faulty(
+        &sandbox,
+        "/api/v2/status",
+        scan_refs::APPROVED,
+        "status=500;times=1",
+    )
+    .await;
     assert_eq!(other_spec.status, 500);
 }
 
@@ -222,11 +300,23 @@ async fn a_fixture_can_carry_its_own_fault() {
         .await
         .unwrap();
     let addr = sandbox.local_addr();
-    assert_eq!(post_scan_ref(addr, "/api/v2/status", "flaky").await.status, 503);
-    assert_eq!(post_scan_ref(addr, "/api/v2/status", "flaky").await.status, 200);
-    assert_eq!(post_scan_ref(addr, "/api/v2/data", "flaky").await.status, 404, "no data given");
+    assert_eq!(
+        post_scan_ref(addr, "/api/v2/status", "flaky").await.status,
+        503
+    );
+    assert_eq!(
+        post_scan_ref(addr, "/api/v2/status", "flaky").await.status,
+        200
+    );
+    assert_eq!(
+        post_scan_ref(addr, "/api/v2/data", "flaky").await.status,
+        404,
+        "no data given"
+    );
 
-    let files = post_scan_ref(addr, "/api/v2/files", "slow-download").await.json();
+    let files = post_scan_ref(addr, "/api/v2/files", "slow-download")
+        .await
+        .json();
     let download = get_url(files["FACE"].as_str().unwrap(), &[]).await;
     assert_eq!(download.status, 200);
     assert!(!download.complete, "the download breaks off mid-body");
@@ -235,7 +325,9 @@ async fn a_fixture_can_carry_its_own_fault() {
 #[tokio::test]
 async fn header_faults_apply_to_downloads() {
     let sandbox = sandbox().await;
-    let files = post_scan_ref(sandbox.local_addr(), "/api/v2/files", scan_refs::APPROVED).await.json();
+    let files = post_scan_ref(sandbox.local_addr(), "/api/v2/files", scan_refs::APPROVED)
+        .await
+        .json();
     let url = files["FRONT"].as_str().unwrap();
     let broken = get_url(url, &[(FAULT_HEADER, "close-mid-body".into())]).await;
     assert!(!broken.complete);

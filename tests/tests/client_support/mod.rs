@@ -11,7 +11,11 @@ use idenfy_hyper::{HyperTransport, TokioTimer};
 use idenfy_sandbox::{DEFAULT_API_KEY, DEFAULT_API_SECRET, FAULT_HEADER, Sandbox, SandboxHandle};
 
 pub async fn sandbox() -> SandboxHandle {
-    Sandbox::builder().port(0).start().await.expect("the sandbox starts on 127.0.0.1")
+    Sandbox::builder()
+        .port(0)
+        .start()
+        .await
+        .expect("the sandbox starts on 127.0.0.1")
 }
 
 pub fn credentials() -> Credentials {

@@ -1,5 +1,8 @@
 //! Helpers shared by the xtask test files.
 
+// Each test file uses a part of these helpers.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
 use xtask::derive::RETRIEVAL_PAGE;

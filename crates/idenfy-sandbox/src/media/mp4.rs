@@ -47,7 +47,17 @@ fn mux(frames: &[Vec<u8>]) -> Vec<u8> {
     let sample_count = u32::try_from(frames.len()).unwrap_or(u32::MAX);
     let duration = sample_count.saturating_mul(FRAME_TICKS);
 
-    let ftyp = boxed(b"ftyp", &[b"isom".as_slice(), &512u32.to_be_bytes(), b"isom", b"iso2", b"mp41"].concat());
+    let ftyp = boxed(
+        b"ftyp",
+        &[
+            b"isom".as_slice(),
+            &512u32.to_be_bytes(),
+            b"isom",
+            b"iso2",
+            b"mp41",
+        ]
+        .concat(),
+    );
 
     // The chunk offset depends on the size of `moov`, which contains it; the
     // offset field has a fixed width, so build `moov` once with a
@@ -172,7 +182,10 @@ fn moov(frames: &[Vec<u8>], duration: u32, chunk_offset: u32) -> Vec<u8> {
         .concat(),
     );
     let minf = boxed(b"minf", &[boxed(b"vmhd", &vmhd), dinf, stbl].concat());
-    let mdia = boxed(b"mdia", &[boxed(b"mdhd", &mdhd), boxed(b"hdlr", &hdlr), minf].concat());
+    let mdia = boxed(
+        b"mdia",
+        &[boxed(b"mdhd", &mdhd), boxed(b"hdlr", &hdlr), minf].concat(),
+    );
     let trak = boxed(b"trak", &[boxed(b"tkhd", &tkhd), mdia].concat());
     boxed(b"moov", &[boxed(b"mvhd", &mvhd), trak].concat())
 }
@@ -203,7 +216,10 @@ mod tests {
         let mut pos = 0;
         while pos < data.len() {
             let size = u32::from_be_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
-            assert!(size >= 8 && pos + size <= data.len(), "box at {pos} overruns");
+            assert!(
+                size >= 8 && pos + size <= data.len(),
+                "box at {pos} overruns"
+            );
             let kind: [u8; 4] = data[pos + 4..pos + 8].try_into().unwrap();
             out.push((kind, &data[pos + 8..pos + size]));
             pos += size;
@@ -244,7 +260,11 @@ mod tests {
 
         let mdat_payload_len = top[2].1.len();
         assert_eq!(sizes.iter().sum::<usize>(), mdat_payload_len);
-        assert_eq!(offset + mdat_payload_len, file.len(), "mdat payload ends the file");
+        assert_eq!(
+            offset + mdat_payload_len,
+            file.len(),
+            "mdat payload ends the file"
+        );
         let mut at = offset;
         for size in sizes {
             assert_eq!(&file[at..at + 8], &SIGNATURE, "each sample is a PNG");
@@ -261,6 +281,10 @@ mod tests {
         let small = video(0, [0, 0, 0]);
         let large = video(2_000_000, [0, 0, 0]);
         assert!(small.len() < 100_000);
-        assert!(large.len() > 1_900_000 && large.len() < 2_100_000, "{}", large.len());
+        assert!(
+            large.len() > 1_900_000 && large.len() < 2_100_000,
+            "{}",
+            large.len()
+        );
     }
 }

@@ -194,7 +194,10 @@ mod tests {
             kinds.push(kind.to_vec());
             pos += 12 + len;
         }
-        assert_eq!(kinds, vec![b"IHDR".to_vec(), b"IDAT".to_vec(), b"IEND".to_vec()]);
+        assert_eq!(
+            kinds,
+            vec![b"IHDR".to_vec(), b"IDAT".to_vec(), b"IEND".to_vec()]
+        );
         let raw = inflate_stored(&idat);
         assert_eq!(raw.len(), 250 * (300 * 3 + 1));
         // The centre pixel is inside the ellipse.

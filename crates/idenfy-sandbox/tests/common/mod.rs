@@ -46,7 +46,10 @@ impl Reply {
     pub fn error_identifier(&self) -> String {
         let body = self.json();
         for key in ["identifier", "message", "documentation", "severity"] {
-            assert!(body.get(key).is_some_and(Value::is_string), "{key} in {body}");
+            assert!(
+                body.get(key).is_some_and(Value::is_string),
+                "{key} in {body}"
+            );
         }
         assert_eq!(self.header("content-type"), Some("application/json"));
         body["identifier"].as_str().unwrap().to_owned()
@@ -101,7 +104,11 @@ pub async fn send(addr: SocketAddr, request: &[u8]) -> Reply {
 pub async fn post(addr: SocketAddr, path: &str, body: &str, extra: &[(&str, String)]) -> Reply {
     let mut headers = vec![("Authorization", default_auth())];
     headers.extend(extra.iter().cloned());
-    send(addr, &request_bytes("POST", path, &headers, Some(body.as_bytes()))).await
+    send(
+        addr,
+        &request_bytes("POST", path, &headers, Some(body.as_bytes())),
+    )
+    .await
 }
 
 pub async fn post_scan_ref(addr: SocketAddr, path: &str, scan_ref: &str) -> Reply {
@@ -146,17 +153,30 @@ pub async fn read_reply(stream: &mut TcpStream) -> Reply {
         .find(|(n, _)| n == "content-length")
         .map(|(_, v)| v.parse::<usize>().unwrap());
     let Some(length) = length else {
-        return Reply { status, headers, body, complete: false };
+        return Reply {
+            status,
+            headers,
+            body,
+            complete: false,
+        };
     };
     while body.len() < length {
         let mut chunk = vec![0u8; 64 * 1024];
-        match timeout(WAIT, stream.read(&mut chunk)).await.expect("reading the body timed out") {
+        match timeout(WAIT, stream.read(&mut chunk))
+            .await
+            .expect("reading the body timed out")
+        {
             Ok(0) | Err(_) => break,
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
     let complete = body.len() == length;
-    Reply { status, headers, body, complete }
+    Reply {
+        status,
+        headers,
+        body,
+        complete,
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -171,7 +191,10 @@ pub fn assert_matches_schema(schema_text: &str, instance: &Value, what: &str) {
         .iter_errors(instance)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "{what} does not match its schema: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema: {errors:#?}"
+    );
 }
 
 pub const STATUS_SCHEMA: &str = include_str!("../../../../schema/status.json");

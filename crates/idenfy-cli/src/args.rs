@@ -1,0 +1,157 @@
+//! The command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Look up iDenfy identifications: status, parsed data, files and full review status.
+#[derive(Debug, Parser)]
+#[command(name = "idenfy", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// How to print results: `table` for people, `json` for the API's JSON as sent, `jsonl` for
+    /// one JSON line per scanRef (the bulk format).
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the API is and how to talk to it.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// API key (the Basic auth user).
+    #[arg(long, env = "IDENFY_API_KEY", global = true)]
+    pub api_key: Option<String>,
+
+    /// API secret (the Basic auth password). Prefer the environment variable: a secret on the
+    /// command line ends up in the shell's history and the process list.
+    #[arg(long, env = "IDENFY_API_SECRET", hide_env_values = true, global = true)]
+    pub api_secret: Option<String>,
+
+    /// Base URL of the API.
+    #[arg(long, env = "IDENFY_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+
+    /// Seconds one attempt may take before it is abandoned (and retried).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds, global = true)]
+    pub timeout: Duration,
+
+    /// Seconds one lookup may take in all, retries included.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds, global = true)]
+    pub deadline: Duration,
+
+    /// How many times a failed attempt (429, 5xx, timeout, connection failure) is retried.
+    #[arg(long, default_value_t = 4, global = true)]
+    pub retries: u32,
+
+    /// Start the embedded sandbox on a loopback port and run against it: no credentials and no
+    /// network needed. Its scanRefs include `sandbox-approved`, `sandbox-denied-face`,
+    /// `sandbox-suspected`; `idenfy-sandbox --help` lists them all.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+}
+
+/// The lookups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The overall status of identifications (`/api/v2/status`).
+    Status(LookupArgs),
+    /// The data parsed from the identity documents (`/api/v2/data`).
+    Data(LookupArgs),
+    /// URLs of the photos and videos (`/api/v2/files`); `--download DIR` saves them.
+    Files(FilesArgs),
+    /// Automatic and manual review results with the client's data (`/api/v2/full-status`).
+    FullStatus(LookupArgs),
+}
+
+/// Which identifications to look up, and where results go.
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// The scanRefs to look up.
+    #[arg(value_name = "SCAN_REF", required_unless_present = "input")]
+    pub scan_refs: Vec<String>,
+
+    #[command(flatten)]
+    pub bulk: BulkArgs,
+}
+
+/// Bulk export: many scanRefs from a file, results as JSON lines.
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// Read scanRefs from FILE, one per line (`-` for standard input); blank lines and lines
+    /// starting with `#` are skipped. Results are written as JSON lines.
+    #[arg(long, value_name = "FILE", conflicts_with = "scan_refs")]
+    pub input: Option<PathBuf>,
+
+    /// Write the JSON lines to FILE (`-` for standard output, the default).
+    #[arg(long, value_name = "FILE", requires = "input")]
+    pub output: Option<PathBuf>,
+
+    /// How many lookups run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "input")]
+    pub concurrency: u16,
+
+    /// Keep the successful lines already in `--output` and look up only the other scanRefs.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+}
+
+/// `files`: lookups, or a download of one identification's files.
+#[derive(Debug, Args)]
+pub struct FilesArgs {
+    #[command(flatten)]
+    pub lookup: LookupArgs,
+
+    /// Download every file of the (single) scanRef into DIR, named by kind (`FRONT.png`, ...).
+    #[arg(long, value_name = "DIR", conflicts_with = "input")]
+    pub download: Option<PathBuf>,
+
+    /// Replace files that already exist in the download directory.
+    #[arg(long, requires = "download")]
+    pub force: bool,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Key facts, aligned for reading.
+    Table,
+    /// The API's JSON, as sent.
+    Json,
+    /// One JSON line per scanRef: `{"scanRef", "endpoint", "result" | "error"}`.
+    Jsonl,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= 3600.0) {
+        return Err(format!("{text} is outside 0 to 3600 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_must_be_positive_and_bounded() {
+        assert_eq!(parse_seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-3").is_err());
+        assert!(parse_seconds("soon").is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! What can go wrong, and the exit code each failure gives.
+
+use std::fmt;
+use std::process::ExitCode;
+
+use http::StatusCode;
+use idenfy_hyper::Error as LookupError;
+use idenfy_hyper::core::Error;
+use serde_json::{Value, json};
+
+/// The classes of failure the exit code tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// Something else failed (writing the output, the runtime).
+    Other,
+    /// The API answered with an error, or with something that is not the API's JSON.
+    Api,
+    /// The network failed: connection, timeout, or 429/5xx still failing after the retries.
+    Network,
+    /// The credentials were refused (401 or 403).
+    Authentication,
+    /// The command's input is wrong: a malformed scanRef, a missing file, no credentials.
+    BadInput,
+    /// Ctrl-C stopped the run.
+    Interrupted,
+}
+
+impl FailureKind {
+    /// The process exit code (see the README's table).
+    pub fn exit_code(self) -> ExitCode {
+        ExitCode::from(match self {
+            FailureKind::Other => 1,
+            FailureKind::BadInput => 2,
+            FailureKind::Api => 3,
+            FailureKind::Authentication => 4,
+            FailureKind::Network => 5,
+            FailureKind::Interrupted => 130,
+        })
+    }
+
+    /// The kind of a failed lookup.
+    pub fn of_lookup(error: &LookupError) -> FailureKind {
+        match error {
+            Error::Api(api) if matches!(api.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                FailureKind::Authentication
+            }
+            Error::Api(api) if is_transient(api.status) => FailureKind::Network,
+            Error::UnexpectedResponse(page) if is_transient(page.status) => FailureKind::Network,
+            Error::Transport(_) | Error::Timeout(_) => FailureKind::Network,
+            _ => FailureKind::Api,
+        }
+    }
+}
+
+/// A status the client retries: when it is still the answer, the service or the path to it is
+/// failing, not the request.
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// A failure of the whole command, with a message for a person.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Failure::new(FailureKind::BadInput, message)
+    }
+
+    pub fn other(message: impl Into<String>) -> Self {
+        Failure::new(FailureKind::Other, message)
+    }
+
+    /// A failed lookup of `scan_ref`.
+    pub fn lookup(scan_ref: &str, error: &LookupError) -> Self {
+        Failure::new(FailureKind::of_lookup(error), format!("{scan_ref}: {error}"))
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A failed lookup as the `error` member of a JSON line. The message is the error's own, which
+/// names no secret and no personal data.
+pub fn error_json(error: &LookupError) -> Value {
+    let kind = match FailureKind::of_lookup(error) {
+        FailureKind::Authentication => "authentication",
+        FailureKind::Network => "network",
+        _ => "api",
+    };
+    let mut value = json!({ "kind": kind, "message": error.to_string() });
+    if let Some(status) = error.status() {
+        value["status"] = json!(status.as_u16());
+    }
+    if let Error::Api(api) = error {
+        if let Some(identifier) = &api.identifier {
+            value["identifier"] = json!(identifier.as_str());
+        }
+    }
+    value
+}

@@ -1,0 +1,167 @@
+//! The `table` format: an identification's key facts, aligned for a person to read.
+
+use std::fmt::Write as _;
+
+use idenfy_hyper::models::{
+    ClientData, ClientIdentityDocument, FileUrls, FullStatus, IdentificationData, IdentificationStatus,
+};
+
+/// Label and value rows, printed with the values aligned. Empty values show as `-`.
+#[derive(Default)]
+struct Rows(Vec<(&'static str, String)>);
+
+impl Rows {
+    fn add(&mut self, label: &'static str, value: impl Into<Option<String>>) -> &mut Self {
+        let value = value.into().filter(|value| !value.is_empty());
+        self.0.push((label, value.unwrap_or_else(|| "-".to_owned())));
+        self
+    }
+
+    fn render(&self) -> String {
+        let width = self.0.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (label, value) in &self.0 {
+            let _ = writeln!(out, "{label:<width$}  {value}");
+        }
+        out
+    }
+}
+
+fn text<T: ToString>(value: &Option<T>) -> Option<String> {
+    value.as_ref().map(ToString::to_string)
+}
+
+fn joined(parts: &[&Option<String>], separator: &str) -> Option<String> {
+    let present: Vec<&str> = parts
+        .iter()
+        .filter_map(|part| part.as_deref())
+        .filter(|part| !part.is_empty())
+        .collect();
+    (!present.is_empty()).then(|| present.join(separator))
+}
+
+/// `/status`.
+pub fn status(scan_ref: &str, status: &IdentificationStatus) -> String {
+    Rows::default()
+        .add("scanRef", scan_ref.to_owned())
+        .add("status", text(&status.status))
+        .add("clientId", text(&status.client_id))
+        .render()
+}
+
+/// `/data`.
+pub fn data(scan_ref: &str, data: &IdentificationData) -> String {
+    Rows::default()
+        .add("scanRef", scan_ref.to_owned())
+        .add("clientId", text(&data.client_id))
+        .add("name", joined(&[&data.doc_first_name, &data.doc_last_name], " "))
+        .add("document", joined(&[&text(&data.doc_type), &data.doc_number], " "))
+        .add("issuing country", data.doc_issuing_country.clone())
+        .add("nationality", data.doc_nationality.clone())
+        .add("date of birth", data.doc_dob.as_ref().map(|date| date.as_str().to_owned()))
+        .add("expires", data.doc_expiry.as_ref().map(|date| date.as_str().to_owned()))
+        .add("selected country", data.selected_country.clone())
+        .add("manually changed", text(&data.manually_data_changed))
+        .render()
+}
+
+/// `/files`.
+pub fn files(scan_ref: &str, files: &FileUrls) -> String {
+    Rows::default()
+        .add("scanRef", scan_ref.to_owned())
+        .add("FRONT", files.front.clone())
+        .add("BACK", files.back.clone())
+        .add("FACE", files.face.clone())
+        .add("FRONT_VIDEO", files.front_video.clone())
+        .add("BACK_VIDEO", files.back_video.clone())
+        .add("FACE_VIDEO", files.face_video.clone())
+        .render()
+}
+
+/// `/full-status`, with the overall status from `/status` when it could be had.
+pub fn full_status(scan_ref: &str, overall: Option<&IdentificationStatus>, full: &FullStatus) -> String {
+    let client = full.client.as_ref();
+    let document = full.client_identity_document.as_ref();
+    let reasons = full.suspection_reasons.as_ref().map(|reasons| {
+        reasons
+            .iter()
+            .map(|reason| reason.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let mut rows = Rows::default();
+    rows.add("scanRef", scan_ref.to_owned())
+        .add("overall status", overall.and_then(|status| text(&status.status)))
+        .add("face (auto)", text(&full.face_match_result))
+        .add("face (manual)", text(&full.manual_face_match_result))
+        .add("document (auto)", text(&full.document_validity))
+        .add("document (manual)", text(&full.manual_document_validity))
+        .add("suspicion reasons", reasons)
+        .add("name", name(client, document))
+        .add("document", document_summary(client, document))
+        .add("country", document.and_then(|d| d.doc_country.clone()).or_else(|| client.and_then(|c| c.country.clone())))
+        .add("attempts", text(&full.attempt_count))
+        .add("started", full.start_time.as_ref().map(|time| time.as_str().to_owned()))
+        .add("finished", full.finish_time.as_ref().map(|time| time.as_str().to_owned()))
+        .add("reviewed", full.review_time.as_ref().map(|time| time.as_str().to_owned()));
+    rows.render()
+}
+
+/// The name as the document reads, or as the partner gave it.
+fn name(client: Option<&ClientData>, document: Option<&ClientIdentityDocument>) -> Option<String> {
+    document
+        .and_then(|d| joined(&[&d.doc_name, &d.doc_surname], " "))
+        .or_else(|| client.and_then(|c| joined(&[&c.name, &c.surname], " ")))
+}
+
+fn document_summary(client: Option<&ClientData>, document: Option<&ClientIdentityDocument>) -> Option<String> {
+    let kind = document
+        .and_then(|d| text(&d.doc_document_type))
+        .or_else(|| client.and_then(|c| c.document_type.clone()));
+    let number = document
+        .and_then(|d| d.doc_document_number.clone())
+        .or_else(|| client.and_then(|c| c.document_number.clone()));
+    joined(&[&kind, &number], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_align_values_and_mark_missing_ones() {
+        let rendered = Rows::default()
+            .add("a", "1".to_owned())
+            .add("longer", None)
+            .add("empty", String::new())
+            .render();
+        assert_eq!(rendered, "a       1\nlonger  -\nempty   -\n");
+    }
+
+    #[test]
+    fn full_status_shows_the_key_facts() {
+        let full: FullStatus = serde_json::from_value(serde_json::json!({
+            "face_match_result": "FACE_MATCH",
+            "document_validity": "DOC_VALIDATED",
+            "suspection_reasons": ["FACE_SUSPECTED", "SOMETHING_NEW"],
+            "client_identity_document": {"doc_name": "ANA", "doc_surname": "EXAMPLE", "doc_document_type": "PASSPORT",
+                                         "doc_document_number": "X1", "doc_country": "LT"},
+            "start_time": "2026-01-02 03:04:05"
+        }))
+        .unwrap();
+        let overall: IdentificationStatus = serde_json::from_value(serde_json::json!({"status": "SUSPECTED"})).unwrap();
+        let table = full_status("ref-1", Some(&overall), &full);
+        for expected in [
+            "overall status     SUSPECTED",
+            "face (auto)        FACE_MATCH",
+            "face (manual)      -",
+            "suspicion reasons  FACE_SUSPECTED, SOMETHING_NEW",
+            "name               ANA EXAMPLE",
+            "document           PASSPORT X1",
+            "country            LT",
+            "started            2026-01-02 03:04:05",
+        ] {
+            assert!(table.contains(expected), "missing `{expected}` in\n{table}");
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! Loading user fixtures: what is accepted, what is refused and how the
+//! refusal reads; and the binary's handling of both.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+use idenfy_sandbox::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures, Sandbox, SandboxError};
+use serde_json::{Value, json};
+
+/// The built-in APPROVED fixture, as a starting point to break.
+fn approved() -> Value {
+    let file: Value = serde_json::from_str(BUILTIN_FIXTURES_JSON).unwrap();
+    let mut fixture = file["fixtures"][0].clone();
+    assert_eq!(fixture["scanRef"], "sandbox-approved");
+    fixture["scanRef"] = json!("mine");
+    fixture["status"]["scanRef"] = json!("mine");
+    fixture["data"]["scanRef"] = json!("mine");
+    fixture
+}
+
+fn load(fixture: Value) -> Result<Fixtures, FixtureError> {
+    Fixtures::from_json_str(&json!({ "fixtures": [fixture] }).to_string())
+}
+
+/// Asserts a refusal that names the fixture and the field.
+fn assert_refused(fixture: Value, field: &str) -> String {
+    let error = load(fixture).expect_err("fixture must be refused");
+    let message = error.to_string();
+    match &error {
+        FixtureError::Invalid {
+            fixture: name,
+            field: f,
+            ..
+        } => {
+            assert_eq!(f, field, "{message}");
+            assert!(name == "mine" || name.starts_with('#'), "{message}");
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert!(message.contains(field), "{message}");
+    message
+}
+
+#[test]
+fn a_copy_of_a_builtin_fixture_is_accepted() {
+    let fixtures = load(approved()).unwrap();
+    assert!(fixtures.contains("mine"));
+}
+
+#[test]
+fn schema_violations_name_the_fixture_and_the_field() {
+    let mut bad_sex = approved();
+    bad_sex["fullStatus"]["client"]["sex"] = json!("Male-ish");
+    let message = assert_refused(bad_sex, "fullStatus/client/sex");
+    assert!(message.contains("fixture mine"), "{message}");
+    assert!(
+        !message.contains("Male-ish"),
+        "values are not echoed: {message}"
+    );
+
+    let mut bad_status = approved();
+    bad_status["status"]["status"] = json!("MAYBE");
+    assert_refused(bad_status, "status/status");
+
+    let mut bad_date = approved();
+    bad_date["data"]["docDob"] = json!("15/03/1990");
+    let message = assert_refused(bad_date, "data/docDob");
+    assert!(!message.contains("1990"), "{message}");
+
+    let mut missing = approved();
+    missing["fullStatus"]
+        .as_object_mut()
+        .unwrap()
+        .remove("attempt_count");
+    assert_refused(missing, "fullStatus");
+
+    let mut bad_reason = approved();
+    bad_reason["fullStatus"]["suspection_reasons"] = json!(["FACE_SUSPECTED", "VIBES"]);
+    assert_refused(bad_reason, "fullStatus/suspection_reasons/1");
+}
+
+#[test]
+fn structural_mistakes_are_refused_with_the_field() {
+    let mut unknown_key = approved();
+    unknown_key["fulStatus"] = json!({});
+    assert_refused(unknown_key, "fulStatus");
+
+    let mut bad_file = approved();
+    bad_file["files"] = json!(["FRONT", "SELFIE"]);
+    assert_refused(bad_file, "files/1");
+
+    let mut twice = approved();
+    twice["files"] = json!(["FACE", "FACE"]);
+    assert_refused(twice, "files/1");
+
+    let mut mismatched = approved();
+    mismatched["data"]["scanRef"] = json!("someone-else");
+    assert_refused(mismatched, "data/scanRef");
+
+    let mut fault = approved();
+    fault["fault"] = json!("status=418");
+    assert_refused(fault, "fault");
+
+    let mut video = approved();
+    video["videoBytes"] = json!(-5);
+    assert_refused(video, "videoBytes");
+
+    let mut both = approved();
+    both["raw"] = json!({"status": {"json": {}}});
+    assert_refused(both, "raw/status");
+
+    let mut long_ref = approved();
+    long_ref["scanRef"] = json!("z".repeat(41));
+    assert_refused(long_ref, "scanRef");
+
+    let error = Fixtures::from_json_str("{\"fixtures\": [ {").unwrap_err();
+    assert!(
+        matches!(error, FixtureError::NotJson { line: 1, .. }),
+        "{error}"
+    );
+    let error = Fixtures::from_json_str("[]").unwrap_err();
+    assert!(error.to_string().contains("fixtures"), "{error}");
+}
+
+#[test]
+fn raw_fixtures_accept_anything_but_need_exactly_one_body() {
+    let fixtures = load(json!({
+        "scanRef": "mine",
+        "raw": {
+            "status": {"json": {"status": "SOMETHING_NEW", "whatever": [1, 2]}},
+            "data": {"status": 422, "text": "not json at all", "contentType": "text/plain"},
+            "files": {"base64": "AAEC"}
+        }
+    }));
+    assert!(fixtures.is_ok(), "{fixtures:?}");
+    let mut two_bodies = json!({"scanRef": "mine", "raw": {"status": {"json": 1, "text": "x"}}});
+    assert_refused(two_bodies.take(), "raw/status");
+    assert_refused(
+        json!({"scanRef": "mine", "raw": {"status": {"status": 99, "json": 1}}}),
+        "raw/status/status",
+    );
+    assert_refused(
+        json!({"scanRef": "mine", "raw": {"callback": {"json": 1}}}),
+        "raw/callback",
+    );
+}
+
+#[tokio::test]
+async fn raw_responses_are_served_byte_for_byte() {
+    let fixtures = load(json!({
+        "scanRef": "mine",
+        "raw": {
+            "status": {"json": {"status": "SOMETHING_NEW"}},
+            "data": {"status": 422, "text": "not json at all", "contentType": "text/plain"},
+            "files": {"base64": "AAEC"}
+        }
+    }))
+    .unwrap();
+    let sandbox = Sandbox::builder().fixtures(fixtures).start().await.unwrap();
+    let addr = sandbox.local_addr();
+    let status = post_scan_ref(addr, "/api/v2/status", "mine").await;
+    assert_eq!(status.json()["status"], "SOMETHING_NEW");
+    let data = post_scan_ref(addr, "/api/v2/data", "mine").await;
+    assert_eq!(
+        (data.status, data.body.as_slice()),
+        (422, b"not json at all".as_slice())
+    );
+    assert_eq!(data.header("content-type"), Some("text/plain"));
+    let files = post_scan_ref(addr, "/api/v2/files", "mine").await;
+    assert_eq!(files.body, [0, 1, 2]);
+    assert_eq!(
+        files.header("content-type"),
+        Some("application/octet-stream")
+    );
+    let full = post_scan_ref(addr, "/api/v2/full-status", "mine").await;
+    assert_eq!(
+        full.status, 404,
+        "endpoints a fixture leaves out are not found"
+    );
+}
+
+#[tokio::test]
+async fn start_refuses_a_bad_fixture_file() {
+    let dir = std::env::temp_dir().join(format!("idenfy-sandbox-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.json");
+    let mut fixture = approved();
+    fixture["data"]["docSex"] = json!(7);
+    std::fs::write(&path, json!({ "fixtures": [fixture] }).to_string()).unwrap();
+    let error = Sandbox::builder()
+        .fixtures_file(&path)
+        .start()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SandboxError::Fixtures(_)), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("fixture mine: field data/docSex"),
+        "{error}"
+    );
+
+    let missing = Sandbox::builder()
+        .fixtures_file(dir.join("nope.json"))
+        .start()
+        .await;
+    assert!(missing.unwrap_err().to_string().contains("nope.json"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn user_fixtures_override_builtin_ones_and_can_replace_them() {
+    let mut fixture = approved();
+    fixture["scanRef"] = json!("sandbox-approved");
+    fixture["status"]["scanRef"] = json!("sandbox-approved");
+    fixture["data"]["scanRef"] = json!("sandbox-approved");
+    fixture["status"]["status"] = json!("DENIED");
+    let only_mine = Sandbox::builder()
+        .without_builtin_fixtures()
+        .fixtures(load(fixture).unwrap())
+        .start()
+        .await
+        .unwrap();
+    let reply = post_scan_ref(only_mine.local_addr(), "/api/v2/status", "sandbox-approved").await;
+    assert_eq!(reply.json()["status"], "DENIED");
+    let gone = post_scan_ref(only_mine.local_addr(), "/api/v2/status", "sandbox-expired").await;
+    assert_eq!(gone.status, 404);
+}
+
+/// A running binary, killed and reaped when dropped (also when a test fails).
+struct Binary(std::process::Child);
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+/// Runs the binary, waits for its "listening on" line, and returns the base URL.
+fn spawn_binary(args: &[&str]) -> (Binary, String) {
+    let mut binary = Binary(
+        Command::new(env!("CARGO_BIN_EXE_idenfy-sandbox"))
+            .args(args)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = binary.0.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // Keep draining after the address is found, so the child never
+            // writes to a closed pipe.
+            let _ = sender.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = receiver
+            .recv_timeout(left)
+            .expect("binary prints its address");
+        if let Some(url) = line.strip_prefix("idenfy-sandbox: listening on ") {
+            return (binary, url.to_owned());
+        }
+    }
+}
+
+#[tokio::test]
+async fn binary_serves_with_given_credentials() {
+    let (binary, base_url) = spawn_binary(&[
+        "--port",
+        "0",
+        "--api-key",
+        "cli-key",
+        "--api-secret",
+        "cli-secret",
+    ]);
+    let addr = base_url.trim_start_matches("http://").parse().unwrap();
+    let reply = send(
+        addr,
+        &request_bytes(
+            "POST",
+            "/api/v2/full-status",
+            &[("Authorization", basic("cli-key", "cli-secret"))],
+            Some(br#"{"scanRef":"sandbox-approved"}"#),
+        ),
+    )
+    .await;
+    drop(binary);
+    assert_eq!(reply.status, 200);
+    assert_matches_schema(FULL_STATUS_SCHEMA, &reply.json(), "binary full-status");
+}
+
+#[test]
+fn binary_refuses_a_bad_fixture_file_and_names_the_field() {
+    let dir = std::env::temp_dir().join(format!("idenfy-sandbox-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.json");
+    let mut fixture = approved();
+    fixture["fullStatus"]["attempt_count"] = json!("two");
+    std::fs::write(&path, json!({ "fixtures": [fixture] }).to_string()).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_idenfy-sandbox"))
+        .args(["--port", "0", "--fixtures"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("fixture mine: field fullStatus/attempt_count"),
+        "{stderr}"
+    );
+}
