@@ -202,8 +202,8 @@ impl<'a> Deriver<'a> {
         let fail = |message: String| self.page.error(row.line, message);
         let type_name = strip_code(&row.cells[columns.kind]);
         let explanation = Explanation::parse(&row.cells[columns.explanation]);
-        let constraints = parse_constraints(columns.constraints.map(|c| row.cells[c].as_str()))
-            .map_err(&fail)?;
+        let constraints =
+            parse_constraints(columns.constraints.map(|c| row.cells[c].as_str())).map_err(&fail)?;
 
         let mut schema = match type_name.as_str() {
             "String" | "String (URL)" => {

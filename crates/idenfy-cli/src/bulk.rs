@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use crate::args::BulkArgs;
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::fetch;
-use crate::interrupt::Interrupt;
+use crate::interrupt::interrupted;
 use crate::result_line;
 
 /// What a bulk run did.
@@ -49,17 +49,30 @@ impl Summary {
         }
         let remaining = self.total - self.skipped - self.succeeded - self.failed;
         if remaining > 0 {
-            text.push_str(&format!("; {remaining} not looked up: run again with --resume"));
+            text.push_str(&format!(
+                "; {remaining} not looked up: run again with --resume"
+            ));
         }
         text
     }
 }
 
 /// Runs a bulk export of `endpoint` for the scanRefs in `args.input`.
-pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs, retries: u32) -> Result<Summary, Failure> {
-    let input = args.input.as_deref().ok_or_else(|| Failure::bad_input("--input is required"))?;
+pub async fn run(
+    client: &Client,
+    endpoint: Endpoint,
+    args: &BulkArgs,
+    retries: u32,
+) -> Result<Summary, Failure> {
+    let input = args
+        .input
+        .as_deref()
+        .ok_or_else(|| Failure::bad_input("--input is required"))?;
     let scan_refs = read_scan_refs(input)?;
-    let output = args.output.as_deref().filter(|path| *path != Path::new("-"));
+    let output = args
+        .output
+        .as_deref()
+        .filter(|path| *path != Path::new("-"));
     let done = match (output, args.resume) {
         (Some(path), true) => keep_successful_lines(path)?,
         (None, true) => return Err(Failure::bad_input("--resume needs --output FILE")),
@@ -93,8 +106,8 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs, retries: 
     summary.skipped = summary.total - pending.len();
 
     let progress = progress_bar(pending.len() as u64);
-    let interrupt = Interrupt::listen().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
-    tokio::pin!(interrupt);
+    let mut interrupt =
+        interrupted().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
     let mut queue = pending.into_iter();
     let mut tasks = JoinSet::new();
     let mut launching = true;
@@ -114,7 +127,7 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs, retries: 
             break;
         }
         let joined = tokio::select! {
-            _ = &mut interrupt => {
+            () = &mut interrupt => {
                 summary.stopped_early = true;
                 summary.worst = Some(FailureKind::Interrupted);
                 // Lookups in flight are dropped, not written: --resume looks them up again.
@@ -124,7 +137,8 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs, retries: 
             joined = tasks.join_next() => joined,
         };
         let Some(joined) = joined else { break };
-        let (scan_ref, result) = joined.map_err(|err| Failure::other(format!("a lookup task failed: {err}")))?;
+        let (scan_ref, result) =
+            joined.map_err(|err| Failure::other(format!("a lookup task failed: {err}")))?;
         let line = match &result {
             Ok(fetched) => {
                 summary.succeeded += 1;
@@ -170,7 +184,9 @@ fn progress_bar(length: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(length);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} lookups, {per_sec}, {eta} left") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} lookups, {per_sec}, {eta} left")
+    {
         bar.set_style(style);
     }
     bar
@@ -193,9 +209,13 @@ fn read_scan_refs(path: &Path) -> Result<Vec<ScanRef>, Failure> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let scan_ref: ScanRef = line
-            .parse()
-            .map_err(|err| Failure::bad_input(format!("--input {} line {}: {err}", path.display(), index + 1)))?;
+        let scan_ref: ScanRef = line.parse().map_err(|err| {
+            Failure::bad_input(format!(
+                "--input {} line {}: {err}",
+                path.display(),
+                index + 1
+            ))
+        })?;
         if seen.insert(scan_ref.as_str().to_owned()) {
             scan_refs.push(scan_ref);
         }
@@ -226,10 +246,11 @@ fn keep_successful_lines(path: &Path) -> Result<HashSet<String>, Failure> {
         if !line.ends_with('\n') {
             break; // cut short: not a whole line
         }
-        if let Some(written) = result_line::parse(line.trim_end()) {
-            if written.succeeded && kept.insert(written.scan_ref) {
-                out.write_all(line.as_bytes()).map_err(io_failure)?;
-            }
+        if let Some(written) = result_line::parse(line.trim_end())
+            && written.succeeded
+            && kept.insert(written.scan_ref)
+        {
+            out.write_all(line.as_bytes()).map_err(io_failure)?;
         }
     }
     out.into_inner()

@@ -11,24 +11,29 @@ use crate::failure::Failure;
 /// the client is used; dropping it stops the server).
 pub struct Connection {
     pub client: Client,
-    pub sandbox: Option<SandboxHandle>,
+    pub _sandbox: Option<SandboxHandle>,
 }
 
 /// Builds the client the flags describe, starting the sandbox first if asked to.
 pub async fn connect(args: &ConnectionArgs) -> Result<Connection, Failure> {
     let (credentials, base_url, sandbox) = if args.sandbox {
-        let key = args.api_key.clone().unwrap_or_else(|| DEFAULT_API_KEY.to_owned());
-        let secret = args.api_secret.clone().unwrap_or_else(|| DEFAULT_API_SECRET.to_owned());
+        let key = args
+            .api_key
+            .clone()
+            .unwrap_or_else(|| DEFAULT_API_KEY.to_owned());
+        let secret = args
+            .api_secret
+            .clone()
+            .unwrap_or_else(|| DEFAULT_API_SECRET.to_owned());
         let sandbox = Sandbox::builder()
             .credentials(key.clone(), secret.clone())
             .access_log(false)
             .start()
             .await
             .map_err(|err| Failure::other(format!("the embedded sandbox did not start: {err}")))?;
-        let base_url: BaseUrl = sandbox
-            .base_url()
-            .parse()
-            .map_err(|err| Failure::other(format!("the sandbox's address is not a base URL: {err}")))?;
+        let base_url: BaseUrl = sandbox.base_url().parse().map_err(|err| {
+            Failure::other(format!("the sandbox's address is not a base URL: {err}"))
+        })?;
         (credentials(key, secret)?, base_url, Some(sandbox))
     } else {
         let (Some(key), Some(secret)) = (&args.api_key, &args.api_secret) else {
@@ -53,7 +58,10 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, Failure> {
         .retry_policy(retry_policy)
         .build()
         .map_err(|err| Failure::other(format!("the HTTP client could not be built: {err}")))?;
-    Ok(Connection { client, sandbox })
+    Ok(Connection {
+        client,
+        _sandbox: sandbox,
+    })
 }
 
 fn credentials(key: String, secret: String) -> Result<Credentials, Failure> {

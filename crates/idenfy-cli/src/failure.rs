@@ -41,7 +41,9 @@ impl FailureKind {
     /// The kind of a failed lookup.
     pub fn of_lookup(error: &LookupError) -> FailureKind {
         match error {
-            Error::Api(api) if matches!(api.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+            Error::Api(api)
+                if matches!(api.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) =>
+            {
                 FailureKind::Authentication
             }
             Error::Api(api) if is_transient(api.status) => FailureKind::Network,
@@ -83,7 +85,10 @@ impl Failure {
 
     /// A failed lookup of `scan_ref`.
     pub fn lookup(scan_ref: &str, error: &LookupError) -> Self {
-        Failure::new(FailureKind::of_lookup(error), format!("{scan_ref}: {error}"))
+        Failure::new(
+            FailureKind::of_lookup(error),
+            format!("{scan_ref}: {error}"),
+        )
     }
 }
 
@@ -105,10 +110,10 @@ pub fn error_json(error: &LookupError) -> Value {
     if let Some(status) = error.status() {
         value["status"] = json!(status.as_u16());
     }
-    if let Error::Api(api) = error {
-        if let Some(identifier) = &api.identifier {
-            value["identifier"] = json!(identifier.as_str());
-        }
+    if let Error::Api(api) = error
+        && let Some(identifier) = &api.identifier
+    {
+        value["identifier"] = json!(identifier.as_str());
     }
     value
 }

@@ -8,7 +8,7 @@ use idenfy_hyper::{Client, Error, ScanRef};
 /// The typed value of a lookup, whichever endpoint it came from.
 pub enum Typed {
     Status(IdentificationStatus),
-    Data(IdentificationData),
+    Data(Box<IdentificationData>),
     Files(FileUrls),
     FullStatus(Box<FullStatus>),
 }
@@ -23,7 +23,11 @@ pub struct Fetched {
 }
 
 /// Looks `scan_ref` up at `endpoint`.
-pub async fn fetch(client: &Client, endpoint: Endpoint, scan_ref: &ScanRef) -> Result<Fetched, Error> {
+pub async fn fetch(
+    client: &Client,
+    endpoint: Endpoint,
+    scan_ref: &ScanRef,
+) -> Result<Fetched, Error> {
     fn fetched<R>(lookup: Lookup<R>, wrap: impl FnOnce(R) -> Typed) -> Fetched {
         Fetched {
             typed: wrap(lookup.value),
@@ -34,7 +38,9 @@ pub async fn fetch(client: &Client, endpoint: Endpoint, scan_ref: &ScanRef) -> R
     let core = client.core();
     Ok(match endpoint {
         Endpoint::Status => fetched(core.lookup_with_body(scan_ref).await?, Typed::Status),
-        Endpoint::Data => fetched(core.lookup_with_body(scan_ref).await?, Typed::Data),
+        Endpoint::Data => fetched(core.lookup_with_body(scan_ref).await?, |data| {
+            Typed::Data(Box::new(data))
+        }),
         Endpoint::Files => fetched(core.lookup_with_body(scan_ref).await?, Typed::Files),
         _ => fetched(core.lookup_with_body(scan_ref).await?, |full| {
             Typed::FullStatus(Box::new(full))
@@ -76,6 +82,9 @@ mod tests {
     #[test]
     fn single_line_keeps_strings_and_order_and_drops_layout() {
         let text = b"{\n  \"b\": \"two words\\\" \\n\",\n  \"a\": [1, 2.50]\n}\n";
-        assert_eq!(single_line(text), b"{\"b\":\"two words\\\" \\n\",\"a\":[1,2.50]}".to_vec());
+        assert_eq!(
+            single_line(text),
+            b"{\"b\":\"two words\\\" \\n\",\"a\":[1,2.50]}".to_vec()
+        );
     }
 }

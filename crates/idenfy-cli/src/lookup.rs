@@ -36,7 +36,10 @@ pub async fn run(
     out.flush().map_err(write_failure)?;
     match worst {
         None => Ok(()),
-        Some(failure) => Err(Failure::new(failure.kind, "some lookups failed (see above)")),
+        Some(failure) => Err(Failure::new(
+            failure.kind,
+            "some lookups failed (see above)",
+        )),
     }
 }
 
@@ -80,8 +83,13 @@ async fn print_one(
         }
         Format::Json => {
             let body = fetched.body.as_ref();
-            out.write_all(body)
-                .and_then(|()| if body.ends_with(b"\n") { Ok(()) } else { out.write_all(b"\n") })
+            out.write_all(body).and_then(|()| {
+                if body.ends_with(b"\n") {
+                    Ok(())
+                } else {
+                    out.write_all(b"\n")
+                }
+            })
         }
         Format::Jsonl => out.write_all(&result_line::success(scan_ref, endpoint, &fetched.body)),
     };

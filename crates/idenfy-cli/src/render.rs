@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use idenfy_hyper::models::{
-    ClientData, ClientIdentityDocument, FileUrls, FullStatus, IdentificationData, IdentificationStatus,
+    ClientData, ClientIdentityDocument, FileUrls, FullStatus, IdentificationData,
+    IdentificationStatus,
 };
 
 /// Label and value rows, printed with the values aligned. Empty values show as `-`.
@@ -13,12 +14,18 @@ struct Rows(Vec<(&'static str, String)>);
 impl Rows {
     fn add(&mut self, label: &'static str, value: impl Into<Option<String>>) -> &mut Self {
         let value = value.into().filter(|value| !value.is_empty());
-        self.0.push((label, value.unwrap_or_else(|| "-".to_owned())));
+        self.0
+            .push((label, value.unwrap_or_else(|| "-".to_owned())));
         self
     }
 
     fn render(&self) -> String {
-        let width = self.0.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+        let width = self
+            .0
+            .iter()
+            .map(|(label, _)| label.len())
+            .max()
+            .unwrap_or(0);
         let mut out = String::new();
         for (label, value) in &self.0 {
             let _ = writeln!(out, "{label:<width$}  {value}");
@@ -54,12 +61,26 @@ pub fn data(scan_ref: &str, data: &IdentificationData) -> String {
     Rows::default()
         .add("scanRef", scan_ref.to_owned())
         .add("clientId", text(&data.client_id))
-        .add("name", joined(&[&data.doc_first_name, &data.doc_last_name], " "))
-        .add("document", joined(&[&text(&data.doc_type), &data.doc_number], " "))
+        .add(
+            "name",
+            joined(&[&data.doc_first_name, &data.doc_last_name], " "),
+        )
+        .add(
+            "document",
+            joined(&[&text(&data.doc_type), &data.doc_number], " "),
+        )
         .add("issuing country", data.doc_issuing_country.clone())
         .add("nationality", data.doc_nationality.clone())
-        .add("date of birth", data.doc_dob.as_ref().map(|date| date.as_str().to_owned()))
-        .add("expires", data.doc_expiry.as_ref().map(|date| date.as_str().to_owned()))
+        .add(
+            "date of birth",
+            data.doc_dob.as_ref().map(|date| date.as_str().to_owned()),
+        )
+        .add(
+            "expires",
+            data.doc_expiry
+                .as_ref()
+                .map(|date| date.as_str().to_owned()),
+        )
         .add("selected country", data.selected_country.clone())
         .add("manually changed", text(&data.manually_data_changed))
         .render()
@@ -79,7 +100,11 @@ pub fn files(scan_ref: &str, files: &FileUrls) -> String {
 }
 
 /// `/full-status`, with the overall status from `/status` when it could be had.
-pub fn full_status(scan_ref: &str, overall: Option<&IdentificationStatus>, full: &FullStatus) -> String {
+pub fn full_status(
+    scan_ref: &str,
+    overall: Option<&IdentificationStatus>,
+    full: &FullStatus,
+) -> String {
     let client = full.client.as_ref();
     let document = full.client_identity_document.as_ref();
     let reasons = full.suspection_reasons.as_ref().map(|reasons| {
@@ -91,7 +116,10 @@ pub fn full_status(scan_ref: &str, overall: Option<&IdentificationStatus>, full:
     });
     let mut rows = Rows::default();
     rows.add("scanRef", scan_ref.to_owned())
-        .add("overall status", overall.and_then(|status| text(&status.status)))
+        .add(
+            "overall status",
+            overall.and_then(|status| text(&status.status)),
+        )
         .add("face (auto)", text(&full.face_match_result))
         .add("face (manual)", text(&full.manual_face_match_result))
         .add("document (auto)", text(&full.document_validity))
@@ -99,11 +127,31 @@ pub fn full_status(scan_ref: &str, overall: Option<&IdentificationStatus>, full:
         .add("suspicion reasons", reasons)
         .add("name", name(client, document))
         .add("document", document_summary(client, document))
-        .add("country", document.and_then(|d| d.doc_country.clone()).or_else(|| client.and_then(|c| c.country.clone())))
+        .add(
+            "country",
+            document
+                .and_then(|d| d.doc_country.clone())
+                .or_else(|| client.and_then(|c| c.country.clone())),
+        )
         .add("attempts", text(&full.attempt_count))
-        .add("started", full.start_time.as_ref().map(|time| time.as_str().to_owned()))
-        .add("finished", full.finish_time.as_ref().map(|time| time.as_str().to_owned()))
-        .add("reviewed", full.review_time.as_ref().map(|time| time.as_str().to_owned()));
+        .add(
+            "started",
+            full.start_time
+                .as_ref()
+                .map(|time| time.as_str().to_owned()),
+        )
+        .add(
+            "finished",
+            full.finish_time
+                .as_ref()
+                .map(|time| time.as_str().to_owned()),
+        )
+        .add(
+            "reviewed",
+            full.review_time
+                .as_ref()
+                .map(|time| time.as_str().to_owned()),
+        );
     rows.render()
 }
 
@@ -114,7 +162,10 @@ fn name(client: Option<&ClientData>, document: Option<&ClientIdentityDocument>) 
         .or_else(|| client.and_then(|c| joined(&[&c.name, &c.surname], " ")))
 }
 
-fn document_summary(client: Option<&ClientData>, document: Option<&ClientIdentityDocument>) -> Option<String> {
+fn document_summary(
+    client: Option<&ClientData>,
+    document: Option<&ClientIdentityDocument>,
+) -> Option<String> {
     let kind = document
         .and_then(|d| text(&d.doc_document_type))
         .or_else(|| client.and_then(|c| c.document_type.clone()));
@@ -149,7 +200,8 @@ mod tests {
             "start_time": "2026-01-02 03:04:05"
         }))
         .unwrap();
-        let overall: IdentificationStatus = serde_json::from_value(serde_json::json!({"status": "SUSPECTED"})).unwrap();
+        let overall: IdentificationStatus =
+            serde_json::from_value(serde_json::json!({"status": "SUSPECTED"})).unwrap();
         let table = full_status("ref-1", Some(&overall), &full);
         for expected in [
             "overall status     SUSPECTED",

@@ -49,7 +49,10 @@ pub fn parse(line: &str) -> Option<Written> {
     if !succeeded && value.get("error").is_none() {
         return None;
     }
-    Some(Written { scan_ref, succeeded })
+    Some(Written {
+        scan_ref,
+        succeeded,
+    })
 }
 
 #[cfg(test)]
@@ -59,7 +62,11 @@ mod tests {
     #[test]
     fn a_success_line_embeds_the_body_as_sent_and_reads_back() {
         let scan_ref: ScanRef = "ref-1".parse().unwrap();
-        let line = success(&scan_ref, Endpoint::FullStatus, b"{\n \"z\": 1, \"a\": \"x y\"\n}");
+        let line = success(
+            &scan_ref,
+            Endpoint::FullStatus,
+            b"{\n \"z\": 1, \"a\": \"x y\"\n}",
+        );
         let text = String::from_utf8(line).unwrap();
         assert_eq!(
             text,
@@ -67,7 +74,10 @@ mod tests {
         );
         assert_eq!(
             parse(text.trim_end()),
-            Some(Written { scan_ref: "ref-1".into(), succeeded: true })
+            Some(Written {
+                scan_ref: "ref-1".into(),
+                succeeded: true
+            })
         );
         assert_eq!(parse("{\"scanRef\":\"x\"}"), None);
         assert_eq!(parse("{\"scanRef\":\"x\",\"resu"), None);

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use http::StatusCode;
 use http::header::RETRY_AFTER;
 use tracing::Instrument as _;
@@ -133,6 +134,18 @@ impl Client<(), ()> {
     }
 }
 
+/// A successful lookup with what [`Client::lookup_with_body`] keeps beside the value.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Lookup<R> {
+    /// The decoded response.
+    pub value: R,
+    /// The response body exactly as the API sent it.
+    pub body: Bytes,
+    /// How many attempts the lookup took; more than one means it was retried.
+    pub attempts: u32,
+}
+
 impl<T: Transport, K: Timer> Client<T, K> {
     /// `POST /api/v2/status`: the identification's overall status.
     ///
@@ -177,6 +190,21 @@ impl<T: Transport, K: Timer> Client<T, K> {
         &self,
         scan_ref: &ScanRef,
     ) -> Result<R, Error<T::Error>> {
+        self.lookup_with_body(scan_ref)
+            .await
+            .map(|lookup| lookup.value)
+    }
+
+    /// Looks up the endpoint that returns `R`, and keeps the body as the API sent it and the
+    /// number of attempts beside the decoded value: for tools that store or forward the API's
+    /// own JSON, or report on retries.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn lookup_with_body<R: EndpointResponse>(
+        &self,
+        scan_ref: &ScanRef,
+    ) -> Result<Lookup<R>, Error<T::Error>> {
         let endpoint = R::ENDPOINT;
         let span = tracing::info_span!(
             "idenfy.lookup",
@@ -194,7 +222,13 @@ impl<T: Transport, K: Timer> Client<T, K> {
                 let remaining = self.deadline.saturating_sub(started.elapsed());
                 let (result, outcome) = self.attempt::<R>(scan_ref, attempts, remaining).await;
                 let (error, outcome) = match result {
-                    Ok(value) => break Ok(value),
+                    Ok((value, body)) => {
+                        break Ok(Lookup {
+                            value,
+                            body,
+                            attempts,
+                        });
+                    }
                     Err(error) => (error, outcome),
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
@@ -243,7 +277,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
         scan_ref: &ScanRef,
         attempt: u32,
         remaining: Duration,
-    ) -> (Result<R, Error<T::Error>>, AttemptOutcome) {
+    ) -> (Result<(R, Bytes), Error<T::Error>>, AttemptOutcome) {
         let endpoint = R::ENDPOINT;
         let (limit, kind) = if remaining < self.attempt_timeout {
             (remaining, TimeoutKind::Deadline)
@@ -293,7 +327,10 @@ impl<T: Transport, K: Timer> Client<T, K> {
                     status,
                     retry_after,
                 };
+                // A clone of `Bytes` shares the buffer: keeping the body costs no copy.
+                let body = response.body().clone();
                 let parsed = parse_response_for::<R, _>(endpoint, response, self.max_body_bytes)
+                    .map(|value| (value, body))
                     .map_err(Error::with_transport);
                 (parsed, outcome)
             }
