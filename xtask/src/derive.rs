@@ -27,6 +27,51 @@ pub const CALLBACK_PAGE: &str = "ResultCallback.md";
 pub const ERRORS_PAGE: &str = "StandardErrorMessages.md";
 pub const VOCABULARY_PAGE: &str = "Vocabulary.md";
 
+/// Where each response's table is, and what its schema is called.
+struct Response {
+    /// The schema file's stem.
+    schema: &'static str,
+    page: &'static str,
+    /// The heading the table sits under.
+    heading: &'static str,
+    /// The schema's title, which names the Rust type.
+    title: &'static str,
+    description: &'static str,
+}
+
+const RESPONSES: [Response; 4] = [
+    Response {
+        schema: "status",
+        page: RETRIEVAL_PAGE,
+        heading: "Identification status",
+        title: "IdentificationStatus",
+        description: "The response of `POST /api/v2/status`: the overall status of an identification.",
+    },
+    Response {
+        schema: "data",
+        page: RETRIEVAL_PAGE,
+        heading: "Identification data",
+        title: "IdentificationData",
+        description: "The response of `POST /api/v2/data`: the data parsed from the client's identity document.",
+    },
+    Response {
+        schema: "files",
+        // The retrieval page has no table for /files; the callback page's file URL table is
+        // the same object.
+        page: CALLBACK_PAGE,
+        heading: "File urls table",
+        title: "FileUrls",
+        description: "The response of `POST /api/v2/files`: URLs to download the photos and videos of an identification.",
+    },
+    Response {
+        schema: "full-status",
+        page: RETRIEVAL_PAGE,
+        heading: "Response structure",
+        title: "FullStatus",
+        description: "The response of `POST /api/v2/full-status`: the automatic and manual results of an identification with the client's data.",
+    },
+];
+
 /// Derives every schema from the pages in `docs`.
 pub fn derive_schemas(docs: &Path) -> Result<Schemas, MarkdownError> {
     let retrieval = Page::read(&docs.join(RETRIEVAL_PAGE))?;
@@ -37,55 +82,18 @@ pub fn derive_schemas(docs: &Path) -> Result<Schemas, MarkdownError> {
     let mut enums = Map::new();
 
     let mut schemas = Schemas::new();
-
-    let mut status = Deriver::new(&retrieval, &meanings, &mut enums);
-    let table = status.table_under_heading("Identification status")?;
-    let root = status.object(table)?;
-    schemas.insert(
-        "status".into(),
-        status.finish(
-            "IdentificationStatus",
-            "The response of `POST /api/v2/status`: the overall status of an identification.",
-            root,
-        ),
-    );
-
-    let mut data = Deriver::new(&retrieval, &meanings, &mut enums);
-    let table = data.table_under_heading("Identification data")?;
-    let root = data.object(table)?;
-    schemas.insert(
-        "data".into(),
-        data.finish(
-            "IdentificationData",
-            "The response of `POST /api/v2/data`: the data parsed from the client's identity document.",
-            root,
-        ),
-    );
-
-    let mut files = Deriver::new(&callback, &meanings, &mut enums);
-    let table = files.table_under_heading("File urls table")?;
-    let root = files.object(table)?;
-    schemas.insert(
-        "files".into(),
-        files.finish(
-            "FileUrls",
-            "The response of `POST /api/v2/files`: URLs to download the photos and videos of an identification.",
-            root,
-        ),
-    );
-
-    let mut full = Deriver::new(&retrieval, &meanings, &mut enums);
-    let table = full.table_under_heading("Response structure")?;
-    let root = full.object(table)?;
-    schemas.insert(
-        "full-status".into(),
-        full.finish(
-            "FullStatus",
-            "The response of `POST /api/v2/full-status`: the automatic and manual results of an identification with the client's data.",
-            root,
-        ),
-    );
-
+    for response in RESPONSES {
+        let page = if response.page == CALLBACK_PAGE {
+            &callback
+        } else {
+            &retrieval
+        };
+        let mut deriver = Deriver::new(page, &meanings, &mut enums);
+        let table = deriver.table_under_heading(response.heading)?;
+        let root = deriver.object(table)?;
+        let schema = deriver.finish(response.title, response.description, root);
+        schemas.insert(response.schema.into(), schema);
+    }
     schemas.insert("error".into(), error_schema(&errors)?);
     schemas.insert(
         "request".into(),
