@@ -5,7 +5,7 @@ mod cli_support;
 
 use std::net::TcpListener;
 
-use cli_support::{TEST_SECRET, TestSandbox, idenfy, idenfy_at, run, table_value};
+use cli_support::{TEST_SECRET, TestSandbox, idenfy, idenfy_at, json_lines, run, table_value};
 use idenfy_sandbox::scan_refs;
 
 #[test]
@@ -42,6 +42,26 @@ fn one_unknown_scan_ref_among_known_ones_still_prints_the_others() {
         "{}",
         output.stderr
     );
+}
+
+#[test]
+fn json_lines_give_every_scan_ref_a_line_even_when_its_lookup_fails() {
+    let sandbox = TestSandbox::start();
+    let output = run(idenfy_at(&sandbox).args([
+        "--format",
+        "jsonl",
+        "status",
+        scan_refs::APPROVED,
+        "no-such-scan-ref",
+    ]));
+    output.assert_code(3);
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 2, "{}", output.stdout);
+    assert_eq!(lines[0]["scanRef"], scan_refs::APPROVED);
+    assert_eq!(lines[0]["result"]["status"], "APPROVED");
+    assert_eq!(lines[1]["scanRef"], "no-such-scan-ref");
+    assert_eq!(lines[1]["error"]["identifier"], "NOT_FOUND");
+    assert_eq!(lines[1]["error"]["status"], 404);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::args::BulkArgs;
 use crate::failure::{Failure, FailureKind};
-use crate::fetch::fetch;
+use crate::fetch::raw;
 use crate::interrupt::interrupted;
 use crate::result_line;
 
@@ -119,7 +119,7 @@ pub async fn run(
             };
             let client = client.clone();
             tasks.spawn(async move {
-                let result = fetch(&client, endpoint, &scan_ref).await;
+                let result = raw(&client, endpoint, &scan_ref).await;
                 (scan_ref, result)
             });
         }
@@ -140,12 +140,12 @@ pub async fn run(
         let (scan_ref, result) =
             joined.map_err(|err| Failure::other(format!("a lookup task failed: {err}")))?;
         let line = match &result {
-            Ok(fetched) => {
+            Ok(lookup) => {
                 summary.succeeded += 1;
-                if fetched.attempts > 1 {
+                if lookup.attempts > 1 {
                     summary.retried += 1;
                 }
-                result_line::success(&scan_ref, endpoint, &fetched.body)
+                result_line::success(&scan_ref, endpoint, &lookup.body)
             }
             Err(error) => {
                 summary.failed += 1;

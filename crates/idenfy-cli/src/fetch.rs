@@ -1,7 +1,8 @@
 //! One lookup of any endpoint, keeping the body as the API sent it next to the typed value.
 
-use bytes::Bytes;
-use idenfy_hyper::core::{Endpoint, Lookup};
+use std::borrow::Cow;
+
+use idenfy_hyper::core::{Endpoint, Lookup, WellFormedJson};
 use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Client, Error, ScanRef};
 
@@ -13,78 +14,61 @@ pub enum Typed {
     FullStatus(Box<FullStatus>),
 }
 
-/// A successful lookup.
-pub struct Fetched {
-    pub typed: Typed,
-    /// The body as sent, for the `json` and `jsonl` formats.
-    pub body: Bytes,
-    /// How many attempts it took (more than one: it was retried).
-    pub attempts: u32,
-}
-
-/// Looks `scan_ref` up at `endpoint`.
-pub async fn fetch(
+/// Looks `scan_ref` up at `endpoint` and decodes the response, for the formats that show its
+/// fields.
+pub async fn typed(
     client: &Client,
     endpoint: Endpoint,
     scan_ref: &ScanRef,
-) -> Result<Fetched, Error> {
-    fn fetched<R>(lookup: Lookup<R>, wrap: impl FnOnce(R) -> Typed) -> Fetched {
-        Fetched {
-            typed: wrap(lookup.value),
-            body: lookup.body,
-            attempts: lookup.attempts,
-        }
-    }
+) -> Result<Typed, Error> {
     let core = client.core();
     Ok(match endpoint {
-        Endpoint::Status => fetched(core.lookup_with_body(scan_ref).await?, Typed::Status),
-        Endpoint::Data => fetched(core.lookup_with_body(scan_ref).await?, |data| {
-            Typed::Data(Box::new(data))
-        }),
-        Endpoint::Files => fetched(core.lookup_with_body(scan_ref).await?, Typed::Files),
-        _ => fetched(core.lookup_with_body(scan_ref).await?, |full| {
-            Typed::FullStatus(Box::new(full))
-        }),
+        Endpoint::Status => Typed::Status(core.lookup(scan_ref).await?),
+        Endpoint::Data => Typed::Data(Box::new(core.lookup(scan_ref).await?)),
+        Endpoint::Files => Typed::Files(core.lookup(scan_ref).await?),
+        _ => Typed::FullStatus(Box::new(core.lookup(scan_ref).await?)),
     })
 }
 
-/// The JSON text on one line: white space outside strings removed, everything else (key order,
-/// number formats, escapes) exactly as sent. `text` must be valid JSON, which it is once the
-/// lookup has decoded it.
-pub fn single_line(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for &byte in text {
-        if in_string {
-            out.push(byte);
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
-        } else if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
-            if byte == b'"' {
-                in_string = true;
-            }
-            out.push(byte);
-        }
+/// Looks `scan_ref` up at `endpoint` and keeps the body as sent, for the formats that pass the
+/// API's JSON on: a response whose shape departs from the docs is kept, not lost.
+pub async fn raw(
+    client: &Client,
+    endpoint: Endpoint,
+    scan_ref: &ScanRef,
+) -> Result<Lookup<WellFormedJson>, Error> {
+    client.core().lookup_raw(endpoint, scan_ref).await
+}
+
+/// The JSON text on one line: its line breaks removed, everything else (key order, spacing,
+/// number formats, escapes) exactly as sent. In valid JSON, which `text` is once the lookup has
+/// decoded it, a raw line break can only be white space between tokens: inside strings it is
+/// always escaped.
+pub fn single_line(text: &[u8]) -> Cow<'_, [u8]> {
+    if !text.iter().any(|&byte| byte == b'\n' || byte == b'\r') {
+        return Cow::Borrowed(text);
     }
-    out
+    Cow::Owned(
+        text.iter()
+            .copied()
+            .filter(|&byte| byte != b'\n' && byte != b'\r')
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::single_line;
 
     #[test]
-    fn single_line_keeps_strings_and_order_and_drops_layout() {
-        let text = b"{\n  \"b\": \"two words\\\" \\n\",\n  \"a\": [1, 2.50]\n}\n";
+    fn single_line_removes_line_breaks_and_keeps_everything_else() {
+        let text = b"{\r\n  \"b\": \"two words\\\" \\n\",\n  \"a\": [1, 2.50]\n}\n";
         assert_eq!(
-            single_line(text),
-            b"{\"b\":\"two words\\\" \\n\",\"a\":[1,2.50]}".to_vec()
+            single_line(text).as_ref(),
+            b"{  \"b\": \"two words\\\" \\n\",  \"a\": [1, 2.50]}"
         );
+        assert!(matches!(single_line(b"{\"a\":1}"), Cow::Borrowed(_)));
     }
 }

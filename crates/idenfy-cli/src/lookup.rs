@@ -7,7 +7,7 @@ use idenfy_hyper::{Client, ScanRef};
 
 use crate::args::Format;
 use crate::failure::{Failure, FailureKind};
-use crate::fetch::{Typed, fetch};
+use crate::fetch::{Typed, raw, typed};
 use crate::render;
 use crate::result_line;
 
@@ -51,38 +51,31 @@ async fn print_one(
     separate: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    // For a person, the full status comes with the overall status, which only /status has.
-    let (fetched, overall) = if format == Format::Table && endpoint == Endpoint::FullStatus {
-        let (full, status) = tokio::join!(
-            fetch(client, endpoint, scan_ref),
-            fetch(client, Endpoint::Status, scan_ref)
-        );
-        let overall = match status {
-            Ok(fetched) => match fetched.typed {
-                Typed::Status(status) => Some(status),
-                _ => None,
-            },
-            Err(_) => None,
-        };
-        (full, overall)
-    } else {
-        (fetch(client, endpoint, scan_ref).await, None)
-    };
-    let fetched = fetched.map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
+    let failed = |error: idenfy_hyper::Error| Failure::lookup(scan_ref.as_str(), &error);
     let written = match format {
         Format::Table => {
             let name = scan_ref.as_str();
-            let table = match &fetched.typed {
-                Typed::Status(status) => render::status(name, status),
-                Typed::Data(data) => render::data(name, data),
-                Typed::Files(files) => render::files(name, files),
-                Typed::FullStatus(full) => render::full_status(name, overall.as_ref(), full),
+            let table = match endpoint {
+                // For a person, the full status comes with the overall status, which only
+                // /status has; the table still shows when that second lookup fails.
+                Endpoint::FullStatus => {
+                    let (full, status) =
+                        tokio::join!(client.full_status(scan_ref), client.status(scan_ref));
+                    render::full_status(name, status.ok().as_ref(), &full.map_err(failed)?)
+                }
+                _ => match typed(client, endpoint, scan_ref).await.map_err(failed)? {
+                    Typed::Status(status) => render::status(name, &status),
+                    Typed::Data(data) => render::data(name, &data),
+                    Typed::Files(files) => render::files(name, &files),
+                    Typed::FullStatus(full) => render::full_status(name, None, &full),
+                },
             };
             let separator = if separate { "\n" } else { "" };
             write!(out, "{separator}{table}")
         }
         Format::Json => {
-            let body = fetched.body.as_ref();
+            let lookup = raw(client, endpoint, scan_ref).await.map_err(failed)?;
+            let body = lookup.body.as_ref();
             out.write_all(body).and_then(|()| {
                 if body.ends_with(b"\n") {
                     Ok(())
@@ -91,7 +84,18 @@ async fn print_one(
                 }
             })
         }
-        Format::Jsonl => out.write_all(&result_line::success(scan_ref, endpoint, &fetched.body)),
+        Format::Jsonl => {
+            let line = match raw(client, endpoint, scan_ref).await {
+                Ok(lookup) => result_line::success(scan_ref, endpoint, &lookup.body),
+                // One line per scanRef, as in a bulk run; the error is also reported below.
+                Err(error) => {
+                    out.write_all(&result_line::failure(scan_ref, endpoint, &error))
+                        .map_err(write_failure)?;
+                    return Err(failed(error));
+                }
+            };
+            out.write_all(&line)
+        }
     };
     written.map_err(write_failure)
 }

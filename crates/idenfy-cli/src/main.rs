@@ -25,7 +25,6 @@ use idenfy_hyper::core::Endpoint;
 use crate::args::{Cli, Command, Format, LookupArgs};
 use crate::connect::{Connection, connect};
 use crate::failure::{Failure, FailureKind};
-use crate::fetch::{Typed, fetch};
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -94,14 +93,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 let [scan_ref] = parse_scan_refs(&files.lookup.scan_refs)?
                     .try_into()
                     .map_err(|_| Failure::bad_input("--download takes exactly one scanRef"))?;
-                let fetched = fetch(&connection.client, Endpoint::Files, &scan_ref)
+                let urls = connection
+                    .client
+                    .files(&scan_ref)
                     .await
                     .map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
-                let Typed::Files(urls) = fetched.typed else {
-                    return Err(Failure::other(
-                        "the files lookup returned another endpoint's response",
-                    ));
-                };
                 let saved = download::download_all(&urls, dir, files.force, timeout).await?;
                 if saved.is_empty() {
                     eprintln!("idenfy: {scan_ref} has no files");

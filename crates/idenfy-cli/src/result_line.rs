@@ -11,12 +11,16 @@ use crate::fetch::single_line;
 /// The line of a successful lookup, newline included. The body is embedded as sent (on one
 /// line), not re-serialized, so that keys and values the models do not know are kept as they are.
 pub fn success(scan_ref: &ScanRef, endpoint: Endpoint, body: &[u8]) -> Vec<u8> {
-    let head = json!({ "scanRef": scan_ref.as_str(), "endpoint": endpoint.name() }).to_string();
-    let mut line = Vec::with_capacity(head.len() + body.len() + 12);
-    // `{"endpoint":...,"scanRef":...}` without its closing brace, then the result.
-    line.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
-    line.extend_from_slice(b",\"result\":");
-    line.extend_from_slice(&single_line(body));
+    let body = single_line(body);
+    let mut line = Vec::with_capacity(body.len() + 96);
+    line.extend_from_slice(b"{\"scanRef\":");
+    // A scanRef has no control characters, but may hold a quote or a backslash: let serde_json
+    // quote it.
+    line.extend_from_slice(Value::from(scan_ref.as_str()).to_string().as_bytes());
+    line.extend_from_slice(b",\"endpoint\":\"");
+    line.extend_from_slice(endpoint.name().as_bytes());
+    line.extend_from_slice(b"\",\"result\":");
+    line.extend_from_slice(&body);
     line.extend_from_slice(b"}\n");
     line
 }
@@ -70,7 +74,7 @@ mod tests {
         let text = String::from_utf8(line).unwrap();
         assert_eq!(
             text,
-            "{\"endpoint\":\"full-status\",\"scanRef\":\"ref-1\",\"result\":{\"z\":1,\"a\":\"x y\"}}\n"
+            "{\"scanRef\":\"ref-1\",\"endpoint\":\"full-status\",\"result\":{ \"z\": 1, \"a\": \"x y\"}}\n"
         );
         assert_eq!(
             parse(text.trim_end()),

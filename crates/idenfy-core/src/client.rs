@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::RETRY_AFTER;
+use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
@@ -17,8 +18,8 @@ use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
 use crate::retry::{AttemptOutcome, RetryDecision, parse_retry_after};
 use crate::timer::race_with;
 use crate::{
-    BaseUrl, Credentials, EndpointResponse, RequestBuilder, ResponseBodyLimit, RetryPolicy,
-    ScanRef, Timer, Transport,
+    BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
+    RetryPolicy, ScanRef, Timer, Transport,
 };
 
 /// Default limit for one attempt, request and whole body.
@@ -134,6 +135,17 @@ impl Client<(), ()> {
     }
 }
 
+/// The value of [`Client::lookup_raw`]: the body was checked to be well-formed JSON, and not
+/// decoded; it is in [`Lookup::body`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WellFormedJson;
+
+impl<'de> serde::Deserialize<'de> for WellFormedJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| WellFormedJson)
+    }
+}
+
 /// A successful lookup with what [`Client::lookup_with_body`] keeps beside the value.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -205,7 +217,29 @@ impl<T: Transport, K: Timer> Client<T, K> {
         &self,
         scan_ref: &ScanRef,
     ) -> Result<Lookup<R>, Error<T::Error>> {
-        let endpoint = R::ENDPOINT;
+        self.lookup_as(R::ENDPOINT, scan_ref).await
+    }
+
+    /// Looks up `endpoint` and checks that a successful response is well-formed JSON, without
+    /// decoding it into the model: for tools that store or forward the API's JSON as sent
+    /// (a bulk export keeps a response even if its shape departs from the docs). Errors are
+    /// typed as for every other lookup.
+    ///
+    /// # Errors
+    /// See [`Error`]; retryable failures are retried first.
+    pub async fn lookup_raw(
+        &self,
+        endpoint: Endpoint,
+        scan_ref: &ScanRef,
+    ) -> Result<Lookup<WellFormedJson>, Error<T::Error>> {
+        self.lookup_as(endpoint, scan_ref).await
+    }
+
+    async fn lookup_as<R: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        scan_ref: &ScanRef,
+    ) -> Result<Lookup<R>, Error<T::Error>> {
         let span = tracing::info_span!(
             "idenfy.lookup",
             endpoint = endpoint.name(),
@@ -220,7 +254,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
             let result = loop {
                 attempts += 1;
                 let remaining = self.deadline.saturating_sub(started.elapsed());
-                let (result, outcome) = self.attempt::<R>(scan_ref, attempts, remaining).await;
+                let (result, outcome) = self
+                    .attempt::<R>(endpoint, scan_ref, attempts, remaining)
+                    .await;
                 let (error, outcome) = match result {
                     Ok((value, body)) => {
                         break Ok(Lookup {
@@ -272,13 +308,13 @@ impl<T: Transport, K: Timer> Client<T, K> {
     }
 
     /// One attempt, bounded by the attempt timeout and the time left.
-    async fn attempt<R: EndpointResponse>(
+    async fn attempt<R: DeserializeOwned>(
         &self,
+        endpoint: Endpoint,
         scan_ref: &ScanRef,
         attempt: u32,
         remaining: Duration,
     ) -> (Result<(R, Bytes), Error<T::Error>>, AttemptOutcome) {
-        let endpoint = R::ENDPOINT;
         let (limit, kind) = if remaining < self.attempt_timeout {
             (remaining, TimeoutKind::Deadline)
         } else {

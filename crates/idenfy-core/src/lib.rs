@@ -20,7 +20,9 @@ mod transport;
 pub use idenfy_models as models;
 
 pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
-pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, WellFormedJson,
+};
 pub use credentials::{Credentials, CredentialsError};
 pub use endpoint::{Endpoint, EndpointResponse};
 pub use error::{

@@ -145,6 +145,9 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// The API's base URL (default `https://ivs.idenfy.com`).
     pub fn base_url(mut self, base_url: BaseUrl) -> Self {
+        // A plain-HTTP base URL (a local sandbox) needs no TLS, whose set-up (loading the
+        // system's certificates) costs more than a run of a few lookups.
+        self.connection.tls = base_url.as_str().starts_with("https:");
         self.core = self.core.base_url(base_url);
         self
     }

@@ -20,6 +20,8 @@ pub(crate) struct ConnectionSettings {
     pub(crate) connect_timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) pool_max_idle_per_host: usize,
+    /// Whether the base URL needs TLS; without it, no TLS connector is set up.
+    pub(crate) tls: bool,
 }
 
 impl Default for ConnectionSettings {
@@ -28,6 +30,7 @@ impl Default for ConnectionSettings {
             connect_timeout: Duration::from_secs(5),
             pool_idle_timeout: Duration::from_secs(60),
             pool_max_idle_per_host: 32,
+            tls: true,
         }
     }
 }
@@ -39,7 +42,15 @@ impl Default for ConnectionSettings {
 /// [`ResponseBodyLimit`] is passed, so an endless body costs at most the limit.
 #[derive(Clone, Debug)]
 pub struct HyperTransport {
-    client: PooledClient<Connector, Full<Bytes>>,
+    pool: Pool,
+}
+
+/// The pooled client, with or without TLS.
+#[derive(Clone, Debug)]
+enum Pool {
+    Tls(PooledClient<Connector, Full<Bytes>>),
+    /// For plain-HTTP base URLs only (the sandbox, a local test server).
+    Plain(PooledClient<HttpConnector, Full<Bytes>>),
 }
 
 impl HyperTransport {
@@ -58,12 +69,17 @@ impl HyperTransport {
         // Requests are small and latency-bound; Nagle's algorithm only delays them.
         http.set_nodelay(true);
         http.set_keepalive(Some(Duration::from_secs(60)));
-        let client = PooledClient::builder(TokioExecutor::new())
+        let mut builder = PooledClient::builder(TokioExecutor::new());
+        builder
             .pool_timer(PoolTimer::new())
             .pool_idle_timeout(settings.pool_idle_timeout)
-            .pool_max_idle_per_host(settings.pool_max_idle_per_host)
-            .build(connector(http)?);
-        Ok(Self { client })
+            .pool_max_idle_per_host(settings.pool_max_idle_per_host);
+        let pool = if settings.tls {
+            Pool::Tls(builder.build(connector(http)?))
+        } else {
+            Pool::Plain(builder.build(http))
+        };
+        Ok(Self { pool })
     }
 }
 
@@ -91,11 +107,12 @@ impl Transport for HyperTransport {
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HyperError> {
         let limit = ResponseBodyLimit::of(&request);
-        let response = self
-            .client
-            .request(request.map(Full::new))
-            .await
-            .map_err(HyperError::Request)?;
+        let request = request.map(Full::new);
+        let response = match &self.pool {
+            Pool::Tls(client) => client.request(request).await,
+            Pool::Plain(client) => client.request(request).await,
+        }
+        .map_err(HyperError::Request)?;
         let (parts, mut body) = response.into_parts();
         let declared = parts
             .headers

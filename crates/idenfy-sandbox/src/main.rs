@@ -82,7 +82,16 @@ async fn main() -> ExitCode {
     }
     scan_refs.sort();
     scan_refs.dedup();
-    eprintln!("idenfy-sandbox: scanRefs: {}", scan_refs.join(", "));
+    // A generated fixture file can hold thousands: name a few and count the rest.
+    const SHOWN: usize = 20;
+    let more = scan_refs.len().saturating_sub(SHOWN);
+    scan_refs.truncate(SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    eprintln!("idenfy-sandbox: scanRefs: {}{more}", scan_refs.join(", "));
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("idenfy-sandbox: cannot wait for Ctrl-C: {error}");
         return ExitCode::FAILURE;
