@@ -20,6 +20,10 @@ use crate::fetch::raw;
 use crate::interrupt::interrupted;
 use crate::result_line;
 
+/// A line is a few KiB: a larger buffer saves a system call every couple of lines. The buffer
+/// only ever holds whole lines, so an interrupt still leaves whole lines in the output.
+const OUTPUT_BUFFER_BYTES: usize = 256 * 1024;
+
 /// What a bulk run did.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -85,14 +89,18 @@ pub async fn run(
         _ => HashSet::new(),
     };
     let mut writer: Box<dyn Write> = match output {
-        Some(path) => Box::new(BufWriter::new(
+        Some(path) => Box::new(BufWriter::with_capacity(
+            OUTPUT_BUFFER_BYTES,
             OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .map_err(|err| Failure::bad_input(format!("{}: {err}", path.display())))?,
         )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        None => Box::new(BufWriter::with_capacity(
+            OUTPUT_BUFFER_BYTES,
+            io::stdout().lock(),
+        )),
     };
 
     let mut summary = Summary {
