@@ -3,45 +3,17 @@
 
 mod client_support;
 
-use std::io::Read as _;
-
-use bytes::Bytes;
 use client_support::{hyper_with_fault, sandbox, test_builder, with_fault};
-use http::{Request, Response};
-use idenfy_core::{Error, ResponseBodyLimit, ScanRef, Transport};
+use idenfy_core::{Error, ScanRef};
 use idenfy_hyper::{HyperTransport, TokioTimer};
 use idenfy_sandbox::scan_refs;
 
-// ---- The whole ureq integration. ----
-#[derive(Clone)]
-struct UreqTransport(ureq::Agent);
+// The example's own transport, so that what the example shows is what is tested.
+#[path = "../../crates/idenfy-core/examples/ureq_transport.rs"]
+#[allow(dead_code)]
+mod ureq_example;
 
-impl UreqTransport {
-    fn new() -> Self {
-        let config = ureq::Agent::config_builder().http_status_as_error(false);
-        Self(config.build().new_agent())
-    }
-}
-
-impl Transport for UreqTransport {
-    type Error = ureq::Error;
-
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ureq::Error> {
-        let agent = self.0.clone();
-        let limit = ResponseBodyLimit::of(&request) as u64;
-        let blocking = move || {
-            let response = agent.run(request.map(|body| body.to_vec()))?;
-            let (parts, body) = response.into_parts();
-            let mut bytes = Vec::new();
-            body.into_reader().take(limit + 1).read_to_end(&mut bytes)?;
-            Ok(Response::from_parts(parts, Bytes::from(bytes)))
-        };
-        tokio::task::spawn_blocking(blocking)
-            .await
-            .map_err(|join| ureq::Error::Io(std::io::Error::other(join)))?
-    }
-}
-// ---- End of the integration. ----
+use ureq_example::UreqTransport;
 
 fn scan_ref(value: &str) -> ScanRef {
     value.parse().unwrap()
@@ -50,7 +22,7 @@ fn scan_ref(value: &str) -> ScanRef {
 #[tokio::test]
 async fn ureq_and_hyper_decode_every_fixture_identically() {
     let sandbox = sandbox().await;
-    let ureq = test_builder(&sandbox).build(UreqTransport::new(), TokioTimer);
+    let ureq = test_builder(&sandbox).build(UreqTransport::default(), TokioTimer);
     let hyper = test_builder(&sandbox).build(HyperTransport::new().unwrap(), TokioTimer);
     for value in scan_refs::SCHEMA_FIXTURES {
         let scan_ref = scan_ref(value);
@@ -87,7 +59,7 @@ async fn ureq_and_hyper_decode_every_fixture_identically() {
 #[tokio::test]
 async fn ureq_gets_the_same_api_error() {
     let sandbox = sandbox().await;
-    let ureq = test_builder(&sandbox).build(UreqTransport::new(), TokioTimer);
+    let ureq = test_builder(&sandbox).build(UreqTransport::default(), TokioTimer);
     let hyper = test_builder(&sandbox).build(HyperTransport::new().unwrap(), TokioTimer);
     let missing = scan_ref("no-such-ref");
     let (Error::Api(from_ureq), Error::Api(from_hyper)) = (
@@ -106,13 +78,13 @@ async fn ureq_gets_retries_decode_errors_and_the_body_cap_from_the_core() {
     let approved = scan_ref(scan_refs::APPROVED);
 
     let retried = test_builder(&sandbox).build(
-        with_fault(UreqTransport::new(), "status=503;retry-after=0;times=2"),
+        with_fault(UreqTransport::default(), "status=503;retry-after=0;times=2"),
         TokioTimer,
     );
     retried.status(&approved).await.unwrap();
 
     let truncated = test_builder(&sandbox).build(
-        with_fault(UreqTransport::new(), "truncated-json"),
+        with_fault(UreqTransport::default(), "truncated-json"),
         TokioTimer,
     );
     let (Error::Decode(from_ureq), Error::Decode(from_hyper)) = (
@@ -129,9 +101,10 @@ async fn ureq_gets_retries_decode_errors_and_the_body_cap_from_the_core() {
         (from_hyper.path, from_hyper.reason)
     );
 
-    let endless = test_builder(&sandbox)
-        .max_body_bytes(128 * 1024)
-        .build(with_fault(UreqTransport::new(), "endless-body"), TokioTimer);
+    let endless = test_builder(&sandbox).max_body_bytes(128 * 1024).build(
+        with_fault(UreqTransport::default(), "endless-body"),
+        TokioTimer,
+    );
     let error = endless.full_status(&approved).await.unwrap_err();
     assert!(
         matches!(error, Error::BodyTooLarge(ref e) if e.limit == 128 * 1024),

@@ -10,9 +10,19 @@ use bytes::Bytes;
 use http::{Request, Response};
 use idenfy_core::{BaseUrl, Client, Credentials, ResponseBodyLimit, Transport};
 
-/// ureq behind the trait: the whole integration.
+/// ureq behind the trait: the whole integration. (The end-to-end tests run this very code
+/// against the sandbox, next to the hyper transport.)
 #[derive(Clone)]
-struct UreqTransport(ureq::Agent);
+pub struct UreqTransport(ureq::Agent);
+
+impl Default for UreqTransport {
+    /// An agent that returns 4xx and 5xx responses instead of failing on them: the client
+    /// reads the API's errors itself.
+    fn default() -> Self {
+        let config = ureq::Agent::config_builder().http_status_as_error(false);
+        Self(config.build().new_agent())
+    }
+}
 
 impl Transport for UreqTransport {
     type Error = ureq::Error;
@@ -48,13 +58,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .nth(1)
         .ok_or("usage: ureq_transport <scanRef>")?;
 
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
     let client = Client::builder(credentials)
         .base_url(base_url)
-        .build(UreqTransport(agent), |duration| {
+        .build(UreqTransport::default(), |duration| {
             tokio::time::sleep(duration)
         });
     let full = client.full_status(&scan_ref.parse()?).await?;
