@@ -164,3 +164,39 @@ fn a_cut_transfer_does_not_replace_an_existing_file_even_with_force() {
     assert_eq!(left.keys().collect::<Vec<_>>(), ["FRONT.png"]);
     assert_eq!(left["FRONT.png"], b"an earlier download");
 }
+
+#[test]
+fn a_stalled_download_times_out_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture_file = dir.path().join("fixtures.json");
+    let mut fixture = fixture_copy(scan_refs::APPROVED, "stalled-download");
+    fixture["downloadFault"] = json!("delay-ms=5000");
+    write_fixture_file(&fixture_file, vec![fixture]);
+    let sandbox = TestSandbox::with_fixture_file(&fixture_file);
+    let target = dir.path().join("stalled");
+
+    let started = std::time::Instant::now();
+    let output = run(idenfy_at(&sandbox)
+        .args([
+            "--timeout",
+            "0.5",
+            "files",
+            "stalled-download",
+            "--download",
+        ])
+        .arg(&target));
+    output.assert_code(5);
+    assert!(
+        output.stderr.contains("no response within"),
+        "{}",
+        output.stderr
+    );
+    // The first file's wait is bounded by --timeout, not by the server's delay.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    let left: Vec<String> = files_in(&target).into_keys().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
