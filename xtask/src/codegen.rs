@@ -117,6 +117,7 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
     if let Some(err) = tolerance.error {
         return Err(err);
     }
+    add_redacted_debug(&mut file)?;
     Ok(format!("{PREAMBLE}\n{}", prettyplease::unparse(&file)))
 }
 
@@ -265,6 +266,74 @@ impl syn::visit_mut::VisitMut for MissingKeyTolerance {
             *attr = syn::parse_quote!(#[serde(#(#kept,)* default)]);
         }
     }
+}
+
+/// Fields whose text is not personal data, shown even by the redacted `Debug`.
+const NOT_PERSONAL: [&str; 4] = ["scan_ref", "message", "documentation", "severity"];
+
+/// Gives every struct a `Debug` that hides free text behind the `redact-debug` feature: names,
+/// document numbers, addresses and the presigned file URLs are what a stray `{:?}` in a log
+/// must not print. Without the feature the struct derives `Debug` as typify wrote it. Enums,
+/// numbers, booleans and the scanRef stay visible, so that the output is still useful.
+fn add_redacted_debug(file: &mut syn::File) -> Result<(), String> {
+    let mut impls: Vec<syn::Item> = Vec::new();
+    for item in &mut file.items {
+        let syn::Item::Struct(item) = item else {
+            continue;
+        };
+        let syn::Fields::Named(fields) = &item.fields else {
+            continue;
+        };
+        let mut derives_debug = false;
+        for attr in &mut item.attrs {
+            if !attr.path().is_ident("derive") {
+                continue;
+            }
+            let paths = attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .map_err(|err| format!("unreadable derive from typify: {err}"))?;
+            let kept: Vec<&syn::Path> = paths
+                .iter()
+                .filter(|path| !path.is_ident("Debug"))
+                .collect();
+            if kept.len() < paths.len() {
+                derives_debug = true;
+                *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+            }
+        }
+        if !derives_debug {
+            continue;
+        }
+        item.attrs
+            .push(syn::parse_quote!(#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]));
+        let name = &item.ident;
+        let name_text = name.to_string();
+        let entries = fields.named.iter().filter_map(|field| {
+            let ident = field.ident.as_ref()?;
+            let text = ident.to_string();
+            let ty = &field.ty;
+            let holds_text = quote!(#ty).to_string().contains("String");
+            Some(if holds_text && !NOT_PERSONAL.contains(&text.as_str()) {
+                quote!(.field(#text, &crate::redact::Redacted(&self.#ident)))
+            } else {
+                quote!(.field(#text, &self.#ident))
+            })
+        });
+        impls.push(syn::parse_quote! {
+            #[cfg(feature = "redact-debug")]
+            impl ::std::fmt::Debug for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.debug_struct(#name_text)
+                        #(#entries)*
+                        .finish()
+                }
+            }
+        });
+    }
+    file.items.extend(impls);
+    Ok(())
 }
 
 /// A documented value list, generated as an enum that keeps unknown values.

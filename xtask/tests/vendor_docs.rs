@@ -275,7 +275,7 @@ fn copy_models_crate(from: &Path, to: &Path) {
         to.join("Cargo.toml"),
         "[package]\nname = \"idenfy-models\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n\n\
-         [features]\nschemars = []\n\n[workspace]\n",
+         [features]\nschemars = []\nredact-debug = []\n\n[workspace]\n",
     )
     .unwrap();
 }

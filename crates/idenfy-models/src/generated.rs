@@ -3,7 +3,8 @@
 
 ///The body of an error response of the API.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct ApiError {
     ///A link to the API's documentation.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -23,7 +24,8 @@ pub struct ApiError {
 }
 ///The client data table.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct ClientData {
     /**A default document country in alpha-2 code for a client.
 
@@ -88,7 +90,8 @@ Documented constraints: max length 255.*/
 }
 ///The client identity document table.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct ClientIdentityDocument {
     /**Documents issuing country parsed from the document. Returned value is an alpha-2 country code.
 
@@ -272,7 +275,8 @@ Documented constraints: max length 100.*/
 }
 ///The response of `POST /api/v2/files`: URLs to download the photos and videos of an identification.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct FileUrls {
     /**A URL to download back document side photo with which a client has completed an identification.
 
@@ -310,7 +314,8 @@ Documented constraints: max length 500; format `uri`.*/
 }
 ///The response of `POST /api/v2/full-status`: the automatic and manual results of an identification with the client's data.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct FullStatus {
     ///Count of how many times a client has tried to identify himself.
     #[serde(default)]
@@ -359,7 +364,8 @@ Documented constraints: max length 30.*/
 }
 ///The response of `POST /api/v2/data`: the data parsed from the client's identity document.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct IdentificationData {
     /**Client address parsed from the document.
 
@@ -482,7 +488,8 @@ Documented constraints: pattern `^[A-Z]{2}$`.*/
 }
 ///The response of `POST /api/v2/status`: the overall status of an identification.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct IdentificationStatus {
     ///A unique string to trace back a client on your side.
     #[serde(rename = "clientId", default)]
@@ -503,8 +510,9 @@ Documented constraints: max length 30.*/
 }
 ///The body of a request to a retrieval endpoint: the identification to look up.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct ScanRefRequest {
     /**Client identification unique identifier.
 
@@ -1643,5 +1651,220 @@ impl ::schemars::JsonSchema for SuspectionReason {
                 "AUTO_UNVERIFIABLE",
             ],
         )
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ApiError")
+            .field("documentation", &self.documentation)
+            .field("identifier", &self.identifier)
+            .field("message", &self.message)
+            .field("severity", &self.severity)
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for ClientData {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ClientData")
+            .field("country", &crate::redact::Redacted(&self.country))
+            .field("date_of_birth", &self.date_of_birth)
+            .field("date_of_issue", &self.date_of_issue)
+            .field("default_country", &crate::redact::Redacted(&self.default_country))
+            .field("document_number", &crate::redact::Redacted(&self.document_number))
+            .field("document_type", &crate::redact::Redacted(&self.document_type))
+            .field("expiry_date", &self.expiry_date)
+            .field("name", &crate::redact::Redacted(&self.name))
+            .field("nationality", &crate::redact::Redacted(&self.nationality))
+            .field(
+                "personal_id_number",
+                &crate::redact::Redacted(&self.personal_id_number),
+            )
+            .field("sex", &self.sex)
+            .field("surname", &crate::redact::Redacted(&self.surname))
+            .field("utility_address", &crate::redact::Redacted(&self.utility_address))
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for ClientIdentityDocument {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ClientIdentityDocument")
+            .field("doc_country", &crate::redact::Redacted(&self.doc_country))
+            .field("doc_date_of_birth", &self.doc_date_of_birth)
+            .field("doc_date_of_issue", &self.doc_date_of_issue)
+            .field(
+                "doc_document_number",
+                &crate::redact::Redacted(&self.doc_document_number),
+            )
+            .field("doc_document_type", &self.doc_document_type)
+            .field("doc_expiry_date", &self.doc_expiry_date)
+            .field(
+                "doc_license_categories",
+                &crate::redact::Redacted(&self.doc_license_categories),
+            )
+            .field("doc_name", &crate::redact::Redacted(&self.doc_name))
+            .field("doc_nationality", &crate::redact::Redacted(&self.doc_nationality))
+            .field(
+                "doc_personal_code",
+                &crate::redact::Redacted(&self.doc_personal_code),
+            )
+            .field("doc_sex", &self.doc_sex)
+            .field("doc_surname", &crate::redact::Redacted(&self.doc_surname))
+            .field("document_type", &crate::redact::Redacted(&self.document_type))
+            .field("manual_country", &crate::redact::Redacted(&self.manual_country))
+            .field("manual_date_of_birth", &self.manual_date_of_birth)
+            .field("manual_date_of_issue", &self.manual_date_of_issue)
+            .field(
+                "manual_document_number",
+                &crate::redact::Redacted(&self.manual_document_number),
+            )
+            .field(
+                "manual_document_type",
+                &crate::redact::Redacted(&self.manual_document_type),
+            )
+            .field("manual_expiry_date", &self.manual_expiry_date)
+            .field("manual_name", &crate::redact::Redacted(&self.manual_name))
+            .field(
+                "manual_nationality",
+                &crate::redact::Redacted(&self.manual_nationality),
+            )
+            .field(
+                "manual_personal_code",
+                &crate::redact::Redacted(&self.manual_personal_code),
+            )
+            .field("manual_sex", &crate::redact::Redacted(&self.manual_sex))
+            .field("manual_surname", &crate::redact::Redacted(&self.manual_surname))
+            .field(
+                "manual_utility_address",
+                &crate::redact::Redacted(&self.manual_utility_address),
+            )
+            .field("manual_utility_address_match", &self.manual_utility_address_match)
+            .field("mrz_country", &crate::redact::Redacted(&self.mrz_country))
+            .field("mrz_date_of_birth", &self.mrz_date_of_birth)
+            .field("mrz_date_of_issue", &self.mrz_date_of_issue)
+            .field(
+                "mrz_document_number",
+                &crate::redact::Redacted(&self.mrz_document_number),
+            )
+            .field(
+                "mrz_document_subtype",
+                &crate::redact::Redacted(&self.mrz_document_subtype),
+            )
+            .field(
+                "mrz_document_type",
+                &crate::redact::Redacted(&self.mrz_document_type),
+            )
+            .field("mrz_expiry_date", &self.mrz_expiry_date)
+            .field("mrz_name", &crate::redact::Redacted(&self.mrz_name))
+            .field("mrz_nationality", &crate::redact::Redacted(&self.mrz_nationality))
+            .field(
+                "mrz_optional_data",
+                &crate::redact::Redacted(&self.mrz_optional_data),
+            )
+            .field(
+                "mrz_personal_code",
+                &crate::redact::Redacted(&self.mrz_personal_code),
+            )
+            .field("mrz_sex", &self.mrz_sex)
+            .field("mrz_string", &crate::redact::Redacted(&self.mrz_string))
+            .field("mrz_surname", &crate::redact::Redacted(&self.mrz_surname))
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for FileUrls {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("FileUrls")
+            .field("back", &crate::redact::Redacted(&self.back))
+            .field("back_video", &crate::redact::Redacted(&self.back_video))
+            .field("face", &crate::redact::Redacted(&self.face))
+            .field("face_video", &crate::redact::Redacted(&self.face_video))
+            .field("front", &crate::redact::Redacted(&self.front))
+            .field("front_video", &crate::redact::Redacted(&self.front_video))
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for FullStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("FullStatus")
+            .field("attempt_count", &self.attempt_count)
+            .field("client", &self.client)
+            .field("client_identity_document", &self.client_identity_document)
+            .field("document_validity", &self.document_validity)
+            .field("face_match_result", &self.face_match_result)
+            .field("finish_time", &self.finish_time)
+            .field("manual_document_validity", &self.manual_document_validity)
+            .field("manual_face_match_result", &self.manual_face_match_result)
+            .field("review_time", &self.review_time)
+            .field("start_time", &self.start_time)
+            .field("suspection_reasons", &self.suspection_reasons)
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for IdentificationData {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("IdentificationData")
+            .field("address", &crate::redact::Redacted(&self.address))
+            .field("authority", &crate::redact::Redacted(&self.authority))
+            .field("birth_place", &crate::redact::Redacted(&self.birth_place))
+            .field("client_id", &self.client_id)
+            .field("doc_date_of_issue", &self.doc_date_of_issue)
+            .field("doc_dob", &self.doc_dob)
+            .field("doc_expiry", &self.doc_expiry)
+            .field("doc_first_name", &crate::redact::Redacted(&self.doc_first_name))
+            .field(
+                "doc_issuing_country",
+                &crate::redact::Redacted(&self.doc_issuing_country),
+            )
+            .field("doc_last_name", &crate::redact::Redacted(&self.doc_last_name))
+            .field("doc_nationality", &crate::redact::Redacted(&self.doc_nationality))
+            .field("doc_number", &crate::redact::Redacted(&self.doc_number))
+            .field(
+                "doc_personal_code",
+                &crate::redact::Redacted(&self.doc_personal_code),
+            )
+            .field("doc_sex", &self.doc_sex)
+            .field("doc_type", &self.doc_type)
+            .field(
+                "driver_license_category",
+                &crate::redact::Redacted(&self.driver_license_category),
+            )
+            .field("manually_data_changed", &self.manually_data_changed)
+            .field("org_address", &crate::redact::Redacted(&self.org_address))
+            .field("org_authority", &crate::redact::Redacted(&self.org_authority))
+            .field("org_birth_place", &crate::redact::Redacted(&self.org_birth_place))
+            .field("org_first_name", &crate::redact::Redacted(&self.org_first_name))
+            .field("org_last_name", &crate::redact::Redacted(&self.org_last_name))
+            .field("org_nationality", &crate::redact::Redacted(&self.org_nationality))
+            .field("scan_ref", &self.scan_ref)
+            .field("selected_country", &crate::redact::Redacted(&self.selected_country))
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for IdentificationStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("IdentificationStatus")
+            .field("client_id", &self.client_id)
+            .field("scan_ref", &self.scan_ref)
+            .field("status", &self.status)
+            .field("extra", &crate::redact::Redacted(&self.extra))
+            .finish()
+    }
+}
+#[cfg(feature = "redact-debug")]
+impl ::std::fmt::Debug for ScanRefRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("ScanRefRequest").field("scan_ref", &self.scan_ref).finish()
     }
 }

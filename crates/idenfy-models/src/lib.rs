@@ -5,6 +5,8 @@
 mod client_id;
 mod dates;
 mod open_enum;
+#[cfg(feature = "redact-debug")]
+mod redact;
 
 // The generated code is laid out by prettyplease, not rustfmt; `cargo fmt` must leave it as
 // `cargo xtask codegen` wrote it, or the freshness check would fail after every format.
