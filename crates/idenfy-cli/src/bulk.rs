@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use idenfy_hyper::core::Endpoint;
 use idenfy_hyper::{Client, ScanRef};
@@ -23,6 +24,10 @@ use crate::result_line;
 /// A line is a few KiB: a larger buffer saves a system call every couple of lines. The buffer
 /// only ever holds whole lines, so an interrupt still leaves whole lines in the output.
 const OUTPUT_BUFFER_BYTES: usize = 256 * 1024;
+
+/// The longest a written line waits in the buffer, so that the output shows progress (`tail -f`)
+/// and a crash loses little.
+const OUTPUT_FLUSH_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What a bulk run did.
 #[derive(Debug, Default)]
@@ -119,6 +124,7 @@ pub async fn run(
     let mut queue = pending.into_iter();
     let mut tasks = JoinSet::new();
     let mut launching = true;
+    let mut last_flush = Instant::now();
     loop {
         while launching && tasks.len() < usize::from(args.concurrency) {
             let Some(scan_ref) = queue.next() else {
@@ -174,9 +180,14 @@ pub async fn run(
                 result_line::failure(&scan_ref, endpoint, error)
             }
         };
-        writer
-            .write_all(&line)
-            .map_err(|err| Failure::other(format!("writing the output failed: {err}")))?;
+        let written = writer.write_all(&line).and_then(|()| {
+            if last_flush.elapsed() < OUTPUT_FLUSH_INTERVAL {
+                return Ok(());
+            }
+            last_flush = Instant::now();
+            writer.flush()
+        });
+        written.map_err(|err| Failure::other(format!("writing the output failed: {err}")))?;
         progress.inc(1);
     }
     writer
