@@ -118,6 +118,7 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
         return Err(err);
     }
     add_redacted_debug(&mut file)?;
+    remove_unused_error_module(&mut file);
     Ok(format!("{PREAMBLE}\n{}", prettyplease::unparse(&file)))
 }
 
@@ -265,6 +266,22 @@ impl syn::visit_mut::VisitMut for MissingKeyTolerance {
             let kept = metas.iter().filter(|meta| !is_strict_option(meta));
             *attr = syn::parse_quote!(#[serde(#(#kept,)* default)]);
         }
+    }
+}
+
+/// Drops typify's `error` module when nothing uses it. It holds the error of the `TryFrom`
+/// conversions typify writes for constrained types; the models have none (constraints are
+/// documented, not enforced, and the value lists are open), so the module would only be public
+/// API that never appears.
+fn remove_unused_error_module(file: &mut syn::File) {
+    let is_error_module = |item: &syn::Item| matches!(item, syn::Item::Mod(module) if module.ident == "error");
+    let used = file
+        .items
+        .iter()
+        .filter(|item| !is_error_module(item))
+        .any(|item| quote!(#item).to_string().contains("error :: ConversionError"));
+    if !used {
+        file.items.retain(|item| !is_error_module(item));
     }
 }
 
