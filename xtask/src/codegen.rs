@@ -274,12 +274,17 @@ impl syn::visit_mut::VisitMut for MissingKeyTolerance {
 /// documented, not enforced, and the value lists are open), so the module would only be public
 /// API that never appears.
 fn remove_unused_error_module(file: &mut syn::File) {
-    let is_error_module = |item: &syn::Item| matches!(item, syn::Item::Mod(module) if module.ident == "error");
+    let is_error_module =
+        |item: &syn::Item| matches!(item, syn::Item::Mod(module) if module.ident == "error");
     let used = file
         .items
         .iter()
         .filter(|item| !is_error_module(item))
-        .any(|item| quote!(#item).to_string().contains("error :: ConversionError"));
+        .any(|item| {
+            quote!(#item)
+                .to_string()
+                .contains("error :: ConversionError")
+        });
     if !used {
         file.items.retain(|item| !is_error_module(item));
     }
