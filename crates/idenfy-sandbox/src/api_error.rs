@@ -77,6 +77,18 @@ impl ApiError {
         )
     }
 
+    /// 408: the request body did not arrive in time.
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "BAD_VALUE",
+            format!(
+                "Request body did not arrive within {} ms.",
+                limit.as_millis()
+            ),
+        )
+    }
+
     /// 404: the scanRef names no fixture.
     pub fn unknown_scan_ref() -> Self {
         Self::new(

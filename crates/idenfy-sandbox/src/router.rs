@@ -32,6 +32,7 @@ pub(crate) struct State {
     pub base_url: String,
     pub file_url_ttl: Duration,
     pub max_body_bytes: usize,
+    pub body_read_timeout: Duration,
     pub access_log: bool,
 }
 
@@ -175,7 +176,7 @@ fn header_fault(request: &Request<Incoming>) -> Result<Option<FaultSpec>, Reply>
         .map_err(|e| Reply::from(ApiError::bad_value(format!("{FAULT_HEADER} header: {e}."))))
 }
 
-/// Reads the body (within the cap) and extracts a valid scanRef.
+/// Reads the body (within the cap and the time limit) and extracts a valid scanRef.
 async fn read_scan_ref(state: &State, request: Request<Incoming>) -> Result<String, ApiError> {
     let limit = state.max_body_bytes;
     let declared = request
@@ -186,17 +187,21 @@ async fn read_scan_ref(state: &State, request: Request<Incoming>) -> Result<Stri
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::body_too_large(limit));
     }
-    let body = Limited::new(request.into_body(), limit)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                ApiError::body_too_large(limit)
-            } else {
-                ApiError::bad_value("Request body could not be read.")
-            }
-        })?
-        .to_bytes();
+    // A client that sends its headers and then stalls must not hold a connection task forever.
+    let body = tokio::time::timeout(
+        state.body_read_timeout,
+        Limited::new(request.into_body(), limit).collect(),
+    )
+    .await
+    .map_err(|_| ApiError::body_timeout(state.body_read_timeout))?
+    .map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            ApiError::body_too_large(limit)
+        } else {
+            ApiError::bad_value("Request body could not be read.")
+        }
+    })?
+    .to_bytes();
     let value: Value = serde_json::from_slice(&body).map_err(|_| ApiError::json_error())?;
     let Value::Object(object) = value else {
         return Err(ApiError::bad_value("Request body must be a JSON object."));

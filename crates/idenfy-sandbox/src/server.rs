@@ -69,6 +69,7 @@ pub struct SandboxBuilder {
     port: u16,
     file_url_ttl: Duration,
     max_body_bytes: usize,
+    body_read_timeout: Duration,
     access_log: bool,
 }
 
@@ -101,6 +102,7 @@ impl Default for SandboxBuilder {
             port: 0,
             file_url_ttl: Duration::from_secs(3600),
             max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
+            body_read_timeout: Duration::from_secs(30),
             access_log: false,
         }
     }
@@ -161,6 +163,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long a request body may take to arrive once the headers have (default 30 s);
+    /// slower gets 408, so a stalled client cannot hold a connection forever.
+    pub fn body_read_timeout(mut self, limit: Duration) -> Self {
+        self.body_read_timeout = limit;
+        self
+    }
+
     /// Writes one access-log line per request to stderr (off by default in
     /// the library, on in the binary). Lines are also emitted as `tracing`
     /// events either way.
@@ -200,6 +209,7 @@ impl SandboxBuilder {
             base_url: base_url.clone(),
             file_url_ttl: self.file_url_ttl,
             max_body_bytes: self.max_body_bytes,
+            body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
         });
         let (shutdown, stopped) = watch::channel(());

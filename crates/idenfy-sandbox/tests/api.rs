@@ -306,6 +306,23 @@ async fn bodies_over_the_cap_get_413() {
 }
 
 #[tokio::test]
+async fn a_body_that_stalls_gets_408_instead_of_holding_the_connection() {
+    let sandbox = Sandbox::builder()
+        .body_read_timeout(std::time::Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    // Announces 40 bytes, sends 5, then waits.
+    let head = format!(
+        "POST /api/v2/status HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Length: 40\r\n\r\n{{\"sca",
+        default_auth()
+    );
+    let stalled = send(sandbox.local_addr(), head.as_bytes()).await;
+    assert_eq!(stalled.status, 408);
+    assert_eq!(stalled.error_identifier(), "BAD_VALUE");
+}
+
+#[tokio::test]
 async fn unknown_paths_get_404() {
     let sandbox = sandbox().await;
     for path in ["/", "/api/v2/delete", "/api/v3/status", "/api/v2/statuses"] {
