@@ -119,11 +119,7 @@ fn downloads_are_the_served_bytes_and_are_not_overwritten_without_force() {
 #[test]
 fn a_cut_transfer_fails_and_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture_file = dir.path().join("fixtures.json");
-    let mut fixture = fixture_copy(scan_refs::APPROVED, "cut-download");
-    fixture["downloadFault"] = json!("close-mid-body");
-    write_fixture_file(&fixture_file, vec![fixture]);
-    let sandbox = TestSandbox::with_fixture_file(&fixture_file);
+    let sandbox = sandbox_with_download_fault(dir.path(), "cut-download", "close-mid-body");
     let target = dir.path().join("cut");
 
     let output = run(idenfy_at(&sandbox)
@@ -139,11 +135,7 @@ fn a_cut_transfer_fails_and_leaves_no_file() {
 #[test]
 fn a_cut_transfer_does_not_replace_an_existing_file_even_with_force() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture_file = dir.path().join("fixtures.json");
-    let mut fixture = fixture_copy(scan_refs::APPROVED, "cut-download");
-    fixture["downloadFault"] = json!("close-mid-body");
-    write_fixture_file(&fixture_file, vec![fixture]);
-    let sandbox = TestSandbox::with_fixture_file(&fixture_file);
+    let sandbox = sandbox_with_download_fault(dir.path(), "cut-download", "close-mid-body");
     let target = dir.path().join("cut");
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("FRONT.png"), b"an earlier download").unwrap();
@@ -168,11 +160,7 @@ fn a_cut_transfer_does_not_replace_an_existing_file_even_with_force() {
 #[test]
 fn a_stalled_download_times_out_and_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
-    let fixture_file = dir.path().join("fixtures.json");
-    let mut fixture = fixture_copy(scan_refs::APPROVED, "stalled-download");
-    fixture["downloadFault"] = json!("delay-ms=5000");
-    write_fixture_file(&fixture_file, vec![fixture]);
-    let sandbox = TestSandbox::with_fixture_file(&fixture_file);
+    let sandbox = sandbox_with_download_fault(dir.path(), "stalled-download", "delay-ms=5000");
     let target = dir.path().join("stalled");
 
     let started = std::time::Instant::now();
@@ -199,4 +187,13 @@ fn a_stalled_download_times_out_and_leaves_no_file() {
     );
     let left: Vec<String> = files_in(&target).into_keys().collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A sandbox whose fixture `scan_ref` (the approved one's data) serves its files with `fault`.
+fn sandbox_with_download_fault(dir: &std::path::Path, scan_ref: &str, fault: &str) -> TestSandbox {
+    let fixture_file = dir.join("fixtures.json");
+    let mut fixture = fixture_copy(scan_refs::APPROVED, scan_ref);
+    fixture["downloadFault"] = json!(fault);
+    write_fixture_file(&fixture_file, vec![fixture]);
+    TestSandbox::with_fixture_file(&fixture_file)
 }

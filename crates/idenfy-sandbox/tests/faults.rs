@@ -138,13 +138,10 @@ async fn truncated_json_is_a_complete_message_with_half_a_document() {
     assert!(serde_json::from_slice::<serde_json::Value>(&reply.body).is_err());
 }
 
-#[tokio::test]
-async fn endless_body_keeps_sending_until_the_client_leaves() {
+/// Opens a connection and asks, on it, for a status whose body never ends.
+async fn request_endless_body(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
     use tokio::io::AsyncWriteExt;
-    let sandbox = sandbox().await;
-    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr())
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = request_bytes(
         "POST",
         "/api/v2/status",
@@ -155,6 +152,13 @@ async fn endless_body_keeps_sending_until_the_client_leaves() {
         Some(br#"{"scanRef":"sandbox-approved"}"#),
     );
     stream.write_all(&request).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn endless_body_keeps_sending_until_the_client_leaves() {
+    let sandbox = sandbox().await;
+    let mut stream = request_endless_body(sandbox.local_addr()).await;
     let mut received = 0usize;
     let mut buffer = vec![0u8; 64 * 1024];
     // Far more than any fixture: 4 MiB and still going.
@@ -174,21 +178,8 @@ async fn endless_body_keeps_sending_until_the_client_leaves() {
 
 #[tokio::test]
 async fn endless_body_ends_when_the_sandbox_stops() {
-    use tokio::io::AsyncWriteExt;
     let sandbox = sandbox().await;
-    let mut stream = tokio::net::TcpStream::connect(sandbox.local_addr())
-        .await
-        .unwrap();
-    let request = request_bytes(
-        "POST",
-        "/api/v2/status",
-        &[
-            ("Authorization", default_auth()),
-            (FAULT_HEADER, "endless-body".into()),
-        ],
-        Some(br#"{"scanRef":"sandbox-approved"}"#),
-    );
-    stream.write_all(&request).await.unwrap();
+    let mut stream = request_endless_body(sandbox.local_addr()).await;
     let mut buffer = vec![0u8; 64 * 1024];
     assert!(stream.read(&mut buffer).await.unwrap() > 0);
     drop(sandbox);

@@ -186,13 +186,7 @@ pub fn run(command: &mut Command) -> Output {
 
 /// Runs `command` to completion; kills it and panics if it takes longer than `timeout`.
 pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> Output {
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("cannot start {command:?}: {err}"));
-    RunningChild::new(child).wait(timeout)
+    RunningChild::spawn(command).wait(timeout)
 }
 
 /// Runs `command` with `input` on its standard input, to completion within [`CHILD_TIMEOUT`].
