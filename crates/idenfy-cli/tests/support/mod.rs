@@ -1,15 +1,14 @@
-//! Shared by the `idenfy` command's end-to-end tests and benchmark: finding (or building) the
-//! binary, running it with a time limit, a sandbox with generated fixtures, and direct requests
-//! to that sandbox to compare the command's output with.
+//! Shared by the `idenfy` command's end-to-end tests and benchmark: the binary, running it with a
+//! time limit, a sandbox with generated fixtures, and direct requests to that sandbox to compare
+//! the command's output with.
 
 #![allow(dead_code)]
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use idenfy_core::{BaseUrl, Credentials, Endpoint, RequestBuilder, ScanRef};
@@ -26,110 +25,11 @@ pub const TEST_SECRET: &str = "e2e-secret-4f1d9c";
 
 // ---- The binary. ----
 
-/// The `idenfy` binary of this workspace, built with the profile of the running test.
-///
-/// Cargo builds another package's binary for integration tests only when the whole workspace is
-/// tested, so the binary is looked up next to this executable (`target/<profile>/deps/..` ->
-/// `target/<profile>/idenfy`) and built, once per test process, when it is missing or older than
-/// the sources it is built from. `IDENFY_E2E_BIN` names a binary to use instead.
-pub fn idenfy_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(path) = std::env::var_os("IDENFY_E2E_BIN") {
-            return PathBuf::from(path);
-        }
-        let exe = std::env::current_exe().expect("the test knows its own path");
-        let deps = exe.parent().expect("the test executable is in a directory");
-        let profile_dir = if deps.file_name().is_some_and(|name| name == "deps") {
-            deps.parent().expect("deps is inside the profile directory")
-        } else {
-            deps
-        };
-        let binary = profile_dir.join(format!("idenfy{}", std::env::consts::EXE_SUFFIX));
-        if !is_fresh(&binary) {
-            build(profile_dir);
-        }
-        assert!(
-            binary.is_file(),
-            "building idenfy did not produce {}",
-            binary.display()
-        );
-        binary
-    })
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the e2e package sits in the workspace")
-        .to_path_buf()
-}
-
-/// Whether `binary` exists and is newer than every source file it is built from.
-fn is_fresh(binary: &Path) -> bool {
-    let Ok(built) = binary.metadata().and_then(|meta| meta.modified()) else {
-        return false;
-    };
-    let root = workspace_root();
-    let mut newest = SystemTime::UNIX_EPOCH;
-    for file in ["Cargo.toml", "Cargo.lock"] {
-        newest = newest.max(modified(&root.join(file)));
-    }
-    newest = newest.max(newest_in(&root.join("crates")));
-    built >= newest
-}
-
-fn modified(path: &Path) -> SystemTime {
-    path.metadata()
-        .and_then(|meta| meta.modified())
-        .unwrap_or(SystemTime::UNIX_EPOCH)
-}
-
-fn newest_in(dir: &Path) -> SystemTime {
-    let mut newest = SystemTime::UNIX_EPOCH;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return newest;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        newest = newest.max(if path.is_dir() {
-            newest_in(&path)
-        } else {
-            modified(&path)
-        });
-    }
-    newest
-}
-
-/// `cargo build -p idenfy-cli --bin idenfy` into the target directory of this executable, with
-/// its profile (`target/release` is the bench profile's output too).
-fn build(profile_dir: &Path) {
-    let target_dir = profile_dir
-        .parent()
-        .expect("the profile directory is inside the target directory");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .current_dir(workspace_root())
-        .args(["build", "--locked", "-p", "idenfy-cli", "--bin", "idenfy"])
-        .arg("--target-dir")
-        .arg(target_dir);
-    match profile_dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") | None => {}
-        Some("release") => {
-            cargo.arg("--release");
-        }
-        Some(profile) => {
-            cargo.args(["--profile", profile]);
-        }
-    }
-    // A build from scratch on a slow machine takes minutes, not hours.
-    let output = run_with_timeout(&mut cargo, Duration::from_secs(30 * 60));
-    assert_eq!(
-        output.code,
-        Some(0),
-        "building idenfy failed:\n{}",
-        output.stderr
-    );
+/// The `idenfy` binary cargo built for these tests (`IDENFY_E2E_BIN` names another one).
+pub fn idenfy_bin() -> PathBuf {
+    std::env::var_os("IDENFY_E2E_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_idenfy")))
 }
 
 // ---- Running it. ----

@@ -1,17 +1,17 @@
 //! Bulk export with the `idenfy` binary: rate limits, failing gateways and slow answers are
 //! retried until every scanRef has its one line; unknown scanRefs get error lines.
 
-mod cli_support;
+mod support;
 
 use std::collections::HashMap;
 
-use cli_support::{
-    TestSandbox, fixture_copy, idenfy_at, json_lines, run, run_with_input, summary,
-    write_fixture_file, write_input,
-};
 use idenfy_core::Endpoint;
 use idenfy_sandbox::scan_refs;
 use serde_json::{Value, json};
+use support::{
+    TestSandbox, fixture_copy, idenfy_at, json_lines, run, run_with_input, summary,
+    write_fixture_file, write_input,
+};
 
 /// Templates the generated fixtures copy, so the lines differ from one another.
 const TEMPLATES: [&str; 4] = [

@@ -2,12 +2,12 @@
 //! (`--sandbox`) and against a sandbox of the test's own (credentials from the environment,
 //! `--base-url`), over 127.0.0.1.
 
-mod cli_support;
+mod support;
 
-use cli_support::{TestSandbox, idenfy, idenfy_at, json_lines, run, table_value};
 use idenfy_core::Endpoint;
 use idenfy_sandbox::{BUILTIN_FIXTURES_JSON, scan_refs};
 use serde_json::{Value, json};
+use support::{TestSandbox, idenfy, idenfy_at, json_lines, run, table_value};
 
 const FORMATS: [&str; 3] = ["table", "json", "jsonl"];
 

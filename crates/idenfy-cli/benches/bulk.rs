@@ -3,11 +3,11 @@
 //! client loop sending the same requests to the same sandbox (the floor). Prints lookups per
 //! second, their ratio, and the peak resident memory (`VmHWM`) of the `idenfy` process.
 //!
-//! `cargo bench -p idenfy-e2e --bench cli_bulk` (builds the release binary first if needed).
+//! `cargo bench -p idenfy-cli --bench bulk` (cargo builds the release binary for it).
 //! `IDENFY_BENCH_SIZES=1000,10000` and `IDENFY_BENCH_RUNS=3` change the sizes and repetitions.
 
-#[path = "../tests/cli_support/mod.rs"]
-mod cli_support;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cli_support::{RunningChild, TestSandbox, fixture_copy, idenfy_at, idenfy_bin, write_input};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -23,6 +22,7 @@ use hyper_util::rt::TokioExecutor;
 use idenfy_core::{BaseUrl, Credentials, Endpoint, RequestBuilder, ScanRef};
 use idenfy_sandbox::{Fixtures, Sandbox, scan_refs};
 use serde_json::json;
+use support::{RunningChild, TestSandbox, fixture_copy, idenfy_at, idenfy_bin, write_input};
 
 const CONCURRENCY: usize = 32;
 

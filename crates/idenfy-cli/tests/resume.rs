@@ -3,17 +3,17 @@
 
 #![cfg(unix)]
 
-mod cli_support;
+mod support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use cli_support::{
+use idenfy_sandbox::scan_refs;
+use serde_json::json;
+use support::{
     RunningChild, TestSandbox, fixture_copy, idenfy_at, interrupt, json_lines, run, summary,
     write_fixture_file, write_input,
 };
-use idenfy_sandbox::scan_refs;
-use serde_json::json;
 
 /// Whole lines in `path` so far (a line being written is not counted).
 fn whole_lines(path: &std::path::Path) -> usize {

@@ -1,12 +1,12 @@
 //! The `idenfy` binary's exit codes: 0 success, 2 bad input, 3 API error, 4 refused
 //! credentials, 5 network failure; and the API secret never shows in its output.
 
-mod cli_support;
+mod support;
 
 use std::net::TcpListener;
 
-use cli_support::{TEST_SECRET, TestSandbox, idenfy, idenfy_at, json_lines, run, table_value};
 use idenfy_sandbox::scan_refs;
+use support::{TEST_SECRET, TestSandbox, idenfy, idenfy_at, json_lines, run, table_value};
 
 #[test]
 fn an_unknown_scan_ref_is_an_api_error_named_on_stderr() {
@@ -105,7 +105,7 @@ fn a_wrong_secret_in_a_bulk_run_stops_it_and_is_never_printed() {
         .iter()
         .map(|r| r.to_string())
         .collect();
-    cli_support::write_input(&input, &refs);
+    support::write_input(&input, &refs);
     let wrong = "wrong-secret-bulk-31d8";
     let output = run(idenfy_at(&sandbox)
         .env("IDENFY_API_SECRET", wrong)
@@ -116,7 +116,7 @@ fn a_wrong_secret_in_a_bulk_run_stops_it_and_is_never_printed() {
         assert!(!output.stdout.contains(secret), "{}", output.stdout);
         assert!(!output.stderr.contains(secret), "{}", output.stderr);
     }
-    let lines = cli_support::json_lines(&output.stdout);
+    let lines = support::json_lines(&output.stdout);
     assert!(
         !lines.is_empty() && lines.len() < refs.len(),
         "{}",

@@ -1,15 +1,15 @@
 //! `idenfy files SCAN_REF --download DIR`: the files as served, named by kind, never
 //! overwritten without `--force`, and nothing left behind by a cut transfer.
 
-mod cli_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use cli_support::{TestSandbox, fixture_copy, idenfy_at, run, write_fixture_file};
 use idenfy_core::Endpoint;
 use idenfy_sandbox::scan_refs;
 use serde_json::json;
+use support::{TestSandbox, fixture_copy, idenfy_at, run, write_fixture_file};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 

@@ -1,0 +1,164 @@
+//! The `idenfy` command's machinery: the command line, lookups, bulk export, downloads and
+//! output. The binary (`src/main.rs`) only calls [`main`]; the modules are public for the
+//! command's fuzz targets and benchmarks, not as a stable API.
+//!
+//! See the repository's README for the commands, the formats and the exit codes.
+
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod bulk;
+pub mod connect;
+pub mod download;
+pub mod failure;
+pub mod fetch;
+pub mod interrupt;
+pub mod lookup;
+pub mod render;
+pub mod result_line;
+
+use std::process::ExitCode;
+
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use idenfy_hyper::ScanRef;
+use idenfy_hyper::core::Endpoint;
+
+use crate::args::{Cli, Command, Format, LookupArgs};
+use crate::connect::{Connection, connect};
+use crate::failure::{Failure, FailureKind};
+
+/// Runs the command with the process's arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    if secret_given_on_command_line(&matches) {
+        eprintln!(
+            "idenfy: warning: an API secret on the command line is visible in the process list and shell history; \
+             set IDENFY_API_SECRET instead"
+        );
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("idenfy: cannot start the async runtime: {err}");
+            return FailureKind::Other.exit_code();
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("idenfy: {failure}");
+            failure.kind.exit_code()
+        }
+    }
+}
+
+/// `--api-secret` is global: it may sit before or after the subcommand.
+fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
+    let from_command_line =
+        |matches: &ArgMatches| matches.value_source("api_secret") == Some(ValueSource::CommandLine);
+    from_command_line(matches)
+        || matches
+            .subcommand()
+            .is_some_and(|(_, sub)| from_command_line(sub))
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let retries = cli.connection.retries;
+    let timeout = cli.connection.timeout;
+    let connection = connect(&cli.connection).await?;
+    match cli.command {
+        Command::Status(args) => {
+            lookups(&connection, Endpoint::Status, &args, cli.format, retries).await
+        }
+        Command::Data(args) => {
+            lookups(&connection, Endpoint::Data, &args, cli.format, retries).await
+        }
+        Command::FullStatus(args) => {
+            lookups(
+                &connection,
+                Endpoint::FullStatus,
+                &args,
+                cli.format,
+                retries,
+            )
+            .await
+        }
+        Command::Files(files) => match &files.download {
+            Some(dir) => {
+                let [scan_ref] = parse_scan_refs(&files.lookup.scan_refs)?
+                    .try_into()
+                    .map_err(|_| Failure::bad_input("--download takes exactly one scanRef"))?;
+                let urls = connection
+                    .client
+                    .files(&scan_ref)
+                    .await
+                    .map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
+                let saved = download::download_all(&urls, dir, files.force, timeout).await?;
+                if saved.is_empty() {
+                    eprintln!("idenfy: {scan_ref} has no files");
+                }
+                for file in saved {
+                    println!("{}\t{} bytes", file.path.display(), file.bytes);
+                }
+                Ok(())
+            }
+            None => {
+                lookups(
+                    &connection,
+                    Endpoint::Files,
+                    &files.lookup,
+                    cli.format,
+                    retries,
+                )
+                .await
+            }
+        },
+    }
+}
+
+async fn lookups(
+    connection: &Connection,
+    endpoint: Endpoint,
+    args: &LookupArgs,
+    format: Format,
+    retries: u32,
+) -> Result<(), Failure> {
+    if args.bulk.input.is_some() {
+        let summary = bulk::run(&connection.client, endpoint, &args.bulk, retries).await?;
+        eprintln!("idenfy: {}", summary.report());
+        return match summary.worst {
+            None if !summary.stopped_early => Ok(()),
+            worst => Err(Failure::new(
+                worst.unwrap_or(FailureKind::Other),
+                "the export is incomplete or has failed lookups (see the error lines in the output)",
+            )),
+        };
+    }
+    let scan_refs = parse_scan_refs(&args.scan_refs)?;
+    lookup::run(
+        &connection.client,
+        endpoint,
+        &scan_refs,
+        format,
+        &mut std::io::stdout().lock(),
+    )
+    .await
+}
+
+fn parse_scan_refs(texts: &[String]) -> Result<Vec<ScanRef>, Failure> {
+    texts
+        .iter()
+        .map(|text| {
+            text.parse()
+                .map_err(|err| Failure::bad_input(format!("scanRef `{text}`: {err}")))
+        })
+        .collect()
+}
