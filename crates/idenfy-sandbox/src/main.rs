@@ -16,9 +16,15 @@ struct Args {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Address to listen on.
+    /// Address to listen on. Beyond loopback, set your own --api-key and --api-secret: the
+    /// defaults are public.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
+    /// The base URL clients reach the sandbox at, used in `/files` download URLs (for example
+    /// `http://sandbox.internal:8080` when listening on 0.0.0.0). By default: the listening
+    /// address, with 127.0.0.1 standing for 0.0.0.0.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// A fixture file to serve in addition to (and over) the built-in fixtures.
     #[arg(long, value_name = "FILE")]
     fixtures: Vec<PathBuf>,
@@ -51,6 +57,16 @@ async fn main() -> ExitCode {
         .host(args.host)
         .port(args.port)
         .access_log(!args.quiet);
+    if let Some(url) = args.public_url {
+        builder = builder.public_url(url);
+    }
+    if builder.is_exposed_with_default_credentials() {
+        eprintln!(
+            "idenfy-sandbox: warning: listening on {} with the default credentials, which are public; \
+             set --api-key and --api-secret (or IDENFY_SANDBOX_API_KEY, IDENFY_SANDBOX_API_SECRET)",
+            args.host
+        );
+    }
     if args.no_builtin {
         builder = builder.without_builtin_fixtures();
     }

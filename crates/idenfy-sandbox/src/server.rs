@@ -1,7 +1,7 @@
 //! Starting and stopping the server: builder, handle, accept loop.
 
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +43,14 @@ pub enum SandboxError {
     /// The operating system gave no randomness for the URL-signing key.
     #[error("cannot draw a random key for download URLs: {0}")]
     Randomness(String),
+    /// An empty API key or secret would let any client in.
+    #[error("the sandbox's API key and secret must not be empty")]
+    EmptyCredentials,
+    /// The public URL is not an `http` or `https` URL of a host, without path or query.
+    #[error(
+        "the public URL must be `http://HOST[:PORT]` or `https://HOST[:PORT]`, without path or query: {0}"
+    )]
+    PublicUrl(String),
 }
 
 /// Entry point: `Sandbox::builder()`.
@@ -71,6 +79,7 @@ pub struct SandboxBuilder {
     max_body_bytes: usize,
     body_read_timeout: Duration,
     access_log: bool,
+    public_url: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -86,6 +95,7 @@ impl std::fmt::Debug for SandboxBuilder {
             .field("file_url_ttl", &self.file_url_ttl)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("access_log", &self.access_log)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -104,6 +114,7 @@ impl Default for SandboxBuilder {
             max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
             body_read_timeout: Duration::from_secs(30),
             access_log: false,
+            public_url: None,
         }
     }
 }
@@ -178,8 +189,37 @@ impl SandboxBuilder {
         self
     }
 
+    /// The base URL clients reach the sandbox at, used in the `/files` download URLs, like
+    /// `http://sandbox.test:8080`. By default it is the address the sandbox listens on, with
+    /// 127.0.0.1 (or `::1`) standing for an unspecified address such as 0.0.0.0, which no client
+    /// can connect to.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+
+    /// Whether this configuration listens beyond this machine with the well-known default
+    /// credentials, which anyone who can reach the port knows.
+    pub fn is_exposed_with_default_credentials(&self) -> bool {
+        !self.host.is_loopback()
+            && self.api_key == DEFAULT_API_KEY
+            && self.api_secret == DEFAULT_API_SECRET
+    }
+
     /// Loads the fixtures, binds, and starts serving in the background.
+    ///
+    /// # Errors
+    /// [`SandboxError`]: empty credentials, a malformed public URL, fixtures that are refused,
+    /// an address that cannot be bound.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
+        if self.api_key.is_empty() || self.api_secret.is_empty() {
+            return Err(SandboxError::EmptyCredentials);
+        }
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(checked_public_url)
+            .transpose()?;
         let mut fixtures = if self.builtin {
             Fixtures::builtin()
         } else {
@@ -198,7 +238,7 @@ impl SandboxBuilder {
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
         let signer = UrlSigner::random().map_err(|e| SandboxError::Randomness(e.to_string()))?;
-        let base_url = format!("http://{local_addr}");
+        let base_url = public_url.unwrap_or_else(|| advertised_url(local_addr));
 
         let state = Arc::new(State {
             credentials: Credentials::new(&self.api_key, &self.api_secret),
@@ -243,6 +283,34 @@ impl SandboxHandle {
     }
 }
 
+/// `http://ADDRESS`, with loopback standing for an unspecified address (0.0.0.0, `::`): a
+/// client cannot connect to those, and one on this machine reaches the sandbox over loopback.
+fn advertised_url(local_addr: SocketAddr) -> String {
+    let ip = match local_addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, local_addr.port()))
+}
+
+/// The public URL without a trailing `/`, if it is a scheme and an authority only.
+fn checked_public_url(url: &str) -> Result<String, SandboxError> {
+    let refused = || SandboxError::PublicUrl(url.chars().filter(|c| !c.is_control()).collect());
+    let uri: http::Uri = url.parse().map_err(|_| refused())?;
+    let authority = uri.authority().ok_or_else(refused)?;
+    let path_is_root = matches!(uri.path(), "" | "/");
+    let scheme = uri.scheme_str().ok_or_else(refused)?;
+    if !matches!(scheme, "http" | "https")
+        || !path_is_root
+        || uri.query().is_some()
+        || authority.as_str().contains('@')
+    {
+        return Err(refused());
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<()>) {
     loop {
         tokio::select! {
@@ -276,6 +344,67 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>, mut stopped: wat
         _ = stopped.changed() => {
             connection.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unspecified_address_is_advertised_as_loopback() {
+        let any_v4: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(advertised_url(any_v4), "http://127.0.0.1:8080");
+        let any_v6: SocketAddr = "[::]:8080".parse().unwrap();
+        assert_eq!(advertised_url(any_v6), "http://[::1]:8080");
+        let given: SocketAddr = "192.0.2.7:81".parse().unwrap();
+        assert_eq!(advertised_url(given), "http://192.0.2.7:81");
+    }
+
+    #[test]
+    fn a_public_url_is_a_scheme_and_an_authority() {
+        assert_eq!(
+            checked_public_url("https://sandbox.test:8443/").unwrap(),
+            "https://sandbox.test:8443"
+        );
+        assert_eq!(
+            checked_public_url("http://10.1.2.3:8080").unwrap(),
+            "http://10.1.2.3:8080"
+        );
+        for refused in [
+            "sandbox.test:8080",
+            "ftp://sandbox.test",
+            "http://sandbox.test/api",
+            "http://sandbox.test/?x=1",
+            "http://user:pass@sandbox.test",
+            "",
+        ] {
+            assert!(checked_public_url(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn only_non_loopback_hosts_with_the_default_credentials_are_exposed() {
+        let everywhere = Sandbox::builder().host(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert!(everywhere.is_exposed_with_default_credentials());
+        assert!(
+            !everywhere
+                .clone()
+                .credentials("own-key", "own-secret")
+                .is_exposed_with_default_credentials()
+        );
+        assert!(!Sandbox::builder().is_exposed_with_default_credentials());
+    }
+
+    #[tokio::test]
+    async fn empty_credentials_are_refused() {
+        for (key, secret) in [("", "secret"), ("key", ""), ("", "")] {
+            let refused = Sandbox::builder().credentials(key, secret).start().await;
+            assert!(
+                matches!(refused, Err(SandboxError::EmptyCredentials)),
+                "{key:?}/{secret:?}: {refused:?}"
+            );
         }
     }
 }
