@@ -17,7 +17,7 @@ mod signing;
 
 pub use endpoint::Endpoint;
 pub use fixtures::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures};
-pub use server::{Sandbox, SandboxBuilder, SandboxError, SandboxHandle};
+pub use server::{InProcessSandbox, Sandbox, SandboxBuilder, SandboxError, SandboxHandle};
 
 /// The API key the sandbox accepts unless told otherwise.
 pub const DEFAULT_API_KEY: &str = "sandbox-key";

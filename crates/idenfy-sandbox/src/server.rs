@@ -212,14 +212,55 @@ impl SandboxBuilder {
     /// [`SandboxError`]: empty credentials, a malformed public URL, fixtures that are refused,
     /// an address that cannot be bound.
     pub async fn start(self) -> Result<SandboxHandle, SandboxError> {
+        let public_url = self.checked_public_url()?;
+        let addr = SocketAddr::new(self.host, self.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let base_url = public_url.unwrap_or_else(|| advertised_url(local_addr));
+        let state = Arc::new(self.state(base_url.clone())?);
+        let (shutdown, stopped) = watch::channel(());
+        tokio::spawn(accept_loop(listener, state, stopped));
+        Ok(SandboxHandle {
+            local_addr,
+            base_url,
+            _shutdown: shutdown,
+        })
+    }
+}
+
+impl SandboxBuilder {
+    /// The sandbox without a listener: it serves connections handed to it, each an HTTP/1.1
+    /// byte stream, for in-process tests and fuzzing. Download URLs point at `base_url` (or the
+    /// public URL, if one was set).
+    ///
+    /// # Errors
+    /// As [`SandboxBuilder::start`], except binding.
+    pub fn in_process(self, base_url: &str) -> Result<InProcessSandbox, SandboxError> {
+        let base_url = self
+            .checked_public_url()?
+            .unwrap_or_else(|| base_url.trim_end_matches('/').to_owned());
+        Ok(InProcessSandbox {
+            state: Arc::new(self.state(base_url)?),
+        })
+    }
+
+    fn checked_public_url(&self) -> Result<Option<String>, SandboxError> {
         if self.api_key.is_empty() || self.api_secret.is_empty() {
             return Err(SandboxError::EmptyCredentials);
         }
-        let public_url = self
-            .public_url
+        self.public_url
             .as_deref()
             .map(checked_public_url)
-            .transpose()?;
+            .transpose()
+    }
+
+    /// What every connection shares: the fixtures (loaded and checked here), the credentials,
+    /// the URL signer and the limits.
+    fn state(self, base_url: String) -> Result<State, SandboxError> {
         let mut fixtures = if self.builtin {
             Fixtures::builtin()
         } else {
@@ -229,36 +270,43 @@ impl SandboxBuilder {
             fixtures.merge(Fixtures::from_path(path)?);
         }
         fixtures.merge(self.fixtures);
-
-        let addr = SocketAddr::new(self.host, self.port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| SandboxError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| SandboxError::Bind { addr, source })?;
         let signer = UrlSigner::random().map_err(|e| SandboxError::Randomness(e.to_string()))?;
-        let base_url = public_url.unwrap_or_else(|| advertised_url(local_addr));
-
-        let state = Arc::new(State {
+        Ok(State {
             credentials: Credentials::new(&self.api_key, &self.api_secret),
             fixtures,
             signer,
             counters: FaultCounters::default(),
             media: MediaCache::default(),
-            base_url: base_url.clone(),
+            base_url,
             file_url_ttl: self.file_url_ttl,
             max_body_bytes: self.max_body_bytes,
             body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
-        });
-        let (shutdown, stopped) = watch::channel(());
-        tokio::spawn(accept_loop(listener, state, stopped));
-        Ok(SandboxHandle {
-            local_addr,
-            base_url,
-            _shutdown: shutdown,
         })
+    }
+}
+
+/// A sandbox that serves the connections it is given (see [`SandboxBuilder::in_process`]).
+#[derive(Clone)]
+pub struct InProcessSandbox {
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for InProcessSandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessSandbox")
+            .field("base_url", &self.state.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InProcessSandbox {
+    /// Serves requests from `io` until the peer closes it or a request fails to parse.
+    pub async fn serve<I>(&self, io: I)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let _ = connection(io, self.state.clone()).await;
     }
 }
 
@@ -281,6 +329,33 @@ impl SandboxHandle {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
+}
+
+/// One HTTP/1.1 connection over `io`, answered by the router.
+fn connection<I>(
+    io: I,
+    state: Arc<State>,
+) -> http1::Connection<
+    TokioIo<I>,
+    impl hyper::service::Service<
+        http::Request<hyper::body::Incoming>,
+        Response = http::Response<crate::body::SandboxBody>,
+        Error = Infallible,
+        Future = impl Send,
+    > + Send,
+>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(router::handle(&state, request).await) }
+    });
+    http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service)
 }
 
 /// `http://ADDRESS`, with loopback standing for an unspecified address (0.0.0.0, `::`): a
@@ -329,15 +404,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
 async fn serve_connection(stream: TcpStream, state: Arc<State>, mut stopped: watch::Receiver<()>) {
     // Responses are written whole; Nagle's algorithm would only add latency.
     let _ = stream.set_nodelay(true);
-    let service = service_fn(move |request| {
-        let state = state.clone();
-        async move { Ok::<_, Infallible>(router::handle(&state, request).await) }
-    });
-    let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+    let connection = connection(stream, state);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}

@@ -375,3 +375,36 @@ async fn dropping_the_handle_stops_the_server() {
         "connections are refused after the handle is dropped"
     );
 }
+
+#[tokio::test]
+async fn an_in_process_sandbox_answers_on_any_byte_stream() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sandbox = Sandbox::builder()
+        .in_process("http://sandbox.test")
+        .unwrap();
+    let (mut client, server) = tokio::io::duplex(64 * 1024);
+    let serving = tokio::spawn({
+        let sandbox = sandbox.clone();
+        async move { sandbox.serve(server).await }
+    });
+    let body = format!(r#"{{"scanRef":"{}"}}"#, scan_refs::APPROVED);
+    let request = request_bytes(
+        "POST",
+        "/api/v2/files",
+        &[
+            ("Authorization", default_auth()),
+            ("Connection", "close".into()),
+        ],
+        Some(body.as_bytes()),
+    );
+    client.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(WAIT, client.read_to_end(&mut answer))
+        .await
+        .expect("the in-process sandbox answers and closes")
+        .unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("http://sandbox.test/"), "{answer}");
+    tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}

@@ -43,7 +43,14 @@ fn start(args: &[&str]) -> Running {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the sandbox binary starts");
-    let stderr = child.stderr.take().expect("piped standard error");
+    let stderr = child.stderr.take();
+    // From here on, a panic kills the child (Drop).
+    let mut running = Running {
+        child,
+        banner: Vec::new(),
+        base_url: String::new(),
+    };
+    let stderr = stderr.expect("piped standard error");
     let (lines_tx, lines) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -52,21 +59,16 @@ fn start(args: &[&str]) -> Running {
             }
         }
     });
-    let mut banner = Vec::new();
     loop {
         let line = lines
             .recv_timeout(WAIT)
-            .unwrap_or_else(|_| panic!("no `listening on` line; it said: {banner:#?}"));
+            .unwrap_or_else(|_| panic!("no `listening on` line; it said: {:#?}", running.banner));
         if let Some(url) = line.strip_prefix("idenfy-sandbox: listening on ") {
-            let base_url = url.to_owned();
-            banner.push(line);
-            return Running {
-                child,
-                banner,
-                base_url,
-            };
+            running.base_url = url.to_owned();
+            running.banner.push(line);
+            return running;
         }
-        banner.push(line);
+        running.banner.push(line);
     }
 }
 
