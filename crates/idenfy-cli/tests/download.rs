@@ -284,7 +284,7 @@ fn an_endless_file_stops_at_the_size_cap_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("files");
     let output = run_with_timeout(
-        &mut download_from(&server, &target, &[]).arg("--max-file-size=2M"),
+        download_from(&server, &target, &[]).arg("--max-file-size=2M"),
         Duration::from_secs(30),
     );
     output.assert_code(3);
