@@ -46,16 +46,18 @@ pub struct Saved {
     pub removed: Vec<PathBuf>,
 }
 
-/// Downloads every file `files` lists into `dir`.
+/// Downloads every file `files` lists into `dir`, calling `on_saved` as soon as each one is in
+/// place, and returns how many were saved.
 ///
 /// Every URL and every kind is checked, and without `--force` every kind is checked to have no
-/// file yet, before anything is fetched.
+/// file yet, before anything is fetched. A new `dir` is created private to its owner (0700).
 pub async fn download_all(
     client: &Client,
     files: &FileUrls,
     dir: &Path,
     options: &DownloadOptions,
-) -> Result<Vec<Saved>, Failure> {
+    mut on_saved: impl FnMut(&Saved),
+) -> Result<usize, Failure> {
     let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
     let wanted: Vec<(FileKind, DownloadUrl)> = listed
         .into_iter()
@@ -67,7 +69,7 @@ pub async fn download_all(
             )),
         })
         .collect::<Result<_, Failure>>()?;
-    std::fs::create_dir_all(dir)
+    create_private_dir(dir)
         .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
     if !options.force {
         for (kind, _) in &wanted {
@@ -82,11 +84,20 @@ pub async fn download_all(
     } else {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     };
-    let mut saved = Vec::new();
     for (kind, url) in &wanted {
-        saved.push(download_one(client, &progress, dir, kind, url, options).await?);
+        on_saved(&download_one(client, &progress, dir, kind, url, options).await?);
     }
-    Ok(saved)
+    Ok(wanted.len())
+}
+
+/// Creates `dir` and its missing parents, readable by their owner only; an existing directory
+/// keeps its mode.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 async fn download_one(

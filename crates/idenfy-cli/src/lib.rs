@@ -143,11 +143,9 @@ async fn download_files(
         .files(scan_ref)
         .await
         .map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
-    let saved = download::download_all(&connection.client, &urls, dir, options).await?;
-    if saved.is_empty() {
-        eprintln!("idenfy: {scan_ref} has no files");
-    }
-    for file in saved {
+    // Each file is reported once it is in place, so that a run stopped midway still says what
+    // it saved.
+    let saved = download::download_all(&connection.client, &urls, dir, options, |file| {
         for removed in &file.removed {
             eprintln!(
                 "idenfy: removed {} (--force): {} replaces it",
@@ -156,6 +154,10 @@ async fn download_files(
             );
         }
         println!("{}\t{} bytes", file.path.display(), file.bytes);
+    })
+    .await?;
+    if saved == 0 {
+        eprintln!("idenfy: {scan_ref} has no files");
     }
     Ok(())
 }

@@ -384,9 +384,12 @@ fn a_prepared_link_is_never_written_through() {
 }
 
 #[test]
-fn an_interrupt_removes_the_partial_file_and_exits_130() {
-    // Half a file, then nothing.
-    let server = file_server(&["FRONT"], |_, _| {
+fn an_interrupt_removes_the_partial_file_keeps_the_complete_ones_and_exits_130() {
+    // FRONT whole; BACK half, then nothing.
+    let server = file_server(&["FRONT", "BACK"], |kind, _| {
+        if kind == "FRONT" {
+            return a_file("image/png", PNG);
+        }
         Script::raw(
             b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 1000\r\n\r\n0123456789"
                 .to_vec(),
@@ -403,7 +406,7 @@ fn an_interrupt_removes_the_partial_file_and_exits_130() {
         let started = Instant::now();
         while !names_in(dir.path())
             .iter()
-            .any(|name| name.starts_with(".FRONT"))
+            .any(|name| name.starts_with(".BACK"))
         {
             assert!(
                 started.elapsed() < Duration::from_secs(20) && !child.has_exited(),
@@ -425,7 +428,13 @@ fn an_interrupt_removes_the_partial_file_and_exits_130() {
         let output = child.wait(Duration::from_secs(10));
         output.assert_code(130);
         assert!(output.stderr.contains("interrupted"), "{}", output.stderr);
-        assert_eq!(names_in(dir.path()), Vec::<String>::new(), "after {signal}");
+        assert_eq!(names_in(dir.path()), ["FRONT.png"], "after {signal}");
+        let front = format!(
+            "{}\t{} bytes",
+            dir.path().join("FRONT.png").display(),
+            PNG.len()
+        );
+        assert_eq!(output.stdout.trim_end(), front, "after {signal}");
     }
 }
 
@@ -438,7 +447,7 @@ fn a_file_created_during_the_download_is_not_replaced() {
         // Someone else takes the name while the body is on its way.
         let racer = racer.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(150));
+            std::thread::sleep(Duration::from_millis(100));
             std::fs::write(&racer, b"someone else's").unwrap();
         });
         let mut head =
@@ -448,7 +457,7 @@ fn a_file_created_during_the_download_is_not_replaced() {
         Script {
             steps: vec![
                 Step::Write(head),
-                Step::Sleep(Duration::from_millis(600)),
+                Step::Sleep(Duration::from_millis(1500)),
                 Step::Write(PNG[4..].to_vec()),
             ],
         }
@@ -502,24 +511,23 @@ fn every_kind_the_api_sends_is_downloaded_after_the_documented_ones() {
         "UTILITY_BILL" => a_file("application/pdf", PDF),
         _ => a_file("image/png", PNG),
     });
-    let dir = tempfile::tempdir().unwrap();
-    let output = run(&mut download_from(&server, dir.path(), &[]));
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("new");
+    let output = run(&mut download_from(&server, &dir, &[]));
     output.assert_code(0);
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "a new download directory has mode {mode:o}");
     assert_eq!(
-        names_in(dir.path()),
+        names_in(&dir),
         ["FACE.png", "FRONT.png", "UTILITY_BILL.pdf"]
     );
-    assert_eq!(
-        std::fs::read(dir.path().join("UTILITY_BILL.pdf")).unwrap(),
-        PDF
-    );
-    for name in names_in(dir.path()) {
-        assert_private(&dir.path().join(name));
+    assert_eq!(std::fs::read(dir.join("UTILITY_BILL.pdf")).unwrap(), PDF);
+    for name in names_in(&dir) {
+        assert_private(&dir.join(name));
     }
     // Reported with their sizes, documented kinds first in the docs' order.
     let reported: Vec<String> = output.stdout.lines().map(str::to_owned).collect();
-    let line =
-        |name: &str, bytes: usize| format!("{}\t{bytes} bytes", dir.path().join(name).display());
+    let line = |name: &str, bytes: usize| format!("{}\t{bytes} bytes", dir.join(name).display());
     assert_eq!(
         reported,
         [
