@@ -37,11 +37,13 @@ pub struct ConnectionArgs {
     #[arg(long, env = "IDENFY_BASE_URL", global = true)]
     pub base_url: Option<String>,
 
-    /// Seconds one attempt may take before it is abandoned (and retried).
+    /// Seconds one attempt may take before it is abandoned (and retried); with `files --download`,
+    /// also the longest wait for a file's first byte and between two pieces of it.
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_seconds, global = true)]
     pub timeout: Duration,
 
-    /// Seconds one lookup may take in all, retries included.
+    /// Seconds one lookup may take in all, retries included; with `files --download`, the whole
+    /// command: the lookup and every file.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds, global = true)]
     pub deadline: Duration,
 
@@ -111,9 +113,16 @@ pub struct FilesArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "input")]
     pub download: Option<PathBuf>,
 
-    /// Replace files that already exist in the download directory.
+    /// Replace files that already exist in the download directory. A file of the same kind under
+    /// another extension (`FRONT.jpg` when `FRONT.png` arrives) is removed once the new one is in
+    /// place, and the removal is reported.
     #[arg(long, requires = "download")]
     pub force: bool,
+
+    /// The largest file accepted, in bytes, or with a suffix K, M or G (powers of 1024). A larger
+    /// file fails the download and leaves nothing behind.
+    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size, requires = "download")]
+    pub max_file_size: u64,
 }
 
 /// Output formats.
@@ -137,6 +146,29 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let (digits, unit) = match trimmed.char_indices().last() {
+        Some((at, suffix)) if suffix.is_ascii_alphabetic() => (&trimmed[..at], Some(suffix)),
+        _ => (trimmed, None),
+    };
+    let multiplier: u64 = match unit.map(|unit| unit.to_ascii_uppercase()) {
+        None => 1,
+        Some('K') => 1 << 10,
+        Some('M') => 1 << 20,
+        Some('G') => 1 << 30,
+        Some(_) => return Err(format!("`{text}`: the suffix must be K, M or G")),
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of bytes (like 500M or 2G)"))?;
+    match number.checked_mul(multiplier) {
+        Some(0) => Err("the size must be at least one byte".to_owned()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{text}` is too large")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +185,26 @@ mod tests {
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-3").is_err());
         assert!(parse_seconds("soon").is_err());
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("64K"), Ok(64 * 1024));
+        assert_eq!(parse_size("3m"), Ok(3 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        for wrong in [
+            "0",
+            "0K",
+            "",
+            "G",
+            "1.5G",
+            "-1",
+            "2T",
+            "1KB",
+            "99999999999G",
+        ] {
+            assert!(parse_size(wrong).is_err(), "{wrong:?} was accepted");
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod connect;
 pub mod download;
 pub mod failure;
 pub mod fetch;
+pub mod file_kinds;
 pub mod interrupt;
 pub mod lookup;
 pub mod render;
@@ -27,6 +28,7 @@ use idenfy_hyper::core::Endpoint;
 use crate::args::{Cli, Command, Format, LookupArgs};
 use crate::connect::{Connection, connect};
 use crate::failure::{Failure, FailureKind};
+use crate::interrupt::interrupted;
 
 /// Runs the command with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
@@ -73,6 +75,7 @@ fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
 async fn run(cli: Cli) -> Result<(), Failure> {
     let retries = cli.connection.retries;
     let timeout = cli.connection.timeout;
+    let deadline = cli.connection.deadline;
     let connection = connect(&cli.connection).await?;
     match cli.command {
         Command::Status(args) => {
@@ -96,19 +99,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 let [scan_ref] = parse_scan_refs(&files.lookup.scan_refs)?
                     .try_into()
                     .map_err(|_| Failure::bad_input("--download takes exactly one scanRef"))?;
-                let urls = connection
-                    .client
-                    .files(&scan_ref)
-                    .await
-                    .map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
-                let saved = download::download_all(&urls, dir, files.force, timeout).await?;
-                if saved.is_empty() {
-                    eprintln!("idenfy: {scan_ref} has no files");
+                let options = download::DownloadOptions {
+                    force: files.force,
+                    max_file_size: files.max_file_size,
+                    idle_timeout: timeout,
+                    deadline: tokio::time::Instant::now() + deadline,
+                    total_time: deadline,
+                };
+                let mut interrupt = interrupted()
+                    .map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
+                // On an interrupt the download is dropped, and its temporary file with it.
+                tokio::select! {
+                    result = download_files(&connection, &scan_ref, dir, &options) => result,
+                    () = &mut interrupt => Err(Failure::new(
+                        FailureKind::Interrupted,
+                        "interrupted; the file being downloaded was removed, the complete ones are kept",
+                    )),
                 }
-                for file in saved {
-                    println!("{}\t{} bytes", file.path.display(), file.bytes);
-                }
-                Ok(())
             }
             None => {
                 lookups(
@@ -122,6 +129,37 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         },
     }
+}
+
+/// `files SCAN_REF --download DIR`: the lookup, then every file it lists.
+async fn download_files(
+    connection: &Connection,
+    scan_ref: &ScanRef,
+    dir: &std::path::Path,
+    options: &download::DownloadOptions,
+) -> Result<(), Failure> {
+    let urls = connection
+        .client
+        .files(scan_ref)
+        .await
+        .map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
+    // Each file is reported once it is in place, so that a run stopped midway still says what
+    // it saved.
+    let saved = download::download_all(&connection.client, &urls, dir, options, |file| {
+        for removed in &file.removed {
+            eprintln!(
+                "idenfy: removed {} (--force): {} replaces it",
+                removed.display(),
+                file.path.display()
+            );
+        }
+        println!("{}\t{} bytes", file.path.display(), file.bytes);
+    })
+    .await?;
+    if saved == 0 {
+        eprintln!("idenfy: {scan_ref} has no files");
+    }
+    Ok(())
 }
 
 async fn lookups(

@@ -1,15 +1,23 @@
 //! `idenfy files SCAN_REF --download DIR`: the files as served, named by kind, never
-//! overwritten without `--force`, and nothing left behind by a cut transfer.
+//! overwritten without `--force`, and nothing left behind by a cut, oversized, late or
+//! interrupted transfer, against the sandbox and against a file server that lies.
 
 mod support;
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 use idenfy_core::Endpoint;
+use idenfy_hostile::{HostileServer, Script, Seen, Step};
 use idenfy_sandbox::scan_refs;
-use serde_json::json;
-use support::{TestSandbox, fixture_copy, idenfy_at, run, write_fixture_file};
+use serde_json::{Value, json};
+use support::{
+    RunningChild, TestSandbox, fixture_copy, idenfy, idenfy_at, interrupt, run, run_with_timeout,
+    write_fixture_file,
+};
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -174,11 +182,7 @@ fn a_stalled_download_times_out_and_leaves_no_file() {
         ])
         .arg(&target));
     output.assert_code(5);
-    assert!(
-        output.stderr.contains("no response within"),
-        "{}",
-        output.stderr
-    );
+    assert!(output.stderr.contains("stalled"), "{}", output.stderr);
     // The first file's wait is bounded by --timeout, not by the server's delay.
     assert!(
         started.elapsed() < std::time::Duration::from_secs(4),
@@ -196,4 +200,364 @@ fn sandbox_with_download_fault(dir: &std::path::Path, scan_ref: &str, fault: &st
     fixture["downloadFault"] = json!(fault);
     write_fixture_file(&fixture_file, vec![fixture]);
     TestSandbox::with_fixture_file(&fixture_file)
+}
+
+// ---- Against a file server that lies. ----
+
+/// The signature in the file URLs the lying server hands out; it must never be printed.
+const SIGNATURE: &str = "X-Amz-Signature=5ecre7f11e";
+
+/// A PNG as the file server sends it.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n the rest of a photo";
+
+/// A server that answers `/api/v2/files` with one URL per kind in `kinds`, each pointing back
+/// at itself (`/files/KIND`), and serves each file with the script `serve` returns for its kind.
+fn file_server(
+    kinds: &'static [&'static str],
+    serve: impl Fn(&str, &Seen) -> Script + Send + Sync + 'static,
+) -> HostileServer {
+    HostileServer::start(move |seen| {
+        if seen.method == "POST" && seen.path == "/api/v2/files" {
+            let host = seen.header("host").unwrap_or_default().to_owned();
+            let table: serde_json::Map<String, Value> = kinds
+                .iter()
+                .map(|kind| {
+                    let url = format!("http://{host}/files/{kind}?{SIGNATURE}");
+                    ((*kind).to_owned(), json!(url))
+                })
+                .collect();
+            Script::json(200, &Value::Object(table).to_string())
+        } else if let Some(kind) = seen.path.strip_prefix("/files/") {
+            serve(kind.split('?').next().unwrap_or_default(), seen)
+        } else {
+            Script::response(404, &[], b"")
+        }
+    })
+}
+
+/// A well-formed file of `content_type`.
+fn a_file(content_type: &str, body: &[u8]) -> Script {
+    Script::response(200, &[("content-type", content_type)], body)
+}
+
+/// `idenfy ... files hostile-ref --download DIR` against `server`.
+fn download_from(server: &HostileServer, dir: &Path, flags: &[&str]) -> Command {
+    let mut command = idenfy();
+    command
+        .env("IDENFY_API_KEY", "hostile-key")
+        .env("IDENFY_API_SECRET", "hostile-secret")
+        .arg("--base-url")
+        .arg(server.url(""))
+        .args(flags)
+        .args(["files", "hostile-ref", "--download"])
+        .arg(dir);
+    command
+}
+
+/// The names in `dir` (none when it does not exist).
+fn names_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[track_caller]
+fn assert_private(path: &Path) {
+    let mode = std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "{} has mode {mode:o}", path.display());
+}
+
+#[test]
+fn an_endless_file_stops_at_the_size_cap_and_leaves_nothing() {
+    let server = file_server(&["FRONT"], |_, _| {
+        Script::endless_chunked(200, &[("content-type", "image/png")], &[0u8; 64 * 1024])
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("files");
+    let output = run_with_timeout(
+        download_from(&server, &target, &[]).arg("--max-file-size=2M"),
+        Duration::from_secs(30),
+    );
+    output.assert_code(3);
+    assert!(
+        output
+            .stderr
+            .contains("larger than the limit of 2097152 bytes")
+            && output.stderr.contains("--max-file-size"),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("5ecre7f11e"), "{}", output.stderr);
+    assert_eq!(names_in(&target), Vec::<String>::new());
+}
+
+#[test]
+fn a_file_announced_over_the_size_cap_is_refused_before_its_body() {
+    // The body never comes: only the announced length can be what failed.
+    let server = file_server(&["FRONT"], |_, _| {
+        Script::stalled_body(200, &[("content-type", "image/png")], 5000)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_with_timeout(
+        download_from(&server, dir.path(), &[]).arg("--max-file-size=4K"),
+        Duration::from_secs(30),
+    );
+    output.assert_code(3);
+    assert!(
+        output
+            .stderr
+            .contains("announced 5000 bytes, over the limit of 4096"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn the_deadline_bounds_the_whole_download() {
+    // A byte every 20 ms: never a stall, never an end.
+    let server = file_server(&["FRONT"], |_, _| {
+        Script::raw(
+            b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ntransfer-encoding: chunked\r\n\r\n"
+                .to_vec(),
+        )
+        .then(Step::Repeat {
+            chunk: b"1\r\nx\r\n".to_vec(),
+            pause: Duration::from_millis(20),
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = run_with_timeout(
+        &mut download_from(
+            &server,
+            dir.path(),
+            &["--timeout", "5", "--deadline", "1.5"],
+        ),
+        Duration::from_secs(20),
+    );
+    output.assert_code(5);
+    assert!(output.stderr.contains("--deadline"), "{}", output.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_prepared_link_is_never_written_through() {
+    let server = file_server(&["FRONT"], |_, _| a_file("image/png", PNG));
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let target = dir.path().join("files");
+    std::fs::create_dir(&target).unwrap();
+    // The temporary name a download used to write through, pointing elsewhere.
+    std::os::unix::fs::symlink(&victim, target.join(".FRONT.png.part")).unwrap();
+
+    run(&mut download_from(&server, &target, &[])).assert_code(0);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    let front = target.join("FRONT.png");
+    assert!(std::fs::symlink_metadata(&front).unwrap().is_file());
+    assert_eq!(std::fs::read(&front).unwrap(), PNG);
+    assert_private(&front);
+
+    // A link under the final name is replaced with --force, not written through.
+    std::fs::remove_file(&front).unwrap();
+    std::os::unix::fs::symlink(&victim, &front).unwrap();
+    run(&mut download_from(&server, &target, &[])).assert_code(2);
+    run(download_from(&server, &target, &[]).arg("--force")).assert_code(0);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert!(std::fs::symlink_metadata(&front).unwrap().is_file());
+    assert_eq!(std::fs::read(&front).unwrap(), PNG);
+}
+
+#[test]
+fn an_interrupt_removes_the_partial_file_keeps_the_complete_ones_and_exits_130() {
+    // FRONT whole; BACK half, then nothing.
+    let server = file_server(&["FRONT", "BACK"], |kind, _| {
+        if kind == "FRONT" {
+            return a_file("image/png", PNG);
+        }
+        Script::raw(
+            b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 1000\r\n\r\n0123456789"
+                .to_vec(),
+        )
+        .then(Step::Hang)
+    });
+    for signal in ["-INT", "-TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = RunningChild::spawn(&mut download_from(
+            &server,
+            dir.path(),
+            &["--timeout", "30"],
+        ));
+        let started = Instant::now();
+        while !names_in(dir.path())
+            .iter()
+            .any(|name| name.starts_with(".BACK"))
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20) && !child.has_exited(),
+                "no partial file appeared: {:?}",
+                names_in(dir.path())
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if signal == "-INT" {
+            interrupt(child.id());
+        } else {
+            let sent = Command::new("kill")
+                .arg(signal)
+                .arg(child.id().to_string())
+                .status()
+                .unwrap();
+            assert!(sent.success());
+        }
+        let output = child.wait(Duration::from_secs(10));
+        output.assert_code(130);
+        assert!(output.stderr.contains("interrupted"), "{}", output.stderr);
+        assert_eq!(names_in(dir.path()), ["FRONT.png"], "after {signal}");
+        let front = format!(
+            "{}\t{} bytes",
+            dir.path().join("FRONT.png").display(),
+            PNG.len()
+        );
+        assert_eq!(output.stdout.trim_end(), front, "after {signal}");
+    }
+}
+
+#[test]
+fn a_file_created_during_the_download_is_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let front = dir.path().join("FRONT.png");
+    let racer = front.clone();
+    let server = file_server(&["FRONT"], move |_, _| {
+        // Someone else takes the name while the body is on its way.
+        let racer = racer.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            std::fs::write(&racer, b"someone else's").unwrap();
+        });
+        let mut head =
+            b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\nconnection: close\r\n".to_vec();
+        head.extend_from_slice(format!("content-length: {}\r\n\r\n", PNG.len()).as_bytes());
+        head.extend_from_slice(&PNG[..4]);
+        Script {
+            steps: vec![
+                Step::Write(head),
+                Step::Sleep(Duration::from_millis(1500)),
+                Step::Write(PNG[4..].to_vec()),
+            ],
+        }
+    });
+    let output = run(&mut download_from(&server, dir.path(), &[]));
+    output.assert_code(2);
+    assert!(output.stderr.contains("--force"), "{}", output.stderr);
+    assert_eq!(std::fs::read(&front).unwrap(), b"someone else's");
+    assert_eq!(names_in(dir.path()), ["FRONT.png"]);
+}
+
+#[test]
+fn force_with_another_extension_removes_the_old_file_and_says_so() {
+    let server = file_server(&["FRONT"], |_, _| a_file("image/png", PNG));
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("FRONT.jpg");
+    std::fs::write(&old, b"an earlier jpeg").unwrap();
+    // Another kind's file and an unrelated one stay.
+    std::fs::write(dir.path().join("FRONT_VIDEO.mp4"), b"video").unwrap();
+    std::fs::write(dir.path().join("FRONT.jpg.notes"), b"notes").unwrap();
+
+    let refused = run(&mut download_from(&server, dir.path(), &[]));
+    refused.assert_code(2);
+    assert!(
+        refused.stderr.contains("FRONT.jpg exists"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read(&old).unwrap(), b"an earlier jpeg");
+
+    let output = run(download_from(&server, dir.path(), &[]).arg("--force"));
+    output.assert_code(0);
+    assert_eq!(
+        names_in(dir.path()),
+        ["FRONT.jpg.notes", "FRONT.png", "FRONT_VIDEO.mp4"]
+    );
+    assert!(
+        output
+            .stderr
+            .contains(&format!("removed {}", old.display())),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(std::fs::read(dir.path().join("FRONT.png")).unwrap(), PNG);
+}
+
+#[test]
+fn every_kind_the_api_sends_is_downloaded_after_the_documented_ones() {
+    const PDF: &[u8] = b"%PDF-1.7 a utility bill";
+    let server = file_server(&["UTILITY_BILL", "FACE", "FRONT"], |kind, _| match kind {
+        "UTILITY_BILL" => a_file("application/pdf", PDF),
+        _ => a_file("image/png", PNG),
+    });
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("new");
+    let output = run(&mut download_from(&server, &dir, &[]));
+    output.assert_code(0);
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "a new download directory has mode {mode:o}");
+    assert_eq!(
+        names_in(&dir),
+        ["FACE.png", "FRONT.png", "UTILITY_BILL.pdf"]
+    );
+    assert_eq!(std::fs::read(dir.join("UTILITY_BILL.pdf")).unwrap(), PDF);
+    for name in names_in(&dir) {
+        assert_private(&dir.join(name));
+    }
+    // Reported with their sizes, documented kinds first in the docs' order.
+    let reported: Vec<String> = output.stdout.lines().map(str::to_owned).collect();
+    let line = |name: &str, bytes: usize| format!("{}\t{bytes} bytes", dir.join(name).display());
+    assert_eq!(
+        reported,
+        [
+            line("FRONT.png", PNG.len()),
+            line("FACE.png", PNG.len()),
+            line("UTILITY_BILL.pdf", PDF.len())
+        ]
+    );
+}
+
+#[test]
+fn a_kind_that_is_not_a_plain_name_is_refused_and_nothing_is_written() {
+    let server = file_server(&["FRONT", "../../ESCAPED"], |_, _| a_file("image/png", PNG));
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a").join("b");
+    let output = run(&mut download_from(&server, &target, &[]));
+    output.assert_code(3);
+    assert!(
+        output
+            .stderr
+            .contains("`../../ESCAPED` that is not a plain name"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(names_in(&target), Vec::<String>::new());
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+    // Not a single file was requested.
+    assert!(
+        server.requests().iter().all(|seen| seen.method == "POST"),
+        "{:?}",
+        server.requests()
+    );
 }

@@ -99,7 +99,7 @@ impl BaseUrl {
             return Err(BaseUrlError::HasQuery);
         }
         if *scheme == Scheme::HTTP {
-            if !allow_insecure_http && !is_loopback(authority.host()) {
+            if !allow_insecure_http && !is_loopback_host(authority.host()) {
                 return Err(BaseUrlError::InsecureHttp {
                     host: authority.host().to_owned(),
                 });
@@ -126,8 +126,25 @@ impl BaseUrl {
     }
 }
 
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
+/// Whether `host`, as it appears in a URL, names this machine: `localhost` (in any case), an
+/// address in `127.0.0.0/8`, or `::1` (bracketed, as in `http://[::1]:8080`, or not).
+///
+/// The one rule for where plain `http://` may go, used by [`BaseUrl`] and by
+/// [`DownloadUrl`](crate::DownloadUrl): a request to any other host crosses a network.
+///
+/// ```
+/// use idenfy_core::is_loopback_host;
+/// assert!(is_loopback_host("LocalHost"));
+/// assert!(is_loopback_host("127.8.0.1"));
+/// assert!(is_loopback_host("[::1]"));
+/// assert!(!is_loopback_host("10.0.0.5"));
+/// assert!(!is_loopback_host("localhost.example"));
+/// ```
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host);
     if bare.eq_ignore_ascii_case("localhost") {
         return true;
     }
@@ -186,6 +203,7 @@ mod tests {
             "http://127.8.0.1",
             "http://[::1]:80",
             "http://localhost:9",
+            "http://LOCALHOST:9",
         ] {
             assert!(BaseUrl::parse(local).is_ok(), "{local}");
         }

@@ -5,6 +5,7 @@
 mod base_url;
 mod client;
 mod credentials;
+mod download_url;
 mod endpoint;
 mod error;
 mod error_page;
@@ -19,11 +20,12 @@ mod transport;
 /// The response models, re-exported from `idenfy-models`.
 pub use idenfy_models as models;
 
-pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
+pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL, is_loopback_host};
 pub use client::{
     Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, WellFormedJson,
 };
 pub use credentials::{Credentials, CredentialsError};
+pub use download_url::{DownloadUrl, DownloadUrlError};
 pub use endpoint::{Endpoint, EndpointResponse};
 pub use error::{
     ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse,

@@ -4,10 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use idenfy_core::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
-use idenfy_core::{BaseUrl, Credentials, EndpointResponse, RetryPolicy, ScanRef};
+use idenfy_core::{BaseUrl, Credentials, DownloadUrl, EndpointResponse, RetryPolicy, ScanRef};
 
 use crate::transport::ConnectionSettings;
-use crate::{BuildError, HyperTransport, TokioTimer};
+use crate::{BuildError, Download, DownloadError, DownloadLimits, HyperTransport, TokioTimer};
 
 /// The error of every lookup made with [`Client`].
 pub type Error = idenfy_core::Error<crate::HyperError>;
@@ -26,6 +26,7 @@ pub const BASE_URL_ENV: &str = "IDENFY_BASE_URL";
 #[derive(Clone)]
 pub struct Client {
     inner: std::sync::Arc<idenfy_core::Client<HyperTransport, TokioTimer>>,
+    download_limits: DownloadLimits,
 }
 
 impl Client {
@@ -72,6 +73,7 @@ impl Client {
         ClientBuilder {
             core: idenfy_core::Client::builder(credentials),
             connection: ConnectionSettings::default(),
+            download_limits: DownloadLimits::default(),
         }
     }
 
@@ -115,6 +117,49 @@ impl Client {
         self.inner.lookup(scan_ref).await
     }
 
+    /// Starts downloading a file (a URL from [`Client::files`]) within the client's
+    /// [`DownloadLimits`], on the same connection pool, TLS and connect timeout as the lookups.
+    /// No credentials are sent: file URLs are presigned.
+    ///
+    /// Returns once a `200 OK` head has arrived; read the body with [`Download::chunk`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: idenfy_hyper::Client, files: idenfy_hyper::models::FileUrls)
+    /// # -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// if let Some(front) = &files.front {
+    ///     let mut download = client.download(&front.parse()?).await?;
+    ///     let mut photo = Vec::new();
+    ///     while let Some(chunk) = download.chunk().await? {
+    ///         photo.extend_from_slice(&chunk);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`DownloadError`]: the connection, a status other than 200, a stall, the deadline, an
+    /// announced size over the limit. Downloads are not retried.
+    pub async fn download(&self, url: &DownloadUrl) -> Result<Download, DownloadError> {
+        self.download_with(url, &self.download_limits).await
+    }
+
+    /// [`Client::download`] within other limits.
+    ///
+    /// # Errors
+    /// As [`Client::download`].
+    pub async fn download_with(
+        &self,
+        url: &DownloadUrl,
+        limits: &DownloadLimits,
+    ) -> Result<Download, DownloadError> {
+        crate::download::start(self.inner.transport(), url, limits).await
+    }
+
+    /// The limits of [`Client::download`].
+    pub fn download_limits(&self) -> &DownloadLimits {
+        &self.download_limits
+    }
+
     /// The transport-agnostic client underneath.
     pub fn core(&self) -> &idenfy_core::Client<HyperTransport, TokioTimer> {
         &self.inner
@@ -140,6 +185,7 @@ fn read_env(name: &'static str) -> Result<String, BuildError> {
 pub struct ClientBuilder {
     core: idenfy_core::ClientBuilder,
     connection: ConnectionSettings,
+    download_limits: DownloadLimits,
 }
 
 impl ClientBuilder {
@@ -194,6 +240,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The size and time limits of [`Client::download`] (default [`DownloadLimits::default`]:
+    /// 1 GiB, 10 s without a byte, 10 minutes in all).
+    pub fn download_limits(mut self, download_limits: DownloadLimits) -> Self {
+        self.download_limits = download_limits;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
@@ -202,6 +255,7 @@ impl ClientBuilder {
         let transport = HyperTransport::with_settings(&self.connection)?;
         Ok(Client {
             inner: std::sync::Arc::new(self.core.build(transport, TokioTimer)),
+            download_limits: self.download_limits,
         })
     }
 }

@@ -4,13 +4,20 @@
 
 mod build_error;
 mod client;
+mod download;
 mod timer;
 mod tls;
 mod transport;
 
 pub use build_error::BuildError;
 pub use client::{API_KEY_ENV, API_SECRET_ENV, BASE_URL_ENV, Client, ClientBuilder, Error};
+pub use download::{
+    DEFAULT_DOWNLOAD_DEADLINE, DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES, Download,
+    DownloadError, DownloadLimits,
+};
 pub use timer::TokioTimer;
 pub use transport::{HyperError, HyperTransport};
 
-pub use idenfy_core::{self as core, BaseUrl, Credentials, RetryPolicy, ScanRef, models};
+pub use idenfy_core::{
+    self as core, BaseUrl, Credentials, DownloadUrl, DownloadUrlError, RetryPolicy, ScanRef, models,
+};

@@ -47,7 +47,7 @@ pub struct HyperTransport {
 
 /// The pooled client, with or without TLS.
 #[derive(Clone, Debug)]
-enum Pool {
+pub(crate) enum Pool {
     Tls(PooledClient<Connector, Full<Bytes>>),
     /// For plain-HTTP base URLs only (the sandbox, a local test server).
     Plain(PooledClient<HttpConnector, Full<Bytes>>),
@@ -80,6 +80,12 @@ impl HyperTransport {
             Pool::Plain(builder.build(http))
         };
         Ok(Self { pool })
+    }
+
+    /// The connection pool, shared with downloads so that they use the same connections, TLS
+    /// and connect timeout as lookups.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
     }
 }
 
