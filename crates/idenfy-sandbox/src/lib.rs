@@ -10,6 +10,7 @@ mod endpoint;
 mod fault;
 mod fixtures;
 mod media;
+mod report_pdf;
 mod router;
 mod schema;
 mod server;
@@ -17,6 +18,7 @@ mod signing;
 
 pub use endpoint::Endpoint;
 pub use fixtures::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures};
+pub use report_pdf::identification_report;
 pub use server::{InProcessSandbox, Sandbox, SandboxBuilder, SandboxError, SandboxHandle};
 
 /// The API key the sandbox accepts unless told otherwise.
