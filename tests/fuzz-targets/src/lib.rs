@@ -157,10 +157,11 @@ pub fn dates(data: &[u8]) {
     if let Ok(typed) = time.parse() {
         assert_eq!(LenientDateTime::from(typed).parse(), Ok(typed));
     }
-    let shown = format!("{date:?} {time:?}");
-    assert!(
-        !shown.contains(text) || text.chars().all(|c| !c.is_ascii_alphanumeric()),
-        "Debug shows the date's text: {shown}"
+    let length = text.chars().count();
+    assert_eq!(
+        format!("{date:?} {time:?}"),
+        format!("LenientDate(<{length} characters>) LenientDateTime(<{length} characters>)"),
+        "Debug shows more than the length of a date"
     );
 }
 
