@@ -11,6 +11,6 @@ mod transport;
 pub use build_error::BuildError;
 pub use client::{API_KEY_ENV, API_SECRET_ENV, BASE_URL_ENV, Client, ClientBuilder, Error};
 pub use timer::TokioTimer;
-pub use transport::{HyperError, HyperTransport};
+pub use transport::{HyperError, HyperTransport, MAX_INTERIM_RESPONSES};
 
 pub use idenfy_core::{self as core, BaseUrl, Credentials, RetryPolicy, ScanRef, models};
