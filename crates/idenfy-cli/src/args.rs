@@ -47,7 +47,8 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds, global = true)]
     pub deadline: Duration,
 
-    /// How many times a failed attempt (429, 5xx, timeout, connection failure) is retried.
+    /// How many times a failed attempt (429, 500, 502, 503, 504, timeout, connection failure) is
+    /// retried.
     #[arg(long, default_value_t = 4, global = true)]
     pub retries: u32,
 
@@ -68,6 +69,11 @@ pub enum Command {
     /// URLs of the photos and videos (`/api/v2/files`); `--download DIR` saves them.
     Files(FilesArgs),
     /// Automatic and manual review results with the client's data (`/api/v2/full-status`).
+    ///
+    /// The table format adds the overall status, which only `/api/v2/status` has, from a second
+    /// lookup. When that one fails, the table still shows the full status, its `overall status`
+    /// row says `unavailable` and why, the error goes to standard error, and the exit code is
+    /// that of the failure (4 for 401/403, 5 for 429 or 5xx after the retries, 3 otherwise).
     FullStatus(LookupArgs),
 }
 

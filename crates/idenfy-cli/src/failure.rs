@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use http::StatusCode;
 use idenfy_hyper::Error as LookupError;
-use idenfy_hyper::core::Error;
+use idenfy_hyper::core::{Error, EscapedControls, is_transient};
 use serde_json::{Value, json};
 
 /// The classes of failure the exit code tells apart.
@@ -15,7 +15,8 @@ pub enum FailureKind {
     Other,
     /// The API answered with an error, or with something that is not the API's JSON.
     Api,
-    /// The network failed: connection, timeout, or 429/5xx still failing after the retries.
+    /// The network failed: connection, timeout, or a transient status (429, 500, 502, 503, 504:
+    /// the ones the client retries) still failing after the retries.
     Network,
     /// The credentials were refused (401 or 403).
     Authentication,
@@ -54,12 +55,6 @@ impl FailureKind {
     }
 }
 
-/// A status the client retries: when it is still the answer, the service or the path to it is
-/// failing, not the request.
-fn is_transient(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
 /// A failure of the whole command, with a message for a person.
 #[derive(Debug)]
 pub struct Failure {
@@ -87,7 +82,7 @@ impl Failure {
     pub fn lookup(scan_ref: &str, error: &LookupError) -> Self {
         Failure::new(
             FailureKind::of_lookup(error),
-            format!("{scan_ref}: {error}"),
+            format!("{}: {error}", EscapedControls(scan_ref)),
         )
     }
 }

@@ -2,13 +2,13 @@
 
 use std::io::Write;
 
-use idenfy_hyper::core::Endpoint;
+use idenfy_hyper::core::{Endpoint, Error, escape_controls};
 use idenfy_hyper::{Client, ScanRef};
 
 use crate::args::Format;
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::{Typed, raw, typed};
-use crate::render;
+use crate::render::{self, OverallStatus};
 use crate::result_line;
 
 /// Looks up each scanRef in turn and prints the results to `out`; failures go to standard
@@ -52,22 +52,41 @@ async fn print_one(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let failed = |error: idenfy_hyper::Error| Failure::lookup(scan_ref.as_str(), &error);
+    // A failure that still leaves a table to print: reported after the table is written.
+    let mut after_table = None;
     let written = match format {
         Format::Table => {
             let name = scan_ref.as_str();
             let table = match endpoint {
                 // For a person, the full status comes with the overall status, which only
-                // /status has; the table still shows when that second lookup fails.
+                // /status has. When that second lookup fails, the table still shows, its row
+                // says why, and the failure counts like any other (message and exit code).
                 Endpoint::FullStatus => {
                     let (full, status) =
                         tokio::join!(client.full_status(scan_ref), client.status(scan_ref));
-                    render::full_status(name, status.ok().as_ref(), &full.map_err(failed)?)
+                    let full = full.map_err(failed)?;
+                    let overall = match &status {
+                        Ok(status) => OverallStatus::Known(status),
+                        Err(error) => {
+                            after_table = Some(Failure::new(
+                                FailureKind::of_lookup(error),
+                                format!(
+                                    "{}: the overall status (/status) could not be had: {error}",
+                                    escape_controls(scan_ref.as_str())
+                                ),
+                            ));
+                            OverallStatus::Unavailable(unavailable_because(error))
+                        }
+                    };
+                    render::full_status(name, overall, &full)
                 }
                 _ => match typed(client, endpoint, scan_ref).await.map_err(failed)? {
                     Typed::Status(status) => render::status(name, &status),
                     Typed::Data(data) => render::data(name, &data),
                     Typed::Files(files) => render::files(name, &files),
-                    Typed::FullStatus(full) => render::full_status(name, None, &full),
+                    Typed::FullStatus(full) => {
+                        render::full_status(name, OverallStatus::NotAsked, &full)
+                    }
                 },
             };
             let separator = if separate { "\n" } else { "" };
@@ -97,7 +116,22 @@ async fn print_one(
             out.write_all(&line)
         }
     };
-    written.map_err(write_failure)
+    written.map_err(write_failure)?;
+    after_table.map_or(Ok(()), Err)
+}
+
+/// Why a lookup failed, in the few words a table row has room for; the full message goes to
+/// standard error.
+fn unavailable_because(error: &idenfy_hyper::Error) -> String {
+    match (error, error.status()) {
+        (Error::Api(api), Some(status)) => match &api.identifier {
+            Some(identifier) => format!("/status answered HTTP {status} {identifier}"),
+            None => format!("/status answered HTTP {status}"),
+        },
+        (_, Some(status)) => format!("/status answered HTTP {status}"),
+        (Error::Timeout(_), None) => "/status timed out".to_owned(),
+        _ => "/status could not be reached".to_owned(),
+    }
 }
 
 fn write_failure(err: std::io::Error) -> Failure {

@@ -1,19 +1,28 @@
 //! The `table` format: an identification's key facts, aligned for a person to read.
+//!
+//! Every value is the server's text, so every value is escaped ([`escape_controls`]): an escape
+//! sequence cannot retitle or clear the terminal, and a line break cannot forge a row.
 
 use std::fmt::Write as _;
+
+use idenfy_hyper::core::escape_controls;
 
 use idenfy_hyper::models::{
     ClientData, ClientIdentityDocument, FileUrls, FullStatus, IdentificationData,
     IdentificationStatus,
 };
 
-/// Label and value rows, printed with the values aligned. Empty values show as `-`.
+/// Label and value rows, printed with the values aligned. Empty values show as `-`; control
+/// characters in values are escaped.
 #[derive(Default)]
 struct Rows(Vec<(&'static str, String)>);
 
 impl Rows {
     fn add(&mut self, label: &'static str, value: impl Into<Option<String>>) -> &mut Self {
-        let value = value.into().filter(|value| !value.is_empty());
+        let value = value
+            .into()
+            .filter(|value| !value.is_empty())
+            .map(|value| escape_controls(&value).into_owned());
         self.0
             .push((label, value.unwrap_or_else(|| "-".to_owned())));
         self
@@ -99,12 +108,18 @@ pub fn files(scan_ref: &str, files: &FileUrls) -> String {
         .render()
 }
 
-/// `/full-status`, with the overall status from `/status` when it could be had.
-pub fn full_status(
-    scan_ref: &str,
-    overall: Option<&IdentificationStatus>,
-    full: &FullStatus,
-) -> String {
+/// The overall status beside a full status: only `/status` has it.
+pub enum OverallStatus<'a> {
+    /// `/status` was not asked.
+    NotAsked,
+    /// `/status` answered.
+    Known(&'a IdentificationStatus),
+    /// `/status` failed; the text says how, in a few words.
+    Unavailable(String),
+}
+
+/// `/full-status`, with the overall status from `/status`, or why it could not be had.
+pub fn full_status(scan_ref: &str, overall: OverallStatus<'_>, full: &FullStatus) -> String {
     let client = full.client.as_ref();
     let document = full.client_identity_document.as_ref();
     let reasons = full.suspection_reasons.as_ref().map(|reasons| {
@@ -118,7 +133,11 @@ pub fn full_status(
     rows.add("scanRef", scan_ref.to_owned())
         .add(
             "overall status",
-            overall.and_then(|status| text(&status.status)),
+            match overall {
+                OverallStatus::NotAsked => None,
+                OverallStatus::Known(status) => text(&status.status),
+                OverallStatus::Unavailable(why) => Some(format!("unavailable: {why}")),
+            },
         )
         .add("face (auto)", text(&full.face_match_result))
         .add("face (manual)", text(&full.manual_face_match_result))
@@ -190,6 +209,37 @@ mod tests {
     }
 
     #[test]
+    fn values_cannot_drive_the_terminal_or_add_rows() {
+        let rendered = Rows::default()
+            .add("status", "\u{1b}]0;owned\u{7}\u{1b}[2J".to_owned())
+            .add("clientId", "c-1\nforged  row\u{9b}31m".to_owned())
+            .render();
+        assert_eq!(rendered.lines().count(), 2, "{rendered}");
+        assert!(
+            !rendered.chars().any(|c| c != '\n' && c.is_control()),
+            "{rendered:?}"
+        );
+        assert!(
+            rendered.contains("c-1\\nforged  row\\u{9b}31m"),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn an_overall_status_that_could_not_be_had_says_why() {
+        let full: FullStatus = serde_json::from_value(serde_json::json!({})).unwrap();
+        let table = full_status(
+            "ref-1",
+            OverallStatus::Unavailable("/status answered HTTP 429".to_owned()),
+            &full,
+        );
+        assert!(
+            table.contains("overall status     unavailable: /status answered HTTP 429"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn full_status_shows_the_key_facts() {
         let full: FullStatus = serde_json::from_value(serde_json::json!({
             "face_match_result": "FACE_MATCH",
@@ -202,7 +252,7 @@ mod tests {
         .unwrap();
         let overall: IdentificationStatus =
             serde_json::from_value(serde_json::json!({"status": "SUSPECTED"})).unwrap();
-        let table = full_status("ref-1", Some(&overall), &full);
+        let table = full_status("ref-1", OverallStatus::Known(&overall), &full);
         for expected in [
             "overall status     SUSPECTED",
             "face (auto)        FACE_MATCH",

@@ -2,20 +2,19 @@
 //! over any [`Transport`].
 
 use std::fmt;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::StatusCode;
-use http::header::RETRY_AFTER;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
+use crate::credential_mask::CredentialMask;
 use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
-use crate::retry::{AttemptOutcome, RetryDecision, parse_retry_after};
+use crate::retry::{AttemptOutcome, RetryDecision, retry_after_of};
 use crate::timer::race_with;
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
@@ -50,6 +49,7 @@ pub struct Client<T, K> {
     requests: RequestBuilder,
     base_url: BaseUrl,
     api_key: String,
+    credential_mask: CredentialMask,
     retry_policy: RetryPolicy,
     max_body_bytes: usize,
     attempt_timeout: Duration,
@@ -111,6 +111,7 @@ impl ClientBuilder {
             timer,
             requests: RequestBuilder::new(&self.base_url, &self.credentials),
             api_key: self.credentials.api_key().to_owned(),
+            credential_mask: CredentialMask::new(&self.credentials),
             base_url: self.base_url,
             retry_policy: self.retry_policy,
             max_body_bytes: self.max_body_bytes,
@@ -358,31 +359,26 @@ impl<T: Transport, K: Timer> Client<T, K> {
             Some(Ok(response)) => {
                 let status = response.status();
                 span.record("status", status.as_u16());
-                let retry_after = retry_after(&response);
+                let retry_after = retry_after_of(&response);
                 let outcome = AttemptOutcome::Status {
                     status,
                     retry_after,
                 };
                 // A clone of `Bytes` shares the buffer: keeping the body costs no copy.
                 let body = response.body().clone();
-                let parsed = parse_response_for::<R, _>(endpoint, response, self.max_body_bytes)
-                    .map(|value| (value, body))
-                    .map_err(Error::with_transport);
+                let parsed = parse_response_for::<R, _>(
+                    endpoint,
+                    response,
+                    self.max_body_bytes,
+                    retry_after,
+                )
+                .map(|value| (value, body))
+                // A server may echo the request's credentials; they leave no error.
+                .map_err(|error| self.credential_mask.mask_error(error).with_transport());
                 (parsed, outcome)
             }
         }
     }
-}
-
-/// `Retry-After` matters only where the API uses it: 429 and 503.
-fn retry_after(response: &http::Response<bytes::Bytes>) -> Option<Duration> {
-    if !matches!(
-        response.status(),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-    ) {
-        return None;
-    }
-    parse_retry_after(response.headers().get(RETRY_AFTER)?, SystemTime::now())
 }
 
 impl<T, K> Client<T, K> {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 
-use crate::Endpoint;
 use crate::models::ErrorIdentifier;
+use crate::{Endpoint, EscapedControls};
 
 /// A failed lookup.
 ///
@@ -109,12 +109,14 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Identifier, message and link are the server's text: escaped, so that they can
+        // neither drive the terminal nor forge a line of output.
         write!(f, "iDenfy API returned {}", self.status)?;
         if let Some(identifier) = &self.identifier {
-            write!(f, " {identifier}")?;
+            write!(f, " {}", EscapedControls(identifier.as_str()))?;
         }
         if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
+            write!(f, ": {}", EscapedControls(message))?;
         }
         write!(f, " ({})", self.hint())?;
         if let Some(retry_after) = self.retry_after {
@@ -125,7 +127,7 @@ impl fmt::Display for ApiError {
             )?;
         }
         if let Some(documentation) = &self.documentation {
-            write!(f, "; see {documentation}")?;
+            write!(f, "; see {}", EscapedControls(documentation))?;
         }
         Ok(())
     }
@@ -136,7 +138,7 @@ impl std::error::Error for ApiError {}
 /// A response that is not the API's JSON: typically an HTML error page from a
 /// proxy, load balancer or firewall, or a base URL that points elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected iDenfy's JSON but got HTTP {status} with content type {content_type}{excerpt_note}; a proxy, firewall or wrong base URL is the usual cause", content_type = self.content_type.as_deref().unwrap_or("<none>"), excerpt_note = ExcerptNote(&self.excerpt))]
+#[error("expected iDenfy's JSON but got HTTP {status} with content type {content_type}{excerpt_note}; a proxy, firewall or wrong base URL is the usual cause", content_type = EscapedControls(self.content_type.as_deref().unwrap_or("<none>")), excerpt_note = ExcerptNote(&self.excerpt))]
 #[non_exhaustive]
 pub struct UnexpectedResponse {
     /// The HTTP status.
@@ -155,7 +157,7 @@ impl fmt::Display for ExcerptNote<'_> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            write!(f, " (\"{}\")", self.0)
+            write!(f, " (\"{}\")", EscapedControls(self.0))
         }
     }
 }
@@ -242,8 +244,8 @@ impl fmt::Display for DecodeError {
             self.endpoint,
             self.status,
             self.endpoint.response_type_name(),
-            self.reason,
-            self.path,
+            EscapedControls(&self.reason),
+            EscapedControls(&self.path),
             self.line,
             self.column,
             self.body.len()

@@ -4,6 +4,7 @@
 
 mod base_url;
 mod client;
+mod credential_mask;
 mod credentials;
 mod download_url;
 mod endpoint;
@@ -14,6 +15,7 @@ mod request;
 mod response;
 mod retry;
 mod scan_ref;
+mod terminal_text;
 mod timer;
 mod transport;
 
@@ -32,7 +34,10 @@ pub use error::{
 };
 pub use request::{RequestBuilder, USER_AGENT_VALUE, build_request};
 pub use response::{DEFAULT_MAX_BODY_BYTES, parse_response};
-pub use retry::{AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, parse_retry_after};
+pub use retry::{
+    AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, is_transient, parse_retry_after,
+};
 pub use scan_ref::{MAX_SCAN_REF_LEN, ScanRef, ScanRefError};
+pub use terminal_text::{EscapedControls, escape_controls};
 pub use timer::Timer;
 pub use transport::{ResponseBodyLimit, Transport};

@@ -1,13 +1,15 @@
 //! Turning an `http::Response` into a typed value or a typed error: no IO.
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{Response, StatusCode};
+use http::Response;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
 use crate::error::{ApiError, BodyTooLarge, DecodeError, Error, UnexpectedResponse};
 use crate::error_page::excerpt;
 use crate::models::ApiError as ApiErrorBody;
-use crate::retry::parse_retry_after;
+use crate::retry::retry_after_of;
 use crate::{Endpoint, EndpointResponse};
 
 /// The default response body limit: 4 MiB, far above any real lookup response
@@ -34,13 +36,17 @@ where
     T: EndpointResponse,
     B: AsRef<[u8]>,
 {
-    parse_response_for(T::ENDPOINT, response, max_body_bytes)
+    let retry_after = retry_after_of(&response);
+    parse_response_for(T::ENDPOINT, response, max_body_bytes, retry_after)
 }
 
+/// [`parse_response`] for `endpoint`, with the response's `Retry-After` already read
+/// (the client reads it once, for its retry decision and for the error).
 pub(crate) fn parse_response_for<T, B>(
     endpoint: Endpoint,
     response: Response<B>,
     max_body_bytes: usize,
+    retry_after: Option<Duration>,
 ) -> Result<T, Error>
 where
     T: serde::de::DeserializeOwned,
@@ -81,7 +87,7 @@ where
             message: api.message,
             documentation: api.documentation,
             severity: api.severity,
-            retry_after: retry_after_of(&response),
+            retry_after,
         }
         .into()),
         _ => Err(unexpected(&response, body).into()),
@@ -101,19 +107,6 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, ser
         .end()
         .map_err(|error| (".".to_owned(), error))?;
     Ok(value)
-}
-
-fn retry_after_of<B>(response: &Response<B>) -> Option<std::time::Duration> {
-    if !matches!(
-        response.status(),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-    ) {
-        return None;
-    }
-    parse_retry_after(
-        response.headers().get(RETRY_AFTER)?,
-        std::time::SystemTime::now(),
-    )
 }
 
 fn unexpected<B>(response: &Response<B>, body: &[u8]) -> UnexpectedResponse {

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::{HeaderValue, StatusCode};
+use http::header::RETRY_AFTER;
+use http::{HeaderValue, Response, StatusCode};
 
 /// How a failed attempt ended, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +50,21 @@ pub enum GiveUpReason {
 
 /// Retry rules for lookups, which are idempotent reads.
 ///
-/// Retried: 429 (waiting as long as `Retry-After` says), 500, 502, 503, 504,
+/// Retried: the statuses [`is_transient`] names (429, 500, 502, 503, 504),
 /// transport failures and attempt timeouts. Never retried: every other status,
-/// including 400, 401, 403 and 404. Waits grow exponentially with full jitter
-/// (a uniformly random delay between zero and the capped exponential bound),
-/// so that many clients failing together do not retry together.
+/// including 400, 401, 403, 404, 501 and 505.
+///
+/// Waits grow exponentially with "equal jitter": the bound doubles from
+/// `initial_backoff` up to `max_backoff`, and each wait is uniformly random
+/// between half the bound and the bound. The random half keeps many clients
+/// failing together from retrying together; the fixed half keeps a run of
+/// unlucky draws from retrying almost at once, so a failing server sees at
+/// most a few requests a second from one call whatever the dice say.
+///
+/// A `Retry-After` (on 429 and 503) is a floor, never a shortcut: the wait is
+/// the longer of what the server asked and the computed backoff, so
+/// `Retry-After: 0` or a date in the past cannot make the client hammer a
+/// server. A `Retry-After` longer than `max_retry_after` ends the call.
 ///
 /// ```
 /// use std::time::Duration;
@@ -122,17 +133,16 @@ impl RetryPolicy {
     /// Whether an outcome may succeed when tried again.
     pub fn is_retryable(outcome: &AttemptOutcome) -> bool {
         match outcome {
-            AttemptOutcome::Status { status, .. } => {
-                matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
-            }
+            AttemptOutcome::Status { status, .. } => is_transient(*status),
             AttemptOutcome::TransportFailure | AttemptOutcome::AttemptTimeout => true,
         }
     }
 
     /// The jittered wait before retry number `retry` (1 for the first retry).
     ///
-    /// `random` is any uniformly distributed `u64`; the wait is uniform in
-    /// `[0, min(max_backoff, initial_backoff * 2^(retry - 1))]`.
+    /// `random` is any uniformly distributed `u64`; with
+    /// `bound = min(max_backoff, initial_backoff * 2^(retry - 1))`, the wait is
+    /// uniform in `[bound / 2, bound]` (equal jitter).
     pub fn backoff(&self, retry: u32, random: u64) -> Duration {
         let exponent = retry.saturating_sub(1).min(31);
         let bound = self
@@ -140,12 +150,11 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.max_backoff);
         let bound_nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
-        if bound_nanos == 0 {
-            return Duration::ZERO;
-        }
-        // Multiply-shift maps `random` onto [0, bound] without modulo bias worth caring about.
-        let nanos = ((u128::from(random) * (u128::from(bound_nanos) + 1)) >> 64) as u64;
-        Duration::from_nanos(nanos)
+        let floor = bound_nanos / 2;
+        let spread = bound_nanos - floor;
+        // Multiply-shift maps `random` onto [0, spread] without modulo bias worth caring about.
+        let jitter = ((u128::from(random) * (u128::from(spread) + 1)) >> 64) as u64;
+        Duration::from_nanos(floor + jitter)
     }
 
     /// Decides what follows a failed attempt.
@@ -165,6 +174,7 @@ impl RetryPolicy {
         if attempts_made >= self.max_attempts {
             return RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted);
         }
+        let backoff = self.backoff(attempts_made, random);
         let delay = match outcome {
             AttemptOutcome::Status {
                 retry_after: Some(retry_after),
@@ -173,9 +183,10 @@ impl RetryPolicy {
                 if *retry_after > self.max_retry_after {
                     return RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong);
                 }
-                *retry_after
+                // A floor: the server may slow the client down, never speed it up.
+                (*retry_after).max(backoff)
             }
-            _ => self.backoff(attempts_made, random),
+            _ => backoff,
         };
         // Sleeping into the deadline would only turn the real error into a timeout.
         if delay >= remaining {
@@ -183,6 +194,27 @@ impl RetryPolicy {
         }
         RetryDecision::RetryAfter(delay)
     }
+}
+
+/// Whether a response with this status may succeed when the same lookup is sent
+/// again: 429 (rate limited), 500, 502, 503 and 504. The client retries exactly
+/// these, and a tool that reports "still failing after the retries" should ask
+/// this function, not keep a list of its own. 501 and 505 say the server will
+/// not do what was asked at all, so they are not transient.
+pub fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// The `Retry-After` of a response, where the API uses it (429 and 503); the
+/// one place a response's header is read, once per response.
+pub(crate) fn retry_after_of<B>(response: &Response<B>) -> Option<Duration> {
+    if !matches!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        return None;
+    }
+    parse_retry_after(response.headers().get(RETRY_AFTER)?, SystemTime::now())
 }
 
 /// Parses a `Retry-After` value: delay-seconds, or an HTTP date relative to `now`.
@@ -235,7 +267,7 @@ mod tests {
     #[test]
     fn never_retries_client_errors() {
         let policy = RetryPolicy::default();
-        for code in [400, 401, 403, 404, 405, 409, 422, 501] {
+        for code in [400, 401, 403, 404, 405, 409, 422, 501, 505] {
             assert_eq!(
                 policy.decide(1, &status(code), PLENTY, 0),
                 RetryDecision::GiveUp(GiveUpReason::NotRetryable),
@@ -262,43 +294,85 @@ mod tests {
     }
 
     #[test]
-    fn backoff_bound_doubles_then_caps_and_jitter_spans_the_range() {
+    fn backoff_bound_doubles_then_caps_and_jitter_spans_its_upper_half() {
         let policy = RetryPolicy::default()
             .with_initial_backoff(Duration::from_millis(100))
             .with_max_backoff(Duration::from_millis(1000));
-        // The largest random value reaches the bound; zero gives zero.
+        // The largest random value reaches the bound; zero gives half of it.
         assert_eq!(policy.backoff(1, u64::MAX), Duration::from_millis(100));
         assert_eq!(policy.backoff(2, u64::MAX), Duration::from_millis(200));
         assert_eq!(policy.backoff(4, u64::MAX), Duration::from_millis(800));
         assert_eq!(policy.backoff(5, u64::MAX), Duration::from_millis(1000));
         assert_eq!(policy.backoff(40, u64::MAX), Duration::from_millis(1000));
-        assert_eq!(policy.backoff(3, 0), Duration::ZERO);
+        assert_eq!(policy.backoff(1, 0), Duration::from_millis(50));
+        assert_eq!(policy.backoff(3, 0), Duration::from_millis(200));
+        assert_eq!(policy.backoff(40, 0), Duration::from_millis(500));
         let middle = policy.backoff(3, u64::MAX / 2);
         assert!(
-            middle > Duration::from_millis(190) && middle < Duration::from_millis(210),
+            middle > Duration::from_millis(290) && middle < Duration::from_millis(310),
             "{middle:?}"
         );
     }
 
     #[test]
-    fn retry_after_overrides_backoff_within_limits() {
-        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(10));
-        let asked = |seconds| AttemptOutcome::Status {
+    fn no_draw_of_the_dice_retries_at_once() {
+        let policy = RetryPolicy::default();
+        for random in [0, 1, u64::MAX / 3, u64::MAX] {
+            let wait = policy.backoff(1, random);
+            assert!(wait >= Duration::from_millis(100), "{random}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_above_the_backoff_within_limits() {
+        let policy = RetryPolicy::default()
+            .with_initial_backoff(Duration::from_millis(400))
+            .with_max_retry_after(Duration::from_secs(10));
+        let asked = |retry_after: Duration| AttemptOutcome::Status {
             status: StatusCode::TOO_MANY_REQUESTS,
-            retry_after: Some(Duration::from_secs(seconds)),
+            retry_after: Some(retry_after),
         };
         assert_eq!(
-            policy.decide(1, &asked(3), PLENTY, u64::MAX),
+            policy.decide(1, &asked(Duration::from_secs(3)), PLENTY, u64::MAX),
             RetryDecision::RetryAfter(Duration::from_secs(3))
         );
+        // Zero (or a date in the past) does not remove the backoff.
         assert_eq!(
-            policy.decide(1, &asked(11), PLENTY, 0),
+            policy.decide(1, &asked(Duration::ZERO), PLENTY, 0),
+            RetryDecision::RetryAfter(Duration::from_millis(200))
+        );
+        assert_eq!(
+            policy.decide(1, &asked(Duration::from_millis(250)), PLENTY, u64::MAX),
+            RetryDecision::RetryAfter(Duration::from_millis(400))
+        );
+        assert_eq!(
+            policy.decide(1, &asked(Duration::from_secs(11)), PLENTY, 0),
             RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong)
         );
         assert_eq!(
-            policy.decide(1, &asked(3), Duration::from_secs(2), 0),
+            policy.decide(1, &asked(Duration::from_secs(3)), Duration::from_secs(2), 0),
             RetryDecision::GiveUp(GiveUpReason::DeadlineTooClose)
         );
+    }
+
+    #[test]
+    fn transient_statuses_are_exactly_the_retried_ones() {
+        for code in 100..600 {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert_eq!(
+                is_transient(status),
+                RetryPolicy::is_retryable(&AttemptOutcome::Status {
+                    status,
+                    retry_after: None
+                }),
+                "{code}"
+            );
+            assert_eq!(
+                is_transient(status),
+                matches!(code, 429 | 500 | 502 | 503 | 504),
+                "{code}"
+            );
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use download::{
     DownloadError, DownloadLimits,
 };
 pub use timer::TokioTimer;
-pub use transport::{HyperError, HyperTransport};
+pub use transport::{HyperError, HyperTransport, MAX_INTERIM_RESPONSES};
 
 pub use idenfy_core::{
     self as core, BaseUrl, Credentials, DownloadUrl, DownloadUrlError, RetryPolicy, ScanRef, models,

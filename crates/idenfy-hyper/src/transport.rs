@@ -1,5 +1,10 @@
 //! [`Transport`] over hyper-util's pooled client.
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -10,9 +15,24 @@ use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer as PoolTimer};
 use idenfy_core::{ResponseBodyLimit, Transport};
+use tokio::sync::Notify;
 
 use crate::BuildError;
 use crate::tls::{Connector, connector};
+
+/// The most interim (`1xx`) responses accepted before the final one.
+///
+/// HTTP lets a server send any number of them, and hyper skips them without
+/// limit, so a server that streams `100 Continue` for ever would keep a core
+/// busy parsing them. A real server sends one or two (`100 Continue`,
+/// `103 Early Hints`); past this many the connection is dropped with
+/// [`HyperError::TooManyInterimResponses`].
+pub const MAX_INTERIM_RESPONSES: u32 = 8;
+
+/// The most body capacity reserved before any of the body has arrived. Beyond it
+/// the buffer grows with what arrives: a `Content-Length` is a claim, and a
+/// server that announces 4 MiB and sends nothing gets no 4 MiB of memory.
+const INITIAL_BODY_CAPACITY: usize = 16 * 1024;
 
 /// Connection settings of a [`HyperTransport`].
 #[derive(Debug, Clone)]
@@ -99,6 +119,15 @@ pub enum HyperError {
     /// The connection failed while the body was being read.
     #[error("the connection failed while reading the response body: {0}")]
     Body(#[source] hyper::Error),
+    /// The server sent more interim (`1xx`) responses than [`MAX_INTERIM_RESPONSES`]
+    /// without a final one; the connection was dropped.
+    #[error(
+        "the server sent more than {limit} interim (1xx) responses without a final one; the connection was dropped"
+    )]
+    TooManyInterimResponses {
+        /// The limit that was passed.
+        limit: u32,
+    },
 }
 
 impl HyperError {
@@ -113,12 +142,21 @@ impl Transport for HyperTransport {
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HyperError> {
         let limit = ResponseBodyLimit::of(&request);
-        let request = request.map(Full::new);
-        let response = match &self.pool {
-            Pool::Tls(client) => client.request(request).await,
-            Pool::Plain(client) => client.request(request).await,
-        }
-        .map_err(HyperError::Request)?;
+        let mut request = request.map(Full::new);
+        let interim = InterimCount::attach(&mut request);
+        let sending = async {
+            match &self.pool {
+                Pool::Tls(client) => client.request(request).await,
+                Pool::Plain(client) => client.request(request).await,
+            }
+        };
+        let response = interim
+            .bound(sending)
+            .await
+            .ok_or(HyperError::TooManyInterimResponses {
+                limit: MAX_INTERIM_RESPONSES,
+            })?
+            .map_err(HyperError::Request)?;
         let (parts, mut body) = response.into_parts();
         let declared = parts
             .headers
@@ -131,7 +169,11 @@ impl Transport for HyperTransport {
             return Ok(Response::from_parts(parts, Bytes::new()));
         }
         let mut collected =
-            BytesMut::with_capacity(declared.map_or(8 * 1024, |declared| declared as usize));
+            BytesMut::with_capacity(declared.map_or(INITIAL_BODY_CAPACITY, |declared| {
+                usize::try_from(declared).map_or(INITIAL_BODY_CAPACITY, |declared| {
+                    declared.min(INITIAL_BODY_CAPACITY)
+                })
+            }));
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(HyperError::Body)?;
             if let Ok(data) = frame.into_data() {
@@ -142,5 +184,44 @@ impl Transport for HyperTransport {
             }
         }
         Ok(Response::from_parts(parts, collected.freeze()))
+    }
+}
+
+/// Counts the interim responses hyper reports for one request, and wakes the
+/// request's sender once there are too many.
+#[derive(Default)]
+struct InterimCount {
+    seen: AtomicU32,
+    too_many: Notify,
+}
+
+impl InterimCount {
+    /// Has hyper report every interim response to `request` to the returned count.
+    fn attach<B>(request: &mut Request<B>) -> Arc<Self> {
+        let count = Arc::new(Self::default());
+        let reported = Arc::clone(&count);
+        hyper::ext::on_informational(request, move |_| {
+            if reported.seen.fetch_add(1, Ordering::Relaxed) >= MAX_INTERIM_RESPONSES {
+                reported.too_many.notify_one();
+            }
+        });
+        count
+    }
+
+    /// Runs `sending` until it completes (`Some`) or the count passes the limit
+    /// (`None`); dropping the unfinished request closes its connection.
+    async fn bound<F: Future>(&self, sending: F) -> Option<F::Output> {
+        let mut sending = pin!(sending);
+        let mut too_many = pin!(self.too_many.notified());
+        poll_fn(|cx| {
+            if let Poll::Ready(output) = sending.as_mut().poll(cx) {
+                return Poll::Ready(Some(output));
+            }
+            if too_many.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
