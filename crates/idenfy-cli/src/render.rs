@@ -3,6 +3,7 @@
 //! Every value is the server's text, so every value is escaped ([`escape_controls`]): an escape
 //! sequence cannot retitle or clear the terminal, and a line break cannot forge a row.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use idenfy_hyper::core::escape_controls;
@@ -15,10 +16,15 @@ use idenfy_hyper::models::{
 /// Label and value rows, printed with the values aligned. Empty values show as `-`; control
 /// characters in values are escaped.
 #[derive(Default)]
-struct Rows(Vec<(&'static str, String)>);
+struct Rows(Vec<(Cow<'static, str>, String)>);
 
 impl Rows {
-    fn add(&mut self, label: &'static str, value: impl Into<Option<String>>) -> &mut Self {
+    fn add(
+        &mut self,
+        label: impl Into<Cow<'static, str>>,
+        value: impl Into<Option<String>>,
+    ) -> &mut Self {
+        let label = label.into();
         let value = value
             .into()
             .filter(|value| !value.is_empty())
@@ -32,7 +38,7 @@ impl Rows {
         let width = self
             .0
             .iter()
-            .map(|(label, _)| label.len())
+            .map(|(label, _)| label.chars().count())
             .max()
             .unwrap_or(0);
         let mut out = String::new();
@@ -97,15 +103,24 @@ pub fn data(scan_ref: &str, data: &IdentificationData) -> String {
 
 /// `/files`.
 pub fn files(scan_ref: &str, files: &FileUrls) -> String {
-    Rows::default()
-        .add("scanRef", scan_ref.to_owned())
+    let mut rows = Rows::default();
+    rows.add("scanRef", scan_ref.to_owned())
         .add("FRONT", files.front.clone())
         .add("BACK", files.back.clone())
         .add("FACE", files.face.clone())
         .add("FRONT_VIDEO", files.front_video.clone())
         .add("BACK_VIDEO", files.back_video.clone())
-        .add("FACE_VIDEO", files.face_video.clone())
-        .render()
+        .add("FACE_VIDEO", files.face_video.clone());
+    // Kinds the docs do not list are files all the same: show every one the API sent.
+    for (kind, url) in &files.extra {
+        let shown = match url {
+            serde_json::Value::String(url) => Some(url.clone()),
+            serde_json::Value::Null => None,
+            other => Some(format!("(not a URL: {other})")),
+        };
+        rows.add(escape_controls(kind).into_owned(), shown);
+    }
+    rows.render()
 }
 
 /// The overall status beside a full status: only `/status` has it.
@@ -206,6 +221,27 @@ mod tests {
             .add("empty", String::new())
             .render();
         assert_eq!(rendered, "a       1\nlonger  -\nempty   -\n");
+    }
+
+    #[test]
+    fn the_files_table_shows_every_kind_the_api_sent() {
+        let urls: FileUrls = serde_json::from_value(serde_json::json!({
+            "FRONT": "https://files.example/front.png",
+            "FACE": null,
+            "UTILITY_BILL": "https://files.example/bill.pdf",
+            "ODD\u{1b}[2J": 7
+        }))
+        .unwrap();
+        let table = files("ref-1", &urls);
+        for expected in [
+            "FRONT         https://files.example/front.png",
+            "FACE          -",
+            "UTILITY_BILL  https://files.example/bill.pdf",
+        ] {
+            assert!(table.contains(expected), "{expected:?} in\n{table}");
+        }
+        assert!(!table.contains('\u{1b}'), "{table:?}");
+        assert!(table.contains("(not a URL: 7)"), "{table}");
     }
 
     #[test]
