@@ -57,6 +57,8 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
                 )
             })?;
         object.remove("$schema");
+        // The note that the file is generated; a schema that shares this root copies it without.
+        object.remove("$comment");
         if let Some(Value::Object(nested)) = object.remove("definitions") {
             for (definition, schema) in nested {
                 add_definition(&mut definitions, definition, schema, &path)?;
