@@ -67,6 +67,9 @@ pub enum Command {
     Files(FilesArgs),
     /// Automatic and manual review results with the client's data (`/api/v2/full-status`).
     FullStatus(LookupArgs),
+    /// Result callbacks: send a fixture's signed callback to your webhook, verify or sign a body.
+    #[command(subcommand)]
+    Callback(crate::callback::CallbackCommand),
 }
 
 /// Which identifications to look up, and where results go.
