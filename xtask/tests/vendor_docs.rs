@@ -177,8 +177,14 @@ fn the_callback_example_reads_as_typed_values() {
     let mut with_final = example;
     with_final["final"] = Value::Bool(false);
     with_final["status"]["fraudTags"] = serde_json::json!(["SOME_TAG"]);
+    with_final["status"]["additionalSteps"] = serde_json::json!({"UTILITY_BILL": "VALID"});
     let callback: ResultCallback = serde_json::from_value(with_final).unwrap();
     assert_eq!(callback.final_, Some(false));
+    let status = callback.status.as_ref().unwrap();
+    assert_eq!(
+        status.additional_steps,
+        Some(serde_json::json!({"UTILITY_BILL": "VALID"}))
+    );
     assert_eq!(
         callback.status.unwrap().fraud_tags,
         Some(vec!["SOME_TAG".to_owned()])

@@ -133,8 +133,11 @@ pub struct ApiError {
 #[cfg_attr(not(feature = "redact-debug"), derive(Debug))]
 pub struct CallbackStatus {
     ///The results of the additional verification steps configured for the partner, as sent. Not in the docs' tables; see schema/errata.json.
-    #[serde(rename = "additionalSteps", default)]
-    pub additional_steps: (),
+    #[serde(
+        rename = "additionalSteps",
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub additional_steps: ::std::option::Option<::serde_json::Value>,
     /**An automatic document analysis result (decision made by an automated platform).
 
 Documented constraints: max length 30.*/
@@ -2234,7 +2237,7 @@ impl ::std::fmt::Debug for ApiError {
 impl ::std::fmt::Debug for CallbackStatus {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         f.debug_struct("CallbackStatus")
-            .field("additional_steps", &self.additional_steps)
+            .field("additional_steps", &crate::redact::Redacted(&self.additional_steps))
             .field("auto_document", &self.auto_document)
             .field("auto_face", &self.auto_face)
             .field("deny_reasons", &crate::redact::Redacted(&self.deny_reasons))
