@@ -35,9 +35,9 @@
 //! # Answer quickly
 //!
 //! The endpoint must answer `200`, and soon: any other answer makes iDenfy show the client a
-//! failed identification (and retry the delivery). Verify, store the body or queue the work,
-//! answer `200`, and do the slow work (downloads, reviews) afterwards. Answer `401` to a callback
-//! that fails verification, so that a misconfigured secret shows up in iDenfy's delivery logs.
+//! failed identification. Verify, store the body or queue the work, answer `200`, and do the
+//! slow work (downloads, reviews) afterwards. Answer `401` to a callback that fails
+//! verification, and never act on it.
 
 use std::fmt;
 

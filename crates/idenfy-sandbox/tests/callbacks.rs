@@ -120,6 +120,37 @@ async fn each_builtin_callback_matches_the_fixture_answers_and_the_schema() {
             }
         }
     }
+    // Preliminary while a review is pending, final otherwise; times as Unix seconds.
+    let reviewing: Value =
+        serde_json::from_slice(&sandbox.callback_body(scan_refs::REVIEWING).unwrap()).unwrap();
+    assert_eq!(reviewing["final"], false);
+    let approved: Value =
+        serde_json::from_slice(&sandbox.callback_body(scan_refs::APPROVED).unwrap()).unwrap();
+    assert_eq!(approved["final"], true);
+    let full = post_scan_ref(
+        sandbox.local_addr(),
+        "/api/v2/full-status",
+        scan_refs::APPROVED,
+    )
+    .await
+    .json();
+    let start = full["start_time"]
+        .as_str()
+        .expect("the fixture has a start time");
+    let seconds = approved["startTime"].as_i64().expect("a number of seconds");
+    // The time of day exactly, and the year.
+    let (date, time) = start.split_once(' ').unwrap();
+    let clock: Vec<i64> = time.split(':').map(|part| part.parse().unwrap()).collect();
+    assert_eq!(
+        seconds % 86_400,
+        clock[0] * 3600 + clock[1] * 60 + clock[2],
+        "{start}"
+    );
+    assert!(
+        date.starts_with(&(1970 + seconds / 31_556_952).to_string()),
+        "{start} {seconds}"
+    );
+
     // The fixture outside the schema has a raw callback, consistent with its raw answers.
     let undocumented: Value =
         serde_json::from_slice(&sandbox.callback_body(scan_refs::UNDOCUMENTED).unwrap()).unwrap();
