@@ -57,6 +57,8 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
                 )
             })?;
         object.remove("$schema");
+        // The note that the file is generated; a schema that shares this root copies it without.
+        object.remove("$comment");
         if let Some(Value::Object(nested)) = object.remove("definitions") {
             for (definition, schema) in nested {
                 add_definition(&mut definitions, definition, schema, &path)?;
@@ -336,7 +338,9 @@ fn add_redacted_debug(file: &mut syn::File) -> Result<(), String> {
             let ident = field.ident.as_ref()?;
             let text = ident.to_string();
             let ty = &field.ty;
-            let holds_text = quote!(#ty).to_string().contains("String");
+            // Free text, lists of it, and JSON kept as sent (which can hold anything).
+            let type_text = quote!(#ty).to_string();
+            let holds_text = type_text.contains("String") || type_text.contains("Value");
             Some(if holds_text && !NOT_PERSONAL.contains(&text.as_str()) {
                 quote!(.field(#text, &crate::redact::Redacted(&self.#ident)))
             } else {

@@ -26,6 +26,29 @@ pub const RETRIEVAL_PAGE: &str = "IdentificationDataRetrieval.md";
 pub const CALLBACK_PAGE: &str = "ResultCallback.md";
 pub const ERRORS_PAGE: &str = "StandardErrorMessages.md";
 pub const VOCABULARY_PAGE: &str = "Vocabulary.md";
+/// The fraud-check services' pages, which document the callback's AML and LID results.
+pub const AML_PAGE: &str = "fraud-check-services/aml.md";
+pub const LID_PAGE: &str = "fraud-check-services/lid.md";
+
+/// Every page the schemas are derived from.
+const PAGES: [&str; 6] = [
+    RETRIEVAL_PAGE,
+    CALLBACK_PAGE,
+    ERRORS_PAGE,
+    VOCABULARY_PAGE,
+    AML_PAGE,
+    LID_PAGE,
+];
+
+/// The pages, read once, by name.
+type Pages = BTreeMap<&'static str, Page>;
+
+/// The key an object definition carries while it stands for the root of another schema, until
+/// [`link_shared_definitions`] replaces it with a copy of that root.
+const SAME_AS: &str = "x-same-as";
+/// Beside [`SAME_AS`]: the keys the page documents for the object, each of which the other
+/// schema must have.
+const DOCUMENTED_KEYS: &str = "x-documented-keys";
 
 /// Where each response's table is, and what its schema is called.
 struct Response {
@@ -37,15 +60,118 @@ struct Response {
     /// The schema's title, which names the Rust type.
     title: &'static str,
     description: &'static str,
+    /// How the nested tables this response's rows refer to are derived.
+    links: Links,
 }
 
-const RESPONSES: [Response; 4] = [
+/// Where the tables a row refers to come from, when not from the row's own link to a table on
+/// the same page named after its heading.
+#[derive(Clone, Copy)]
+struct Links {
+    /// Tables of the page named otherwise than after their heading, by anchor: two pages call
+    /// different objects by the same heading ("Identification status").
+    names: &'static [(&'static str, &'static str)],
+    /// Tables of the page that document again the root object of another schema, by anchor:
+    /// that schema's definition serves both, so one Rust type reads both payloads.
+    shared: &'static [(&'static str, &'static str)],
+    /// Other pages a row links to, each documenting the row's object.
+    services: &'static [Service],
+    /// Rows that name neither a table nor values: where their object's or items' keys are.
+    rows: &'static [RowLink],
+}
+
+impl Links {
+    const NONE: Links = Links {
+        names: &[],
+        shared: &[],
+        services: &[],
+        rows: &[],
+    };
+}
+
+/// A fraud-check service's page: one result object, with its nested tables.
+struct Service {
+    page: &'static str,
+    /// The heading of the result's table.
+    heading: &'static str,
+    /// The definition's name.
+    title: &'static str,
+    description: &'static str,
+    links: Links,
+}
+
+/// A row whose object (or list of objects) is documented by tables the row does not link to.
+struct RowLink {
+    key: &'static str,
+    /// The definition's name.
+    name: &'static str,
+    description: &'static str,
+    /// The headings of the tables. Several tables make one definition with all their keys, each
+    /// required only when every table has it: a list holds records of one kind or another.
+    tables: &'static [&'static str],
+}
+
+/// The callback's `aml` object: the AML service page's result.
+const AML_SERVICE: Service = Service {
+    page: AML_PAGE,
+    heading: "Overall response table",
+    title: "AmlCheck",
+    description: "The result of an anti-money-laundering (AML, PEP, sanctions, negative news) check.",
+    links: Links {
+        rows: &[
+            RowLink {
+                key: "status",
+                name: "AmlCheckStatus",
+                description: "The overall status of an AML check.",
+                tables: &["Status table"],
+            },
+            RowLink {
+                key: "data",
+                name: "AmlRecord",
+                description: "A record an AML service returned: a person on a list (name check) or a news article (negative news).",
+                tables: &[
+                    "Data table for AML name check service",
+                    "Data table for AML negative news service",
+                ],
+            },
+        ],
+        ..Links::NONE
+    },
+};
+
+/// The callback's `lid` object: the LID service page's result.
+const LID_SERVICE: Service = Service {
+    page: LID_PAGE,
+    heading: "Overall response table",
+    title: "LidCheck",
+    description: "The result of a lost and invalid documents (LID) check.",
+    links: Links {
+        rows: &[
+            RowLink {
+                key: "status",
+                name: "LidCheckStatus",
+                description: "The overall status of a LID check.",
+                tables: &["Status table"],
+            },
+            RowLink {
+                key: "data",
+                name: "LidRecord",
+                description: "A record a LID service returned about an identity document.",
+                tables: &["Data table"],
+            },
+        ],
+        ..Links::NONE
+    },
+};
+
+const RESPONSES: [Response; 5] = [
     Response {
         schema: "status",
         page: RETRIEVAL_PAGE,
         heading: "Identification status",
         title: "IdentificationStatus",
         description: "The response of `POST /api/v2/status`: the overall status of an identification.",
+        links: Links::NONE,
     },
     Response {
         schema: "data",
@@ -53,6 +179,7 @@ const RESPONSES: [Response; 4] = [
         heading: "Identification data",
         title: "IdentificationData",
         description: "The response of `POST /api/v2/data`: the data parsed from the client's identity document.",
+        links: Links::NONE,
     },
     Response {
         schema: "files",
@@ -62,6 +189,7 @@ const RESPONSES: [Response; 4] = [
         heading: "File urls table",
         title: "FileUrls",
         description: "The response of `POST /api/v2/files`: URLs to download the photos and videos of an identification.",
+        links: Links::NONE,
     },
     Response {
         schema: "full-status",
@@ -69,37 +197,150 @@ const RESPONSES: [Response; 4] = [
         heading: "Response structure",
         title: "FullStatus",
         description: "The response of `POST /api/v2/full-status`: the automatic and manual results of an identification with the client's data.",
+        links: Links::NONE,
+    },
+    Response {
+        schema: "callback",
+        page: CALLBACK_PAGE,
+        heading: "Callback structure",
+        title: "ResultCallback",
+        description: "The body of the result callback: iDenfy `POST`s it, signed, to the partner's endpoint when an identification has a result.",
+        links: Links {
+            // The retrieval page's `Identification status` is the /status response.
+            names: &[("identification-status-table", "CallbackStatus")],
+            // The callback page documents the /data object again (with other lengths and one
+            // more key, which the errata reconcile) and is where the /files table comes from.
+            shared: &[("data-table", "data"), ("file-urls-table", "files")],
+            services: &[AML_SERVICE, LID_SERVICE],
+            rows: &[],
+        },
     },
 ];
 
-/// Derives every schema from the pages in `docs`.
+/// Derives every schema from the pages in `docs`. A callback object that another schema's
+/// root serves is left as a placeholder: [`link_shared_definitions`] fills it in once the errata
+/// have been applied to that schema.
 pub fn derive_schemas(docs: &Path) -> Result<Schemas, MarkdownError> {
-    let retrieval = Page::read(&docs.join(RETRIEVAL_PAGE))?;
-    let callback = Page::read(&docs.join(CALLBACK_PAGE))?;
-    let errors = Page::read(&docs.join(ERRORS_PAGE))?;
-    let vocabulary = Page::read(&docs.join(VOCABULARY_PAGE))?;
-    let meanings = value_meanings(&vocabulary)?;
+    let pages: Pages = PAGES
+        .iter()
+        .map(|name| Ok((*name, Page::read(&docs.join(name))?)))
+        .collect::<Result<_, MarkdownError>>()?;
+    let meanings = value_meanings(&pages[VOCABULARY_PAGE])?;
     let mut enums = Map::new();
 
     let mut schemas = Schemas::new();
-    for response in RESPONSES {
-        let page = if response.page == CALLBACK_PAGE {
-            &callback
-        } else {
-            &retrieval
-        };
-        let mut deriver = Deriver::new(page, &meanings, &mut enums);
+    for response in &RESPONSES {
+        let mut deriver = Deriver::new(
+            &pages[response.page],
+            &pages,
+            response.links,
+            &meanings,
+            &mut enums,
+        );
         let table = deriver.table_under_heading(response.heading)?;
         let root = deriver.object(table)?;
         let schema = deriver.finish(response.title, response.description, root);
         schemas.insert(response.schema.into(), schema);
     }
-    schemas.insert("error".into(), error_schema(&errors)?);
+    schemas.insert("error".into(), error_schema(&pages[ERRORS_PAGE])?);
     schemas.insert(
         "request".into(),
-        request_schema(&retrieval, &meanings, &mut enums)?,
+        request_schema(&pages[RETRIEVAL_PAGE], &pages, &meanings, &mut enums)?,
     );
     Ok(schemas)
+}
+
+/// Replaces each placeholder for another schema's root with a copy of that root, as the errata
+/// left it, with the definitions it refers to. Every key the page documents for the object must
+/// be one the other schema has: a key only one page documents is a decision for the errata.
+pub fn link_shared_definitions(schemas: &mut Schemas) -> Result<(), String> {
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for name in names {
+        let placeholders: Vec<(String, String, Vec<String>)> = schemas[&name]
+            .get("definitions")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(definition, schema)| {
+                let source = schema.get(SAME_AS)?.as_str()?.to_owned();
+                let keys = schema
+                    .get(DOCUMENTED_KEYS)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|key| key.as_str().map(str::to_owned))
+                    .collect();
+                Some((definition.clone(), source, keys))
+            })
+            .collect();
+        for (definition, source, keys) in placeholders {
+            let source_root = schemas.get(&source).ok_or_else(|| {
+                format!("`{name}`: `{definition}` is the root of `{source}`, which does not exist")
+            })?;
+            let mut copy = source_root.clone();
+            let object = copy
+                .as_object_mut()
+                .ok_or_else(|| format!("the schema `{source}` is not an object"))?;
+            for key in ["$schema", "$comment", "title", "definitions"] {
+                object.remove(key);
+            }
+            let properties = object.get("properties").and_then(Value::as_object);
+            if let Some(key) = keys
+                .iter()
+                .find(|key| properties.is_none_or(|p| !p.contains_key(*key)))
+            {
+                return Err(format!(
+                    "`{name}` documents the key `{key}` in `{definition}`, the object of the `{source}` schema, which lacks it: add it to `{source}` in the errata, with the evidence"
+                ));
+            }
+            let mut wanted = Vec::new();
+            collect_refs(&copy, &mut wanted);
+            let target = schemas.get_mut(&name).expect("listed above");
+            target["definitions"][&definition] = copy;
+            // The definitions the copy refers to, and those they refer to.
+            while let Some(reference) = wanted.pop() {
+                let schema = schemas[&source]["definitions"]
+                    .get(&reference)
+                    .cloned()
+                    .ok_or_else(|| {
+                        format!("`{source}` refers to `{reference}`, which it does not define")
+                    })?;
+                let target = schemas.get_mut(&name).expect("listed above");
+                match target["definitions"].get(&reference) {
+                    Some(existing) if *existing == schema => continue,
+                    Some(_) => {
+                        return Err(format!(
+                            "`{name}` defines `{reference}` otherwise than `{source}`, whose object it shares"
+                        ));
+                    }
+                    None => {}
+                }
+                collect_refs(&schema, &mut wanted);
+                target["definitions"][&reference] = schema;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The names of the definitions `schema` refers to.
+fn collect_refs(schema: &Value, names: &mut Vec<String>) {
+    match schema {
+        Value::Object(object) => {
+            for (key, value) in object {
+                match (key.as_str(), value.as_str()) {
+                    ("$ref", Some(reference)) => {
+                        if let Some(name) = reference.strip_prefix("#/definitions/") {
+                            names.push(name.to_owned());
+                        }
+                    }
+                    _ => collect_refs(value, names),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, names)),
+        _ => {}
+    }
 }
 
 /// The meaning of each value in the vocabulary page's value tables, used as the doc comment of
@@ -129,6 +370,9 @@ fn value_meanings(page: &Page) -> Result<BTreeMap<String, String>, MarkdownError
 /// Builds the schema of one response from its page, collecting the definitions it uses.
 struct Deriver<'a> {
     page: &'a Page,
+    /// Every page, for the objects documented on another one.
+    pages: &'a Pages,
+    links: Links,
     meanings: &'a BTreeMap<String, String>,
     /// The value-list definitions of every schema derived so far, so that the same documented
     /// values get the same name in every file (`docType` in `/data` and `doc_document_type` in
@@ -142,11 +386,15 @@ struct Deriver<'a> {
 impl<'a> Deriver<'a> {
     fn new(
         page: &'a Page,
+        pages: &'a Pages,
+        links: Links,
         meanings: &'a BTreeMap<String, String>,
         enums: &'a mut Map<String, Value>,
     ) -> Self {
         Deriver {
             page,
+            pages,
+            links,
             meanings,
             enums,
             definitions: Map::new(),
@@ -237,22 +485,34 @@ impl<'a> Deriver<'a> {
                     string
                 }
             }
-            "Int" => json!({ "type": "integer" }),
+            "Int" | "Integer" => json!({ "type": "integer" }),
             "Bool" => json!({ "type": "boolean" }),
             "List" => {
-                let Some(values) = &explanation.values else {
+                let name = if let Some(values) = &explanation.values {
+                    self.enum_definition(&singular(key), values)
+                } else if let Some(link) = self.row_link(key) {
+                    self.linked_definition(link)?
+                } else {
                     return Err(fail(format!("the list `{key}` documents no item values")));
                 };
-                let name = self.enum_definition(&singular(key), values);
                 json!({ "type": "array", "items": { "$ref": format!("#/definitions/{name}") } })
             }
             "Object" => {
-                let Some(anchor) = &explanation.table_anchor else {
+                let name = if let Some(anchor) = &explanation.table_anchor {
+                    self.table_definition(anchor)
+                        .map_err(|err| fail(err.message))?
+                } else if let Some(page) = &explanation.page_link {
+                    let Some(service) = self.links.services.iter().find(|s| s.page == page) else {
+                        return Err(fail(format!(
+                            "the object `{key}` refers to the page `{page}`, which no source lists"
+                        )));
+                    };
+                    self.service_definition(service)?
+                } else if let Some(link) = self.row_link(key) {
+                    self.linked_definition(link)?
+                } else {
                     return Err(fail(format!("the object `{key}` refers to no table")));
                 };
-                let name = self
-                    .table_definition(anchor)
-                    .map_err(|err| fail(err.message))?;
                 json!({ "$ref": format!("#/definitions/{name}") })
             }
             other => return Err(fail(format!("unknown type `{other}` for `{key}`"))),
@@ -361,27 +621,117 @@ impl<'a> Deriver<'a> {
     }
 
     /// The definition of a nested object table, named after its heading
-    /// ("Client data table" is `ClientData`).
+    /// ("Client data table" is `ClientData`) unless the sources name it, or a placeholder for
+    /// another schema's root when the sources say the table documents that object again.
     fn table_definition(&mut self, anchor: &str) -> Result<String, MarkdownError> {
         let page = self.page;
         let Some(heading) = page.headings.iter().find(|h| h.anchor == anchor) else {
             return Err(page.error(0, format!("no heading for the link `#{anchor}`")));
         };
-        let name = pascal_case(
-            heading
-                .text
-                .trim_end_matches(" table")
-                .trim_end_matches(" Table"),
-        );
+        let table = page.table_under_anchor(anchor).ok_or_else(|| {
+            page.error(heading.line, format!("no table under `{}`", heading.text))
+        })?;
+        if let Some((_, schema)) = self.links.shared.iter().find(|(a, _)| *a == anchor) {
+            let Some(response) = RESPONSES.iter().find(|r| r.schema == *schema) else {
+                return Err(page.error(heading.line, format!("no schema `{schema}` to share")));
+            };
+            let columns = FieldColumns::of(page, table)?;
+            let keys: Vec<String> = table
+                .rows
+                .iter()
+                .map(|row| strip_code(&row.cells[columns.key]))
+                .collect();
+            self.definitions.insert(
+                response.title.into(),
+                json!({ SAME_AS: schema, DOCUMENTED_KEYS: keys }),
+            );
+            return Ok(response.title.into());
+        }
+        let name = match self.links.names.iter().find(|(a, _)| *a == anchor) {
+            Some((_, name)) => (*name).to_owned(),
+            None => pascal_case(
+                heading
+                    .text
+                    .trim_end_matches(" table")
+                    .trim_end_matches(" Table"),
+            ),
+        };
         if !self.definitions.contains_key(&name) {
-            let table = page.table_under_anchor(anchor).ok_or_else(|| {
-                page.error(heading.line, format!("no table under `{}`", heading.text))
-            })?;
             let mut object = self.object(table)?;
             object["description"] = json!(format!("The {}.", heading.text.to_lowercase()));
             self.definitions.insert(name.clone(), object);
         }
         Ok(name)
+    }
+
+    fn row_link(&self, key: &str) -> Option<&'static RowLink> {
+        self.links.rows.iter().find(|link| link.key == key)
+    }
+
+    /// The definition of the object a row documents in tables it does not link to.
+    fn linked_definition(&mut self, link: &RowLink) -> Result<String, MarkdownError> {
+        let mut properties = Map::new();
+        let mut required: Option<Vec<Value>> = None;
+        for heading in link.tables {
+            let table = self.table_under_heading(heading)?;
+            let object = self.object(table)?;
+            for (key, schema) in object["properties"].as_object().into_iter().flatten() {
+                if properties.insert(key.clone(), schema.clone()).is_some() {
+                    return Err(self.page.error(
+                        table.line,
+                        format!("`{key}` is documented by two tables of `{}`", link.name),
+                    ));
+                }
+            }
+            let keys = object["required"].as_array().cloned().unwrap_or_default();
+            required = Some(match required {
+                None => keys,
+                Some(so_far) => so_far.into_iter().filter(|k| keys.contains(k)).collect(),
+            });
+        }
+        self.insert_definition(
+            link.name,
+            json!({
+                "type": "object",
+                "description": link.description,
+                "properties": properties,
+                "required": required.unwrap_or_default(),
+                "additionalProperties": true,
+            }),
+        )?;
+        Ok(link.name.into())
+    }
+
+    /// The definition of a service's result, derived from its own page, with the definitions
+    /// of its nested tables.
+    fn service_definition(&mut self, service: &Service) -> Result<String, MarkdownError> {
+        let page = self.pages.get(service.page).ok_or_else(|| {
+            self.page
+                .error(0, format!("the page `{}` was not read", service.page))
+        })?;
+        let mut deriver = Deriver::new(page, self.pages, service.links, self.meanings, self.enums);
+        let table = deriver.table_under_heading(service.heading)?;
+        let mut root = deriver.object(table)?;
+        root["description"] = json!(service.description);
+        let definitions = std::mem::take(&mut deriver.definitions);
+        for (name, definition) in definitions {
+            self.insert_definition(&name, definition)?;
+        }
+        self.insert_definition(service.title, root)?;
+        Ok(service.title.into())
+    }
+
+    /// Adds a definition, refusing a different one of the same name.
+    fn insert_definition(&mut self, name: &str, definition: Value) -> Result<(), MarkdownError> {
+        match self.definitions.get(name) {
+            Some(existing) if *existing != definition => Err(self
+                .page
+                .error(0, format!("two different objects are both named `{name}`"))),
+            _ => {
+                self.definitions.insert(name.to_owned(), definition);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -478,6 +828,8 @@ struct Explanation {
     values: Option<Vec<String>>,
     same_as: Option<String>,
     table_anchor: Option<String>,
+    /// Another of the vendor's pages the row refers to (`fraud-check-services/aml.md`).
+    page_link: Option<String>,
     country: bool,
 }
 
@@ -500,11 +852,19 @@ impl Explanation {
         }
         if let Some(start) = text.find("[Refer to") {
             let rest = &text[start..];
-            explanation.table_anchor = rest
-                .split("](#")
+            let target = rest
+                .split("](")
                 .nth(1)
                 .and_then(|after| after.split(')').next())
-                .map(str::to_owned);
+                .unwrap_or_default();
+            if let Some(anchor) = target.strip_prefix('#') {
+                explanation.table_anchor = Some(anchor.to_owned());
+            } else if target.ends_with(".md") {
+                let page = target
+                    .rsplit_once("/pages/")
+                    .map_or(target, |(_, page)| page);
+                explanation.page_link = Some(page.to_owned());
+            }
             text.truncate(start);
         }
         explanation.country = text.contains("alpha-2 country code");
@@ -637,6 +997,7 @@ fn error_schema(page: &Page) -> Result<Value, MarkdownError> {
 /// the `/data` table gives the key.
 fn request_schema(
     page: &Page,
+    pages: &Pages,
     meanings: &BTreeMap<String, String>,
     enums: &mut Map<String, Value>,
 ) -> Result<Value, MarkdownError> {
@@ -649,7 +1010,7 @@ fn request_schema(
         .iter()
         .find(|row| strip_code(&row.cells[columns.key]) == "scanRef")
         .ok_or_else(|| page.error(data.line, "the data table documents no `scanRef`"))?;
-    let mut deriver = Deriver::new(page, meanings, enums);
+    let mut deriver = Deriver::new(page, pages, Links::NONE, meanings, enums);
     let mut scan_ref = deriver.property(&columns, row, "scanRef")?;
     scan_ref["minLength"] = json!(1);
     Ok(json!({
@@ -706,6 +1067,12 @@ mod tests {
             Explanation::parse("Data of the client. [Refer to status table](#client-data-table).");
         assert_eq!(e.table_anchor.as_deref(), Some("client-data-table"));
         assert_eq!(e.description, "Data of the client.");
+        let e = Explanation::parse(
+            "AML data. [Refer to AML documentation](https://github.com/idenfy/Documentation/blob/master/pages/fraud-check-services/aml.md).",
+        );
+        assert_eq!(e.page_link.as_deref(), Some("fraud-check-services/aml.md"));
+        assert_eq!(e.table_anchor, None);
+        assert_eq!(e.description, "AML data.");
     }
 
     #[test]

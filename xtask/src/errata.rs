@@ -72,6 +72,15 @@ pub enum Patch {
     },
     /// Lets every schema matched by `pointer` (`*` matches any key) also be `null`.
     Nullable { schema: String, pointer: String },
+    /// Replaces the definition `replaces` with a copy of the definition `definition` of the
+    /// schema `from` (as the errata before this one left it), and points every reference to
+    /// the one at the other: two pages document the same value list under different names.
+    ShareDefinition {
+        schema: String,
+        from: String,
+        definition: String,
+        replaces: String,
+    },
 }
 
 impl Errata {
@@ -103,7 +112,20 @@ impl Patch {
             | Patch::Remove { schema, .. }
             | Patch::Append { schema, .. }
             | Patch::RenameDefinition { schema, .. }
-            | Patch::Nullable { schema, .. } => schema,
+            | Patch::Nullable { schema, .. }
+            | Patch::ShareDefinition { schema, .. } => schema,
+        };
+        let shared = match self {
+            Patch::ShareDefinition {
+                from, definition, ..
+            } => Some(
+                schemas
+                    .get(from)
+                    .and_then(|source| source.get("definitions")?.get(definition))
+                    .cloned()
+                    .ok_or_else(|| format!("`{from}` has no definition `{definition}`"))?,
+            ),
+            _ => None,
         };
         let root = schemas
             .get_mut(schema_name)
@@ -174,6 +196,33 @@ impl Patch {
                     root,
                     &format!("#/definitions/{from}"),
                     &format!("#/definitions/{to}"),
+                );
+            }
+            Patch::ShareDefinition {
+                definition,
+                replaces,
+                ..
+            } => {
+                let definitions = root
+                    .get_mut("definitions")
+                    .and_then(Value::as_object_mut)
+                    .ok_or("the schema has no definitions")?;
+                definitions
+                    .remove(replaces)
+                    .ok_or_else(|| format!("there is no definition `{replaces}`"))?;
+                let shared = shared.expect("read above for this patch");
+                if definitions
+                    .insert(definition.clone(), shared.clone())
+                    .is_some_and(|existing| existing != shared)
+                {
+                    return Err(format!(
+                        "a different definition `{definition}` exists already"
+                    ));
+                }
+                rewrite_refs(
+                    root,
+                    &format!("#/definitions/{replaces}"),
+                    &format!("#/definitions/{definition}"),
                 );
             }
             Patch::Nullable { pointer, .. } => {
@@ -326,6 +375,28 @@ mod tests {
             .unwrap();
         assert_eq!(schemas["s"]["properties"]["b"]["$ref"], "#/definitions/New");
         assert!(schemas["s"]["definitions"].get("Old").is_none());
+    }
+
+    #[test]
+    fn a_shared_definition_replaces_the_local_one_and_its_references() {
+        let mut schemas = schemas();
+        schemas.insert(
+            "t".into(),
+            json!({ "definitions": { "New": { "type": "string", "enum": ["X", "Y"] } } }),
+        );
+        patch(json!({"op": "share-definition", "schema": "s", "from": "t", "definition": "New", "replaces": "Old"}))
+            .apply(&mut schemas)
+            .unwrap();
+        assert_eq!(schemas["s"]["properties"]["b"]["$ref"], "#/definitions/New");
+        assert_eq!(
+            schemas["s"]["definitions"]["New"]["enum"],
+            json!(["X", "Y"])
+        );
+        assert!(schemas["s"]["definitions"].get("Old").is_none());
+        let err = patch(json!({"op": "share-definition", "schema": "s", "from": "t", "definition": "New", "replaces": "Old"}))
+            .apply(&mut schemas)
+            .unwrap_err();
+        assert!(err.contains("no definition `Old`"), "{err}");
     }
 
     #[test]

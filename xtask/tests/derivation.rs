@@ -3,7 +3,8 @@
 mod common;
 
 use common::{copy_dir, edit, mini_docs};
-use xtask::derive::{RETRIEVAL_PAGE, derive_schemas};
+use serde_json::json;
+use xtask::derive::{CALLBACK_PAGE, RETRIEVAL_PAGE, derive_schemas, link_shared_definitions};
 
 #[test]
 fn small_pages_derive_to_the_expected_schemas() {
@@ -13,8 +14,8 @@ fn small_pages_derive_to_the_expected_schemas() {
     }
     assert_eq!(
         schemas.len(),
-        6,
-        "one schema per response, the error body and the request"
+        7,
+        "one schema per response, the callback, the error body and the request"
     );
 }
 
@@ -117,6 +118,108 @@ fn a_missing_section_is_refused() {
     let err = derivation_error("## Identification data", "## Something else");
     assert!(
         err.contains("no table under a heading `Identification data`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_callback_shares_the_data_and_file_objects_once_linked() {
+    let mut schemas = derive_schemas(&mini_docs()).unwrap();
+    let callback = &schemas["callback"];
+    assert_eq!(
+        callback["properties"]["data"]["$ref"],
+        "#/definitions/IdentificationData"
+    );
+    assert_eq!(
+        callback["properties"]["fileUrls"]["$ref"],
+        "#/definitions/FileUrls"
+    );
+    // The retrieval page's `Identification status` is /status: the callback's table is named
+    // by the sources instead.
+    assert_eq!(
+        callback["properties"]["status"]["$ref"],
+        "#/definitions/CallbackStatus"
+    );
+
+    link_shared_definitions(&mut schemas)
+        .expect("every key of the callback's data table is in /data");
+    let callback = &schemas["callback"];
+    let mut data = schemas["data"].clone();
+    for key in ["$schema", "title", "definitions"] {
+        data.as_object_mut().unwrap().remove(key);
+    }
+    assert_eq!(callback["definitions"]["IdentificationData"], data);
+    // With the definitions the shared object refers to.
+    assert_eq!(
+        callback["definitions"]["Date"],
+        schemas["data"]["definitions"]["Date"]
+    );
+    assert_eq!(
+        callback["definitions"]["DocKind"],
+        schemas["data"]["definitions"]["DocKind"]
+    );
+}
+
+#[test]
+fn a_key_only_the_callback_documents_stops_the_linking() {
+    let docs = copy_dir(&mini_docs());
+    edit(
+        &docs.path().join(CALLBACK_PAGE),
+        "|`docKind`    |`String`|- Max length 9   |A kind.|",
+        "|`docOther`   |`String`|- Max length 9   |A key /data lacks.|",
+    );
+    let mut schemas = derive_schemas(docs.path()).unwrap();
+    let err = link_shared_definitions(&mut schemas).unwrap_err();
+    assert!(
+        err.contains("documents the key `docOther` in `IdentificationData`")
+            && err.contains("errata"),
+        "{err}"
+    );
+}
+
+#[test]
+fn service_pages_give_the_aml_and_lid_objects() {
+    let schemas = derive_schemas(&mini_docs()).unwrap();
+    let callback = &schemas["callback"];
+    assert_eq!(
+        callback["properties"]["aml"]["$ref"],
+        "#/definitions/AmlCheck"
+    );
+    assert_eq!(
+        callback["properties"]["lid"]["$ref"],
+        "#/definitions/LidCheck"
+    );
+    let definitions = &callback["definitions"];
+    assert_eq!(
+        definitions["AmlCheck"]["properties"]["status"]["$ref"],
+        "#/definitions/AmlCheckStatus"
+    );
+    assert_eq!(
+        definitions["AmlCheck"]["properties"]["data"]["items"]["$ref"],
+        "#/definitions/AmlRecord"
+    );
+    // The two record tables make one object; no key is in both, so none is required.
+    let record = &definitions["AmlRecord"];
+    assert_eq!(record["properties"]["score"]["type"], "integer");
+    assert_eq!(record["properties"]["title"]["type"], "string");
+    assert_eq!(record["required"], json!([]));
+    assert_eq!(
+        definitions["LidCheckStatus"]["properties"]["serviceSuspected"]["type"],
+        "boolean"
+    );
+}
+
+#[test]
+fn a_link_to_a_page_no_source_lists_is_refused() {
+    let docs = copy_dir(&mini_docs());
+    edit(
+        &docs.path().join(CALLBACK_PAGE),
+        "fraud-check-services/lid.md",
+        "fraud-check-services/other.md",
+    );
+    let err = derive_schemas(docs.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("ResultCallback.md:11: the object `lid` refers to the page `fraud-check-services/other.md`, which no source lists"),
         "{err}"
     );
 }

@@ -75,6 +75,9 @@ pub enum Command {
     /// row says `unavailable` and why, the error goes to standard error, and the exit code is
     /// that of the failure (4 for 401/403, 5 for 429 or 5xx after the retries, 3 otherwise).
     FullStatus(LookupArgs),
+    /// Result callbacks: send a fixture's signed callback to your webhook, verify or sign a body.
+    #[command(subcommand)]
+    Callback(crate::callback::CallbackCommand),
 }
 
 /// Which identifications to look up, and where results go.

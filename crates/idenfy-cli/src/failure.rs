@@ -22,6 +22,12 @@ pub enum FailureKind {
     Authentication,
     /// The command's input is wrong: a malformed scanRef, a missing file, no credentials.
     BadInput,
+    /// A callback's signature is malformed or does not match its body and the secret.
+    SignatureRefused,
+    /// A callback's signature holds but its body is not the callback's JSON (or is too large).
+    CallbackBodyRefused,
+    /// The webhook a callback was sent to did not answer 200.
+    ReceiverRefused,
     /// Ctrl-C stopped the run.
     Interrupted,
 }
@@ -35,6 +41,9 @@ impl FailureKind {
             FailureKind::Api => 3,
             FailureKind::Authentication => 4,
             FailureKind::Network => 5,
+            FailureKind::SignatureRefused => 6,
+            FailureKind::CallbackBodyRefused => 7,
+            FailureKind::ReceiverRefused => 8,
             FailureKind::Interrupted => 130,
         })
     }

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod bulk;
+pub mod callback;
 pub mod connect;
 pub mod download;
 pub mod failure;
@@ -73,6 +74,10 @@ fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    // Callbacks need no connection to the API.
+    if let Command::Callback(command) = cli.command {
+        return callback::run(command, &cli.connection, cli.format).await;
+    }
     let retries = cli.connection.retries;
     let timeout = cli.connection.timeout;
     let deadline = cli.connection.deadline;
@@ -128,6 +133,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
             }
         },
+        Command::Callback(command) => callback::run(command, &cli.connection, cli.format).await,
     }
 }
 

@@ -106,7 +106,7 @@ impl Credentials {
     }
 }
 
-fn check_characters(which: &'static str, value: &str) -> Result<(), CredentialsError> {
+pub(crate) fn check_characters(which: &'static str, value: &str) -> Result<(), CredentialsError> {
     match value
         .char_indices()
         .find(|(_, c)| c.is_control() || c.is_whitespace())

@@ -211,7 +211,7 @@ impl DecodeError {
 
 /// serde's messages quote the offending value (`invalid type: string "JOHN"`),
 /// which can be personal data; keep the kind of problem, drop the value.
-fn describe_serde_error(error: &serde_json::Error) -> String {
+pub(crate) fn describe_serde_error(error: &serde_json::Error) -> String {
     let full = error.to_string();
     let message = match full.rfind(" at line ") {
         Some(index) => &full[..index],

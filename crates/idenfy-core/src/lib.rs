@@ -3,6 +3,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod base_url;
+pub mod callback;
 mod client;
 mod credential_mask;
 mod credentials;

@@ -22,6 +22,24 @@ impl fmt::Debug for Redacted<'_, String> {
     }
 }
 
+impl fmt::Debug for Redacted<'_, Option<Vec<String>>> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(items) => write!(f, "Some([<redacted>; {}])", items.len()),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+impl fmt::Debug for Redacted<'_, Option<serde_json::Value>> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(_) => f.write_str("Some(<redacted>)"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
 impl fmt::Debug for Redacted<'_, serde_json::Map<String, serde_json::Value>> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()

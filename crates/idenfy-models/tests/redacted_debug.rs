@@ -1,7 +1,7 @@
 //! With the `redact-debug` feature, `Debug` shows no personal data and stays useful.
 #![cfg(feature = "redact-debug")]
 
-use idenfy_models::{FileUrls, FullStatus};
+use idenfy_models::{FileUrls, FullStatus, ResultCallback};
 use serde_json::json;
 
 #[test]
@@ -38,4 +38,20 @@ fn debug_hides_free_text_and_keeps_results() {
         "a presigned URL shows in {debug}"
     );
     assert!(debug.contains("back: None"), "{debug}");
+}
+
+#[test]
+fn a_callbacks_debug_hides_its_data_lists_and_free_json() {
+    let callback: ResultCallback = serde_json::from_value(json!({
+        "scanRef": "ref-1",
+        "final": true,
+        "status": {"overall": "DENIED", "fraudTags": ["Vardenis"], "additionalSteps": {"name": "Vardenis"}},
+        "data": {"docFirstName": "Vardenis"}
+    }))
+    .unwrap();
+    let debug = format!("{callback:?}");
+    assert!(!debug.contains("Vardenis"), "{debug}");
+    for useful in ["ref-1", "final_: Some(true)", "Denied", "[<redacted>; 1]"] {
+        assert!(debug.contains(useful), "`{useful}` is missing from {debug}");
+    }
 }

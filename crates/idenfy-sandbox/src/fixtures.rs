@@ -4,7 +4,9 @@
 //! and, per endpoint, either a response that must match the API's schema
 //! (`status`, `data`, `fullStatus` as JSON objects; `files` as the list of
 //! file slots the identification has) or, under `raw`, a response served
-//! byte for byte and never checked against the schema.
+//! byte for byte and never checked against the schema. A fixture's result
+//! callback is built from its answers, unless `callback` gives one (checked
+//! against the callback's schema) or `raw.callback` one sent as it is.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Map, Value};
 
+use crate::callback::CallbackSource;
 use crate::endpoint::Endpoint;
 use crate::fault::FaultSpec;
 use crate::media::FileKind;
@@ -29,8 +32,9 @@ pub const MAX_VIDEO_BYTES: u64 = 64 * 1024 * 1024;
 /// Video size when a fixture does not say.
 pub const DEFAULT_VIDEO_BYTES: u64 = 64 * 1024;
 
-const FIXTURE_KEYS: [&str; 10] = [
+const FIXTURE_KEYS: [&str; 11] = [
     "scanRef",
+    "callback",
     "description",
     "status",
     "data",
@@ -104,6 +108,7 @@ pub(crate) struct Fixture {
     pub video_bytes: u64,
     pub fault: Option<FaultSpec>,
     pub download_fault: Option<FaultSpec>,
+    pub callback: CallbackSource,
 }
 
 /// A set of fixtures, keyed by scanRef.
@@ -296,12 +301,49 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             .map_err(|v| invalid(name, format!("files (as served){}", v.pointer), v.reason))?;
         responses.insert(Endpoint::Files, Prepared::FileTable(files.clone()));
     }
+    let mut callback = CallbackSource::Derived;
+    if let Some(body) = object.get("callback") {
+        schema::validate_callback(body)
+            .map_err(|v| invalid(name, format!("callback{}", v.pointer), v.reason))?;
+        if body.get("scanRef").and_then(Value::as_str) != Some(name) {
+            return Err(invalid(
+                name,
+                "callback/scanRef",
+                "must be the fixture's scanRef",
+            ));
+        }
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| invalid(name, "callback", e.to_string()))?;
+        callback = CallbackSource::Json(Bytes::from(bytes));
+    }
     if let Some(raw) = object.get("raw") {
         let Some(raw) = raw.as_object() else {
             return Err(invalid(name, "raw", "must be an object keyed by endpoint"));
         };
         for (key, value) in raw {
             let field = format!("raw/{key}");
+            if key == "callback" {
+                if !matches!(callback, CallbackSource::Derived) {
+                    return Err(invalid(
+                        name,
+                        &field,
+                        "callback is given both as a schema callback and as raw",
+                    ));
+                }
+                if value.get("status").is_some() {
+                    return Err(invalid(
+                        name,
+                        format!("{field}/status"),
+                        "a callback is a request: it has no status",
+                    ));
+                }
+                let raw = parse_raw(name, &field, value)?;
+                callback = CallbackSource::Raw {
+                    content_type: raw.content_type,
+                    body: raw.body,
+                };
+                continue;
+            }
             let endpoint = Endpoint::ALL
                 .into_iter()
                 .find(|e| e.fixture_key() == key)
@@ -309,7 +351,7 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
                     invalid(
                         name,
                         &field,
-                        "unknown endpoint; expected status, data, files or fullStatus",
+                        "unknown endpoint; expected status, data, files, fullStatus or callback",
                     )
                 })?;
             if responses.contains_key(&endpoint) {
@@ -345,6 +387,7 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             video_bytes,
             fault,
             download_fault,
+            callback,
         },
     ))
 }

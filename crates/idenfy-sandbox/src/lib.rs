@@ -5,6 +5,7 @@
 mod api_error;
 mod auth;
 mod body;
+mod callback;
 mod downloads;
 mod endpoint;
 mod fault;
@@ -16,6 +17,10 @@ mod schema;
 mod server;
 mod signing;
 
+pub use callback::{
+    CallbackFault, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, Delivery, DeliveryError,
+    DeliveryOptions, ReceiverAnswer, SIGNATURE_HEADER,
+};
 pub use endpoint::Endpoint;
 pub use fixtures::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures};
 pub use report_pdf::identification_report;

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use idenfy_sandbox::{DEFAULT_API_KEY, DEFAULT_API_SECRET, Fixtures, Sandbox};
+use idenfy_sandbox::{
+    CallbackFault, DEFAULT_API_KEY, DEFAULT_API_SECRET, DeliveryOptions, Fixtures, Sandbox,
+};
 
 /// A local server that speaks the iDenfy identification data retrieval API.
 #[derive(Debug, Parser)]
@@ -43,6 +45,17 @@ struct Args {
     /// Do not write an access log to stderr.
     #[arg(long)]
     quiet: bool,
+    /// Once listening, POST this fixture's result callback, signed with the API secret, to
+    /// --callback-to, print what the receiver answered, and go on serving (so that the
+    /// callback's file URLs download).
+    #[arg(long, value_name = "SCAN_REF", requires = "callback_to")]
+    send_callback: Option<String>,
+    /// Where --send-callback delivers: a plain-HTTP URL on this machine.
+    #[arg(long, value_name = "URL", requires = "send_callback")]
+    callback_to: Option<String>,
+    /// Deliver with a fault: bad-signature, missing-signature or duplicate.
+    #[arg(long, value_name = "FAULT", requires = "send_callback")]
+    callback_fault: Option<CallbackFault>,
 }
 
 #[tokio::main]
@@ -108,6 +121,28 @@ async fn main() -> ExitCode {
         String::new()
     };
     eprintln!("idenfy-sandbox: scanRefs: {}{more}", scan_refs.join(", "));
+    if let (Some(scan_ref), Some(url)) = (&args.send_callback, &args.callback_to) {
+        let mut options = DeliveryOptions::new();
+        if let Some(fault) = args.callback_fault {
+            options = options.fault(fault);
+        }
+        match handle.deliver_callback(scan_ref, url, &options).await {
+            Ok(delivery) => {
+                for answer in &delivery.answers {
+                    eprintln!(
+                        "idenfy-sandbox: callback {} -> {}: receiver answered {}",
+                        scan_ref.escape_debug(),
+                        url.escape_debug(),
+                        answer.status
+                    );
+                }
+            }
+            Err(error) => {
+                eprintln!("idenfy-sandbox: callback not delivered: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("idenfy-sandbox: cannot wait for Ctrl-C: {error}");
         return ExitCode::FAILURE;

@@ -14,6 +14,7 @@ use crate::FAULT_HEADER;
 use crate::api_error::ApiError;
 use crate::auth::Credentials;
 use crate::body::SandboxBody;
+use crate::callback::{CallbackSigner, DeliveryLog};
 use crate::downloads::{self, MediaCache};
 use crate::endpoint::Endpoint;
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
@@ -34,6 +35,8 @@ pub(crate) struct State {
     pub max_body_bytes: usize,
     pub body_read_timeout: Duration,
     pub access_log: bool,
+    pub callback_signer: CallbackSigner,
+    pub deliveries: DeliveryLog,
 }
 
 /// A response before it is put on the wire, so faults can still reshape it.

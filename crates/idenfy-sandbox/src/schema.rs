@@ -19,6 +19,39 @@ pub fn schema_text(endpoint: Endpoint) -> &'static str {
     }
 }
 
+/// The callback's schema.
+pub fn callback_schema_text() -> &'static str {
+    include_str!("../../../schema/callback.json")
+}
+
+/// Checks a callback body against the callback's schema; reports the first violation.
+pub fn validate_callback(callback: &Value) -> Result<(), Violation> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let compiled = VALIDATOR.get_or_init(|| {
+        let schema: Value = serde_json::from_str(callback_schema_text())
+            .map_err(|e| format!("embedded schema is not JSON: {e}"))?;
+        jsonschema::validator_for(&schema).map_err(|e| format!("embedded schema is invalid: {e}"))
+    });
+    let validator = compiled.as_ref().map_err(|reason| Violation {
+        pointer: String::new(),
+        reason: reason.clone(),
+    })?;
+    first_violation(validator, callback)
+}
+
+fn first_violation(validator: &jsonschema::Validator, value: &Value) -> Result<(), Violation> {
+    match validator.iter_errors(value).next() {
+        None => Ok(()),
+        Some(error) => {
+            let error = deepest(&error);
+            Err(Violation {
+                pointer: error.instance_path().to_string(),
+                reason: error.masked().to_string(),
+            })
+        }
+    }
+}
+
 /// A place where a response does not match its schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -52,17 +85,7 @@ fn validator(endpoint: Endpoint) -> Result<&'static jsonschema::Validator, Viola
 
 /// Checks `response` against the schema of `endpoint`; reports the first violation.
 pub fn validate(endpoint: Endpoint, response: &Value) -> Result<(), Violation> {
-    let validator = validator(endpoint)?;
-    match validator.iter_errors(response).next() {
-        None => Ok(()),
-        Some(error) => {
-            let error = deepest(&error);
-            Err(Violation {
-                pointer: error.instance_path().to_string(),
-                reason: error.masked().to_string(),
-            })
-        }
-    }
+    first_violation(validator(endpoint)?, response)
 }
 
 /// The most specific cause of an error.
@@ -102,6 +125,30 @@ mod tests {
         for endpoint in Endpoint::ALL {
             assert!(validator(endpoint).is_ok(), "{endpoint:?}");
         }
+        let mut callback = serde_json::Map::new();
+        for key in [
+            "platform",
+            "status",
+            "data",
+            "fileUrls",
+            "scanRef",
+            "externalRef",
+            "clientId",
+            "startTime",
+            "finishTime",
+            "clientIp",
+        ] {
+            callback.insert(key.into(), Value::Null);
+        }
+        assert_eq!(validate_callback(&Value::Object(callback.clone())), Ok(()));
+        callback.insert("startTime".into(), serde_json::json!(["SECRET-NAME"]));
+        let violation = validate_callback(&Value::Object(callback)).unwrap_err();
+        assert_eq!(violation.pointer, "/startTime");
+        assert!(
+            !violation.reason.contains("SECRET-NAME"),
+            "{}",
+            violation.reason
+        );
     }
 
     #[test]

@@ -12,7 +12,12 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use bytes::Bytes;
+
 use crate::auth::Credentials;
+use crate::callback::{
+    self, CallbackSigner, Delivery, DeliveryError, DeliveryLog, DeliveryOptions,
+};
 use crate::downloads::MediaCache;
 use crate::fault::FaultCounters;
 use crate::fixtures::{FixtureError, Fixtures};
@@ -223,10 +228,11 @@ impl SandboxBuilder {
         let base_url = public_url.unwrap_or_else(|| advertised_url(local_addr));
         let state = Arc::new(self.state(base_url.clone())?);
         let (shutdown, stopped) = watch::channel(());
-        tokio::spawn(accept_loop(listener, state, stopped));
+        tokio::spawn(accept_loop(listener, state.clone(), stopped));
         Ok(SandboxHandle {
             local_addr,
             base_url,
+            state,
             _shutdown: shutdown,
         })
     }
@@ -282,6 +288,8 @@ impl SandboxBuilder {
             max_body_bytes: self.max_body_bytes,
             body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
+            callback_signer: CallbackSigner::new(&self.api_secret),
+            deliveries: DeliveryLog::default(),
         })
     }
 }
@@ -311,10 +319,10 @@ impl InProcessSandbox {
 }
 
 /// A running sandbox; dropping it stops the server and ends its connections.
-#[derive(Debug)]
 pub struct SandboxHandle {
     local_addr: SocketAddr,
     base_url: String,
+    state: Arc<State>,
     // Dropping the sender is the stop signal: every receiver wakes up.
     _shutdown: watch::Sender<()>,
 }
@@ -328,6 +336,49 @@ impl SandboxHandle {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The result callback of `scan_ref`, as it would be sent (unsigned): built from the
+    /// fixture's answers, with file URLs that download from this sandbox, unless the fixture
+    /// gives one. `None` for an unknown scanRef.
+    pub fn callback_body(&self, scan_ref: &str) -> Option<Bytes> {
+        callback::callback_body(&self.state, scan_ref).map(|(_, body)| body)
+    }
+
+    /// The `Idenfy-Signature` this sandbox gives `body`: hex HMAC-SHA256 keyed with its API
+    /// secret.
+    pub fn sign_callback(&self, body: &[u8]) -> String {
+        self.state.callback_signer.sign(body)
+    }
+
+    /// POSTs the result callback of `scan_ref` to `url` (plain HTTP on this machine), signed
+    /// with the sandbox's API secret unless `options` say otherwise, and records what the
+    /// receiver answered.
+    ///
+    /// # Errors
+    /// [`DeliveryError`] when the scanRef is unknown, the URL is not on this machine, or the
+    /// receiver cannot be reached, breaks off or takes longer than the timeout.
+    pub async fn deliver_callback(
+        &self,
+        scan_ref: &str,
+        url: &str,
+        options: &DeliveryOptions,
+    ) -> Result<Delivery, DeliveryError> {
+        callback::deliver(&self.state, scan_ref, url, options).await
+    }
+
+    /// Every callback delivered so far (up to the last 1000), oldest first.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.state.deliveries.all()
+    }
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("local_addr", &self.local_addr)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 

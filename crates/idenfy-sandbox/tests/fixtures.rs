@@ -143,8 +143,13 @@ fn raw_fixtures_accept_anything_but_need_exactly_one_body() {
         "raw/status/status",
     );
     assert_refused(
-        json!({"scanRef": "mine", "raw": {"callback": {"json": 1}}}),
-        "raw/callback",
+        json!({"scanRef": "mine", "raw": {"token": {"json": 1}}}),
+        "raw/token",
+    );
+    // A callback is a request the sandbox sends: it has no status to answer with.
+    assert_refused(
+        json!({"scanRef": "mine", "raw": {"callback": {"status": 500, "json": 1}}}),
+        "raw/callback/status",
     );
 }
 

@@ -30,14 +30,24 @@ pub fn mini_docs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini-docs")
 }
 
-/// Copies every file of `from` into a new temporary directory.
+/// Copies every file of `from`, and of its subdirectories, into a new temporary directory.
 pub fn copy_dir(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
+    copy_tree(from, dir.path());
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("the source directory is readable") {
         let entry = entry.expect("a directory entry");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("the file copies");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            std::fs::create_dir(&target).expect("the directory is created");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("the file copies");
+        }
     }
-    dir
 }
 
 /// Replaces the one occurrence of `from` in the file at `path` with `to`.

@@ -123,9 +123,19 @@ pub async fn get_url(url: &str, extra: &[(&str, String)]) -> Reply {
     send(addr, &request_bytes("GET", target, extra, None)).await
 }
 
+/// Reads a request the same way as a reply (head, then a `Content-Length` body); the request
+/// line's target lands in `status`'s place and is not kept.
+pub async fn read_request(stream: &mut TcpStream) -> Reply {
+    read_message(stream, false).await
+}
+
 /// Reads the head, then a `Content-Length` body (or until EOF), tolerating
 /// a connection that closes early.
 pub async fn read_reply(stream: &mut TcpStream) -> Reply {
+    read_message(stream, true).await
+}
+
+async fn read_message(stream: &mut TcpStream, is_reply: bool) -> Reply {
     let mut buffer = Vec::new();
     let head_end = loop {
         if let Some(end) = find(&buffer, b"\r\n\r\n") {
@@ -142,7 +152,11 @@ pub async fn read_reply(stream: &mut TcpStream) -> Reply {
     let head = String::from_utf8(buffer[..head_end].to_vec()).expect("head is UTF-8");
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
-    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let status = if is_reply {
+        status_line.split(' ').nth(1).unwrap().parse().unwrap()
+    } else {
+        0
+    };
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -202,3 +216,4 @@ pub const DATA_SCHEMA: &str = include_str!("../../../../schema/data.json");
 pub const FILES_SCHEMA: &str = include_str!("../../../../schema/files.json");
 pub const FULL_STATUS_SCHEMA: &str = include_str!("../../../../schema/full-status.json");
 pub const ERROR_SCHEMA: &str = include_str!("../../../../schema/error.json");
+pub const CALLBACK_SCHEMA: &str = include_str!("../../../../schema/callback.json");

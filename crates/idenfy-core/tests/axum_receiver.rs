@@ -1,0 +1,146 @@
+//! The axum receiver example, end to end over loopback: the sandbox delivers signed callbacks
+//! to it; a tampered body, a bad or missing signature and another secret are refused with 401
+//! and never reach the handler.
+
+use std::time::Duration;
+
+use idenfy_core::callback::{CallbackSecret, SIGNATURE_HEADER};
+use idenfy_core::models::{OverallStatus, ResultCallback};
+use idenfy_sandbox::{CallbackFault, DEFAULT_API_SECRET, DeliveryOptions, Sandbox, scan_refs};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+// The example's own router, so that what the example shows is what is tested.
+#[path = "../examples/axum_receiver.rs"]
+#[allow(dead_code)]
+mod example;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The example's receiver on 127.0.0.1, keyed with the sandbox's secret.
+async fn start_receiver() -> (String, mpsc::Receiver<ResultCallback>) {
+    let (queue, callbacks) = mpsc::channel(16);
+    let router = example::router(CallbackSecret::new(DEFAULT_API_SECRET).unwrap(), queue);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        example::CALLBACK_PATH
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, callbacks)
+}
+
+fn assert_nothing_queued(callbacks: &mut mpsc::Receiver<ResultCallback>, what: &str) {
+    assert!(
+        callbacks.try_recv().is_err(),
+        "{what}: the handler saw a refused callback"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_callback_from_the_sandbox_reaches_the_handler() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let (url, mut callbacks) = start_receiver().await;
+    let delivery = timeout(
+        WAIT,
+        sandbox.deliver_callback(scan_refs::APPROVED, &url, &DeliveryOptions::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(delivery.answers[0].status, 200);
+    let callback = timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+    assert_eq!(callback.scan_ref.as_deref(), Some(scan_refs::APPROVED));
+    assert_eq!(callback.final_, Some(true));
+    assert_eq!(
+        callback.status.unwrap().overall,
+        Some(OverallStatus::Approved)
+    );
+    assert_eq!(
+        callback.data.unwrap().doc_first_name.as_deref(),
+        Some("TESTAS")
+    );
+
+    // A duplicate delivery is answered 200 both times; deduplicating is the consumer's job.
+    let duplicate = DeliveryOptions::new().fault(CallbackFault::Duplicate);
+    let delivery = sandbox
+        .deliver_callback(scan_refs::APPROVED, &url, &duplicate)
+        .await
+        .unwrap();
+    assert!(delivery.all_ok());
+    for _ in 0..2 {
+        timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn bad_signatures_and_another_secret_get_401_and_never_reach_the_handler() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let (url, mut callbacks) = start_receiver().await;
+    let cases = [
+        (
+            "bad signature",
+            DeliveryOptions::new().fault(CallbackFault::BadSignature),
+        ),
+        (
+            "missing signature",
+            DeliveryOptions::new().fault(CallbackFault::MissingSignature),
+        ),
+        (
+            "another secret",
+            DeliveryOptions::new().signed_with("not-the-receivers-secret"),
+        ),
+    ];
+    for (what, options) in cases {
+        let delivery = sandbox
+            .deliver_callback(scan_refs::APPROVED, &url, &options)
+            .await
+            .unwrap();
+        assert_eq!(delivery.answers[0].status, 401, "{what}");
+        assert_nothing_queued(&mut callbacks, what);
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_body_gets_401_and_never_reaches_the_handler() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let (url, mut callbacks) = start_receiver().await;
+    let body = sandbox.callback_body(scan_refs::APPROVED).unwrap();
+    let signature = sandbox.sign_callback(&body);
+    // The approved result turned into a denied one, under the original signature.
+    let tampered = String::from_utf8(body.to_vec())
+        .unwrap()
+        .replace("\"APPROVED\"", "\"DENIED\"");
+    assert_ne!(tampered.as_bytes(), &body[..]);
+    assert_eq!(post(&url, &signature, tampered.as_bytes()).await, 401);
+    assert_nothing_queued(&mut callbacks, "tampered body");
+    // The untouched body with the same signature is accepted: the refusal was the tampering.
+    assert_eq!(post(&url, &signature, &body).await, 200);
+    timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+}
+
+/// POSTs `body` with `signature` over a raw connection and returns the status code.
+async fn post(url: &str, signature: &str, body: &[u8]) -> u16 {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = timeout(WAIT, TcpStream::connect(authority))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n{SIGNATURE_HEADER}: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut reply = Vec::new();
+    timeout(WAIT, stream.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    let reply = String::from_utf8_lossy(&reply);
+    reply.split(' ').nth(1).unwrap().parse().unwrap()
+}
