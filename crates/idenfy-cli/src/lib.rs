@@ -7,15 +7,22 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod bounded_line;
 pub mod bulk;
 pub mod connect;
 pub mod download;
+pub mod export_file;
 pub mod failure;
 pub mod fetch;
+pub mod input;
 pub mod interrupt;
 pub mod lookup;
+pub mod lookup_set;
+pub mod output;
+pub mod rate;
 pub mod render;
 pub mod result_line;
+pub mod resume;
 
 use std::process::ExitCode;
 
@@ -71,25 +78,13 @@ fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let retries = cli.connection.retries;
     let timeout = cli.connection.timeout;
     let connection = connect(&cli.connection).await?;
     match cli.command {
-        Command::Status(args) => {
-            lookups(&connection, Endpoint::Status, &args, cli.format, retries).await
-        }
-        Command::Data(args) => {
-            lookups(&connection, Endpoint::Data, &args, cli.format, retries).await
-        }
+        Command::Status(args) => lookups(&connection, Endpoint::Status, &args, cli.format).await,
+        Command::Data(args) => lookups(&connection, Endpoint::Data, &args, cli.format).await,
         Command::FullStatus(args) => {
-            lookups(
-                &connection,
-                Endpoint::FullStatus,
-                &args,
-                cli.format,
-                retries,
-            )
-            .await
+            lookups(&connection, Endpoint::FullStatus, &args, cli.format).await
         }
         Command::Files(files) => match &files.download {
             Some(dir) => {
@@ -110,16 +105,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 Ok(())
             }
-            None => {
-                lookups(
-                    &connection,
-                    Endpoint::Files,
-                    &files.lookup,
-                    cli.format,
-                    retries,
-                )
-                .await
-            }
+            None => lookups(&connection, Endpoint::Files, &files.lookup, cli.format).await,
         },
     }
 }
@@ -129,10 +115,9 @@ async fn lookups(
     endpoint: Endpoint,
     args: &LookupArgs,
     format: Format,
-    retries: u32,
 ) -> Result<(), Failure> {
     if args.bulk.input.is_some() {
-        let summary = bulk::run(&connection.client, endpoint, &args.bulk, retries).await?;
+        let summary = bulk::run(&connection.client, endpoint, &args.bulk).await?;
         eprintln!("idenfy: {}", summary.report());
         return match summary.worst {
             None if !summary.stopped_early => Ok(()),

@@ -21,7 +21,8 @@ pub use idenfy_models as models;
 
 pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, WellFormedJson,
+    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, LookupFailure,
+    WellFormedJson,
 };
 pub use credentials::{Credentials, CredentialsError};
 pub use endpoint::{Endpoint, EndpointResponse};
