@@ -11,18 +11,20 @@
 //!
 //! The fingerprints sit in one sorted vector (binary search) with a small hash set in front of
 //! it for the latest ones, merged into the vector in place when it fills: 16 bytes a lookup,
-//! where a hash set of the same fingerprints would take up to 35.
+//! where a hash set of the same fingerprints would take up to 35. Growing the vector by exactly
+//! what each merge adds costs no doubling: large blocks are moved by the system (`mremap`), not
+//! copied.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::hash::Hasher as _;
 
 use idenfy_hyper::ScanRef;
 use idenfy_hyper::core::Endpoint;
 use siphasher::sip128::{Hasher128 as _, SipHasher13};
 
-/// The most fingerprints held in the hash set before it is merged into the sorted vector, at
-/// least; it grows with the vector (an eighth of it) so that merges stay few.
-const RECENT_MIN: usize = 8 * 1024;
+/// The most fingerprints held in the hash set before it is merged into the sorted vector: about
+/// 600 KB of table. A million lookups take some sixty merges, each a pass over the vector.
+const RECENT_MAX: usize = 16 * 1024;
 
 /// What meeting a lookup in the input means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +44,8 @@ pub struct LookupSet {
     /// Sorted by fingerprint. The lowest bit of each entry is a flag: the lookup is done in the
     /// output and has not been met in the input yet. The fingerprint is the other 127 bits.
     sorted: Vec<u128>,
-    /// The latest fingerprints (without the flag bit), with that flag.
-    recent: HashMap<u128, bool>,
+    /// The latest entries, in the same form.
+    recent: HashSet<u128>,
 }
 
 impl LookupSet {
@@ -60,12 +62,13 @@ impl LookupSet {
         Ok(Self::with_key(k0, k1))
     }
 
-    /// An empty set with a given key: for tests, which need collisions they can plan.
+    /// An empty set with a given key, whose fingerprints are the same from run to run: for
+    /// tests and fuzzing, never for a real run (an input could then be made to collide).
     pub fn with_key(k0: u64, k1: u64) -> Self {
         LookupSet {
             key: (k0, k1),
             sorted: Vec::new(),
-            recent: HashMap::new(),
+            recent: HashSet::new(),
         }
     }
 
@@ -98,10 +101,14 @@ impl LookupSet {
                 self.insert(fingerprint, false);
                 Claim::New
             }
-            Some(Found::Recent) => match self.recent.insert(fingerprint, false) {
-                Some(true) => Claim::AlreadyDone,
-                _ => Claim::Duplicate,
-            },
+            Some(Found::Recent) => {
+                if self.recent.remove(&(fingerprint | 1)) {
+                    self.recent.insert(fingerprint);
+                    Claim::AlreadyDone
+                } else {
+                    Claim::Duplicate
+                }
+            }
             Some(Found::Sorted(index)) => {
                 let entry = &mut self.sorted[index];
                 if *entry & 1 == 1 {
@@ -125,7 +132,7 @@ impl LookupSet {
     }
 
     fn find(&self, fingerprint: u128) -> Option<Found> {
-        if self.recent.contains_key(&fingerprint) {
+        if self.recent.contains(&fingerprint) || self.recent.contains(&(fingerprint | 1)) {
             return Some(Found::Recent);
         }
         self.sorted
@@ -135,8 +142,8 @@ impl LookupSet {
     }
 
     fn insert(&mut self, fingerprint: u128, done: bool) {
-        self.recent.insert(fingerprint, done);
-        if self.recent.len() >= RECENT_MIN.max(self.sorted.len() / 8) {
+        self.recent.insert(fingerprint | u128::from(done));
+        if self.recent.len() >= RECENT_MAX {
             self.merge_recent();
         }
     }
@@ -144,10 +151,7 @@ impl LookupSet {
     /// Moves the recent fingerprints into the sorted vector: one exact reservation (no
     /// doubling), then a merge from the back, in place.
     fn merge_recent(&mut self) {
-        let mut recent: Vec<u128> = std::mem::take(&mut self.recent)
-            .into_iter()
-            .map(|(fingerprint, done)| fingerprint | u128::from(done))
-            .collect();
+        let mut recent: Vec<u128> = self.recent.drain().collect();
         recent.sort_unstable();
         let old_len = self.sorted.len();
         self.sorted.reserve_exact(recent.len());
@@ -182,7 +186,7 @@ mod tests {
     #[test]
     fn claims_new_duplicate_and_done_across_merges() {
         let mut set = LookupSet::new().unwrap();
-        let count = 3 * RECENT_MIN + 17;
+        let count = 3 * RECENT_MAX + 17;
         for i in 0..count {
             assert!(set.insert_done(Endpoint::Status, &scan_ref(&format!("done-{i}"))));
         }
