@@ -5,6 +5,9 @@
 //! - `cargo xtask codegen [--check]` generates `crates/idenfy-models/src/generated.rs` from
 //!   `schema/*.json`.
 //!
+//! - `cargo xtask soak [--scan-refs N] [--runs N] [--seed N]` runs the bulk export fault soak
+//!   with the release `idenfy` binary and prints its table.
+//!
 //! With `--check`, nothing is written: the command fails, showing the difference, when the
 //! committed files are not what it would write.
 
@@ -20,6 +23,11 @@ usage:
       and schema/errata.json.
   cargo xtask codegen [--schema DIR] [--out FILE] [--check]
       Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json.
+
+  cargo xtask soak    [--scan-refs N] [--runs N] [--seed N]
+      Bulk export fault soak with the release `idenfy` binary (default 10000 scanRefs, 3 runs):
+      a tenth of the lookups faulted, the export killed at a random point and resumed, the
+      output compared with a clean run's. Prints a table; fails when a row does not match.
 
   --check   write nothing; fail with a diff when the committed output is stale";
 
@@ -68,6 +76,40 @@ fn run(args: Vec<String>) -> Result<Outcome, String> {
             );
             options.finish()?;
             codegen(&schema_dir, &out, options.check)
+        }
+        "soak" => {
+            let mut bench = std::process::Command::new(
+                std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            );
+            bench.current_dir(&root).args([
+                "bench",
+                "--locked",
+                "-p",
+                "idenfy-cli",
+                "--bench",
+                "soak",
+            ]);
+            for (option, variable) in [
+                ("--scan-refs", "IDENFY_SOAK_SCAN_REFS"),
+                ("--runs", "IDENFY_SOAK_RUNS"),
+                ("--seed", "IDENFY_SOAK_SEED"),
+            ] {
+                if let Some(value) = options.take(option) {
+                    value
+                        .parse::<u64>()
+                        .map_err(|_| format!("{option} takes a whole number, not `{value}`"))?;
+                    bench.env(variable, value);
+                }
+            }
+            options.finish()?;
+            let status = bench
+                .status()
+                .map_err(|err| format!("cannot run cargo bench: {err}"))?;
+            if status.success() {
+                Ok(Outcome::UpToDate)
+            } else {
+                Err("the soak failed (see the table above)".to_owned())
+            }
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

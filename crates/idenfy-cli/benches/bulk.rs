@@ -22,7 +22,10 @@ use hyper_util::rt::TokioExecutor;
 use idenfy_core::{BaseUrl, Credentials, Endpoint, RequestBuilder, ScanRef};
 use idenfy_sandbox::{Fixtures, Sandbox, scan_refs};
 use serde_json::json;
-use support::{RunningChild, TestSandbox, fixture_copy, idenfy_at, idenfy_bin, write_input};
+use support::{
+    RunningChild, TestSandbox, fixture_copy, idenfy_at, idenfy_bin, wait_measuring_peak_rss,
+    write_input,
+};
 
 const CONCURRENCY: usize = 32;
 
@@ -111,8 +114,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// Runs the export; returns its wall time (process start to exit) and the process's peak
 /// resident memory in KiB.
 fn bulk_export(sandbox: &TestSandbox, input: &Path, output: &Path, size: usize) -> (Duration, u64) {
-    let started = Instant::now();
-    let mut child = RunningChild::spawn(
+    let child = RunningChild::spawn(
         idenfy_at(sandbox)
             .args(["full-status", "--concurrency", &CONCURRENCY.to_string()])
             .arg("--input")
@@ -120,25 +122,7 @@ fn bulk_export(sandbox: &TestSandbox, input: &Path, output: &Path, size: usize) 
             .arg("--output")
             .arg(output),
     );
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0;
-    // VmHWM only grows, so the last value read before the exit is the peak.
-    while !child.has_exited() {
-        if let Some(kib) = std::fs::read_to_string(&status_file)
-            .ok()
-            .as_deref()
-            .and_then(high_water_mark_kib)
-        {
-            peak_kib = kib;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "the export took over 10 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let elapsed = started.elapsed();
-    let finished = child.wait(Duration::from_secs(5));
+    let (finished, elapsed, peak_kib) = wait_measuring_peak_rss(child, Duration::from_secs(600));
     finished.assert_code(0);
     let lines = std::fs::read_to_string(output)
         .expect("the output exists")
@@ -146,14 +130,6 @@ fn bulk_export(sandbox: &TestSandbox, input: &Path, output: &Path, size: usize) 
         .count();
     assert_eq!(lines, size, "one line per scanRef");
     (elapsed, peak_kib)
-}
-
-/// `VmHWM:    12345 kB` from `/proc/<pid>/status`.
-fn high_water_mark_kib(status: &str) -> Option<u64> {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The floor: a hyper-util pooled HTTP/1.1 keep-alive client, 32 tasks, POSTing the requests

@@ -107,7 +107,13 @@ pub struct BulkArgs {
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "input")]
     pub concurrency: u16,
 
-    /// Keep the successful lines already in `--output` and look up only the other scanRefs.
+    /// Start at most N lookups a second, across all of `--concurrency` (a lookup's own retries
+    /// are not counted): keeps an export under the account's rate limit.
+    #[arg(long, value_name = "N", value_parser = parse_rate, requires = "input")]
+    pub rate: Option<f64>,
+
+    /// Keep the successful lines already in `--output` for this endpoint and look up only the
+    /// other scanRefs. The file must be the output of a bulk export; it keeps its mode.
     #[arg(long, requires = "output")]
     pub resume: bool,
 }
@@ -143,6 +149,16 @@ pub enum Format {
     Json,
     /// One JSON line per scanRef: `{"scanRef", "endpoint", "result" | "error"}`.
     Jsonl,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of lookups per second"))?;
+    if !(rate > 0.0 && rate <= 100_000.0) {
+        return Err(format!("{text} is outside 0 to 100000 lookups per second"));
+    }
+    Ok(rate)
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
@@ -215,5 +231,13 @@ mod tests {
         ] {
             assert!(parse_size(wrong).is_err(), "{wrong:?} was accepted");
         }
+    }
+
+    #[test]
+    fn a_rate_must_be_positive_and_bounded() {
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("NaN").is_err());
+        assert!(parse_rate("inf").is_err());
     }
 }

@@ -1,44 +1,51 @@
-//! Bulk export: many scanRefs, looked up with bounded concurrency, one JSON line each.
+//! Bulk export: many scanRefs, looked up with bounded concurrency (and, with `--rate`, a bounded
+//! rate), one JSON line each.
 //!
 //! Nothing is lost: every scanRef gets a line, a result or an error; rate-limited and failing
 //! lookups are retried by the client before an error is written; an interrupt stops the run with
-//! only whole lines in the output, and `--resume` carries on from there.
+//! only whole lines in the output, and `--resume` carries on from there. The input is read as a
+//! stream by a thread of its own (see [`crate::input`]), so memory does not grow with it beyond
+//! the 16 bytes a scanRef of [`LookupSet`].
 
-use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::time::Instant;
 
 use idenfy_hyper::core::Endpoint;
 use idenfy_hyper::{Client, ScanRef};
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
 
 use crate::args::BulkArgs;
+use crate::export_file;
 use crate::failure::{Failure, FailureKind};
 use crate::fetch::raw;
+use crate::input::{InputError, count_scan_refs, scan_ref_lines};
 use crate::interrupt::interrupted;
+use crate::lookup_set::{Claim, LookupSet};
+use crate::output::{FLUSH_INTERVAL, LineOutput};
+use crate::rate::Pacer;
 use crate::result_line;
 
-/// A line is a few KiB: a larger buffer saves a system call every couple of lines. The buffer
-/// only ever holds whole lines, so an interrupt still leaves whole lines in the output.
-const OUTPUT_BUFFER_BYTES: usize = 256 * 1024;
-
-/// The longest a written line waits in the buffer, so that the output shows progress (`tail -f`)
-/// and a crash loses little.
-const OUTPUT_FLUSH_INTERVAL: Duration = Duration::from_millis(200);
+/// How many input lines may wait, read but not yet started: enough to keep every worker busy,
+/// few enough to cost nothing.
+const INPUT_QUEUE: usize = 256;
 
 /// What a bulk run did.
 #[derive(Debug, Default)]
 pub struct Summary {
-    /// scanRefs in the input (after removing duplicates).
+    /// Different scanRefs read from the input.
     pub total: usize,
     /// Already in the output from an earlier run (`--resume`).
     pub skipped: usize,
+    /// Input lines skipped because their scanRef came earlier in the input.
+    pub duplicates: usize,
     pub succeeded: usize,
     pub failed: usize,
-    /// Lookups that needed more than one attempt.
+    /// Lookups that took more than one attempt, as the client counted them.
     pub retried: usize,
     /// The most serious failure among the lookups.
     pub worst: Option<FailureKind>,
@@ -56,8 +63,15 @@ impl Summary {
         if self.skipped > 0 {
             text.push_str(&format!(" ({} already in the output)", self.skipped));
         }
+        if self.duplicates > 0 {
+            text.push_str(&format!("; {} duplicate lines skipped", self.duplicates));
+        }
         let remaining = self.total - self.skipped - self.succeeded - self.failed;
-        if remaining > 0 {
+        if self.stopped_early {
+            text.push_str(&format!(
+                "; stopped with {remaining} lookups unfinished and the rest of the input unread: run again with --resume"
+            ));
+        } else if remaining > 0 {
             text.push_str(&format!(
                 "; {remaining} not looked up: run again with --resume"
             ));
@@ -66,81 +80,80 @@ impl Summary {
     }
 }
 
+/// What the input thread sends.
+enum Next {
+    /// The number of scanRef lines in the input, when it could be counted first.
+    Lines(u64),
+    LookUp(ScanRef),
+    AlreadyDone,
+    Duplicate,
+    Bad(InputError),
+}
+
 /// Runs a bulk export of `endpoint` for the scanRefs in `args.input`.
-pub async fn run(
-    client: &Client,
-    endpoint: Endpoint,
-    args: &BulkArgs,
-    retries: u32,
-) -> Result<Summary, Failure> {
+pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result<Summary, Failure> {
     let input = args
         .input
         .as_deref()
         .ok_or_else(|| Failure::bad_input("--input is required"))?;
-    let scan_refs = read_scan_refs(input)?;
+    let source = open_input(input)?;
     let output = args
         .output
         .as_deref()
         .filter(|path| *path != Path::new("-"));
-    let done = match (output, args.resume) {
-        (Some(path), true) => keep_successful_lines(path)?,
+    let mut done = LookupSet::new()
+        .map_err(|err| Failure::other(format!("no randomness from the system: {err}")))?;
+    let writer: Box<dyn Write> = match (output, args.resume) {
+        (Some(path), true) => Box::new(export_file::resume(path, &mut done)?.0),
         (None, true) => return Err(Failure::bad_input("--resume needs --output FILE")),
-        (Some(path), false) if path.metadata().is_ok_and(|meta| meta.len() > 0) => {
-            return Err(Failure::bad_input(format!(
-                "{} exists: pass --resume to continue that export, or choose another --output",
-                path.display()
-            )));
-        }
-        _ => HashSet::new(),
+        (Some(path), false) => Box::new(export_file::create(path)?),
+        (None, false) => Box::new(io::stdout().lock()),
     };
-    let mut writer: Box<dyn Write> = match output {
-        Some(path) => Box::new(BufWriter::with_capacity(
-            OUTPUT_BUFFER_BYTES,
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|err| Failure::bad_input(format!("{}: {err}", path.display())))?,
-        )),
-        None => Box::new(BufWriter::with_capacity(
-            OUTPUT_BUFFER_BYTES,
-            io::stdout().lock(),
-        )),
-    };
+    let mut output = LineOutput::new(writer);
+    let write_failed = |err: io::Error| Failure::other(format!("writing the output failed: {err}"));
 
-    let mut summary = Summary {
-        total: scan_refs.len(),
-        ..Summary::default()
-    };
-    let pending: Vec<ScanRef> = scan_refs
-        .into_iter()
-        .filter(|scan_ref| !done.contains(scan_ref.as_str()))
-        .collect();
-    summary.skipped = summary.total - pending.len();
+    let (sender, mut receiver) = mpsc::channel(INPUT_QUEUE);
+    std::thread::Builder::new()
+        .name("idenfy-input".into())
+        .spawn(move || read_input(source, endpoint, done, &sender))
+        .map_err(|err| Failure::other(format!("cannot start the input reader: {err}")))?;
 
-    let progress = progress_bar(pending.len() as u64);
+    let mut summary = Summary::default();
+    let progress = progress_bar();
     let mut interrupt =
         interrupted().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
-    let mut queue = pending.into_iter();
+    let mut flush_timer = tokio::time::interval(FLUSH_INTERVAL);
+    flush_timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut pacer = Pacer::new(args.rate);
     let mut tasks = JoinSet::new();
-    let mut launching = true;
-    let mut last_flush = Instant::now();
+    // A scanRef read but not started yet (waiting for a worker or for the rate), and when the
+    // rate lets it start.
+    let mut ready: Option<ScanRef> = None;
+    let mut start_at: Option<Instant> = None;
+    let mut reading = true;
+    let mut bad_input: Option<InputError> = None;
     loop {
-        while launching && tasks.len() < usize::from(args.concurrency) {
-            let Some(scan_ref) = queue.next() else {
-                launching = false;
+        while tasks.len() < usize::from(args.concurrency) {
+            let Some(scan_ref) = ready.take() else { break };
+            if let Err(at) = pacer.try_start(Instant::now()) {
+                ready = Some(scan_ref);
+                start_at = Some(at);
                 break;
-            };
+            }
+            start_at = None;
             let client = client.clone();
             tasks.spawn(async move {
                 let result = raw(&client, endpoint, &scan_ref).await;
                 (scan_ref, result)
             });
         }
-        if tasks.is_empty() {
+        if tasks.is_empty() && ready.is_none() && !reading {
             break;
         }
-        let joined = tokio::select! {
+        let pacing =
+            ready.is_some() && start_at.is_some() && tasks.len() < usize::from(args.concurrency);
+        let wake_at = start_at.unwrap_or_else(Instant::now);
+        tokio::select! {
             () = &mut interrupt => {
                 summary.stopped_early = true;
                 summary.worst = Some(FailureKind::Interrupted);
@@ -148,185 +161,157 @@ pub async fn run(
                 tasks.abort_all();
                 break;
             }
-            joined = tasks.join_next() => joined,
-        };
-        let Some(joined) = joined else { break };
-        let (scan_ref, result) =
-            joined.map_err(|err| Failure::other(format!("a lookup task failed: {err}")))?;
-        let line = match &result {
-            Ok(lookup) => {
-                summary.succeeded += 1;
-                if lookup.attempts > 1 {
-                    summary.retried += 1;
+            next = receiver.recv(), if reading && ready.is_none() => match next {
+                None => reading = false,
+                Some(Next::Lines(lines)) => progress.set_length(lines),
+                Some(Next::LookUp(scan_ref)) => {
+                    summary.total += 1;
+                    ready = Some(scan_ref);
                 }
-                result_line::success(&scan_ref, endpoint, &lookup.body)
-            }
-            Err(error) => {
-                summary.failed += 1;
-                let kind = FailureKind::of_lookup(error);
-                // Network-class failures are the retryable ones: the client tried them again.
-                if kind == FailureKind::Network && retries > 0 {
-                    summary.retried += 1;
+                Some(Next::AlreadyDone) => {
+                    summary.total += 1;
+                    summary.skipped += 1;
+                    progress.inc(1);
                 }
-                if summary.worst.is_none_or(|worst| kind > worst) {
-                    summary.worst = Some(kind);
+                Some(Next::Duplicate) => {
+                    summary.duplicates += 1;
+                    progress.inc(1);
                 }
-                if kind == FailureKind::Authentication && launching {
-                    // Every other lookup would be refused too.
-                    progress.suspend(|| eprintln!("idenfy: {error}; stopping"));
-                    launching = false;
+                Some(Next::Bad(error)) => {
+                    // What is in flight finishes and is written; nothing more starts.
+                    bad_input = Some(error);
+                    reading = false;
                     summary.stopped_early = true;
                 }
-                result_line::failure(&scan_ref, endpoint, error)
+            },
+            () = tokio::time::sleep_until(wake_at.into()), if pacing => {}
+            _ = flush_timer.tick() => output.flush().map_err(write_failed)?,
+            Some(joined) = tasks.join_next() => {
+                let (scan_ref, result) =
+                    joined.map_err(|err| Failure::other(format!("a lookup task failed: {err}")))?;
+                let line = match &result {
+                    Ok(lookup) => {
+                        summary.succeeded += 1;
+                        if lookup.attempts > 1 {
+                            summary.retried += 1;
+                        }
+                        result_line::success(&scan_ref, endpoint, &lookup.body)
+                    }
+                    Err(failure) => {
+                        summary.failed += 1;
+                        if failure.attempts > 1 {
+                            summary.retried += 1;
+                        }
+                        let kind = FailureKind::of_lookup(&failure.error);
+                        if summary.worst.is_none_or(|worst| kind > worst) {
+                            summary.worst = Some(kind);
+                        }
+                        if kind == FailureKind::Authentication && reading {
+                            // Every other lookup would be refused too.
+                            progress.suspend(|| eprintln!("idenfy: {}; stopping", failure.error));
+                            reading = false;
+                            ready = None;
+                            summary.stopped_early = true;
+                        }
+                        result_line::failure(&scan_ref, endpoint, &failure.error, failure.attempts)
+                    }
+                };
+                output.write_line(&line).map_err(write_failed)?;
+                progress.inc(1);
             }
-        };
-        let written = writer.write_all(&line).and_then(|()| {
-            if last_flush.elapsed() < OUTPUT_FLUSH_INTERVAL {
-                return Ok(());
-            }
-            last_flush = Instant::now();
-            writer.flush()
-        });
-        written.map_err(|err| Failure::other(format!("writing the output failed: {err}")))?;
-        progress.inc(1);
+        }
     }
-    writer
-        .flush()
-        .map_err(|err| Failure::other(format!("writing the output failed: {err}")))?;
+    output.flush().map_err(write_failed)?;
     progress.finish_and_clear();
+    if let Some(error) = bad_input {
+        if summary.succeeded + summary.failed > 0 {
+            eprintln!("idenfy: {}", summary.report());
+        }
+        return Err(Failure::bad_input(format!(
+            "--input {}: {error}",
+            input.display()
+        )));
+    }
     Ok(summary)
 }
 
+/// Where the scanRefs come from. A regular file is read twice: once to check every line before
+/// any lookup is sent, then as the run goes.
+enum InputSource {
+    File(File),
+    Stream(Box<dyn BufRead + Send>),
+}
+
+fn open_input(path: &Path) -> Result<InputSource, Failure> {
+    if path == Path::new("-") {
+        return Ok(InputSource::Stream(Box::new(BufReader::new(io::stdin()))));
+    }
+    let file = File::open(path)
+        .map_err(|err| Failure::bad_input(format!("--input {}: {err}", path.display())))?;
+    let regular = file.metadata().is_ok_and(|metadata| metadata.is_file());
+    Ok(if regular {
+        InputSource::File(file)
+    } else {
+        InputSource::Stream(Box::new(BufReader::new(file)))
+    })
+}
+
+/// The input thread: reads the scanRefs, decides which to look up, and sends them on. It stops
+/// at the first bad line, or when the run stops listening.
+fn read_input(
+    source: InputSource,
+    endpoint: Endpoint,
+    mut seen: LookupSet,
+    sender: &mpsc::Sender<Next>,
+) {
+    let reader: Box<dyn BufRead> = match source {
+        InputSource::Stream(reader) => reader,
+        InputSource::File(mut file) => {
+            let counted = count_scan_refs(BufReader::new(&file));
+            let rewound = file.seek(SeekFrom::Start(0));
+            match (counted, rewound) {
+                (Ok(lines), Ok(_)) => {
+                    if sender.blocking_send(Next::Lines(lines)).is_err() {
+                        return;
+                    }
+                }
+                (Err(error), _) => {
+                    let _ = sender.blocking_send(Next::Bad(error));
+                    return;
+                }
+                (_, Err(source)) => {
+                    let _ = sender.blocking_send(Next::Bad(InputError::Read { line: 1, source }));
+                    return;
+                }
+            }
+            Box::new(BufReader::new(file))
+        }
+    };
+    for line in scan_ref_lines(reader) {
+        let next = match line {
+            Err(error) => Next::Bad(error),
+            Ok(line) => match seen.claim(endpoint, &line.scan_ref) {
+                Claim::New => Next::LookUp(line.scan_ref),
+                Claim::AlreadyDone => Next::AlreadyDone,
+                Claim::Duplicate => Next::Duplicate,
+            },
+        };
+        if sender.blocking_send(next).is_err() {
+            return;
+        }
+    }
+}
+
 /// A progress bar on standard error when it is a terminal; hidden otherwise (logs, pipes, CI).
-fn progress_bar(length: u64) -> ProgressBar {
+fn progress_bar() -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(length);
+    let bar = ProgressBar::no_length();
     if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} lookups, {per_sec}, {eta} left")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} input lines, {per_sec}, {eta} left")
     {
         bar.set_style(style);
     }
     bar
-}
-
-/// The scanRefs of the input, in order, without duplicates. Blank lines and `#` comments are
-/// skipped; a malformed scanRef stops the run before any lookup, naming its line.
-fn read_scan_refs(path: &Path) -> Result<Vec<ScanRef>, Failure> {
-    let mut text = String::new();
-    let read = if path == Path::new("-") {
-        io::stdin().lock().read_to_string(&mut text)
-    } else {
-        File::open(path).and_then(|mut file| file.read_to_string(&mut text))
-    };
-    read.map_err(|err| Failure::bad_input(format!("--input {}: {err}", path.display())))?;
-    let mut seen = HashSet::new();
-    let mut scan_refs = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let scan_ref: ScanRef = line.parse().map_err(|err| {
-            Failure::bad_input(format!(
-                "--input {} line {}: {err}",
-                path.display(),
-                index + 1
-            ))
-        })?;
-        if seen.insert(scan_ref.as_str().to_owned()) {
-            scan_refs.push(scan_ref);
-        }
-    }
-    Ok(scan_refs)
-}
-
-/// Prepares an earlier run's output for `--resume`: keeps its whole, successful lines (a line cut
-/// by a crash, and the lines of failed lookups, go, so that those scanRefs are looked up again
-/// and each scanRef keeps one line), and returns their scanRefs. The file is replaced atomically.
-fn keep_successful_lines(path: &Path) -> Result<HashSet<String>, Failure> {
-    let io_failure = |err: io::Error| Failure::other(format!("{}: {err}", path.display()));
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(HashSet::new()),
-        Err(err) => return Err(io_failure(err)),
-    };
-    let mut kept = HashSet::new();
-    let temporary = sibling(path, ".resume");
-    let mut out = BufWriter::new(File::create(&temporary).map_err(io_failure)?);
-    let mut reader = BufReader::new(file);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(io_failure)? == 0 {
-            break;
-        }
-        if !line.ends_with('\n') {
-            break; // cut short: not a whole line
-        }
-        if let Some(written) = result_line::parse(line.trim_end())
-            && written.succeeded
-            && kept.insert(written.scan_ref)
-        {
-            out.write_all(line.as_bytes()).map_err(io_failure)?;
-        }
-    }
-    out.into_inner()
-        .map_err(|err| io_failure(err.into_error()))?
-        .sync_all()
-        .map_err(io_failure)?;
-    std::fs::rename(&temporary, path).map_err(io_failure)?;
-    Ok(kept)
-}
-
-/// `dir/name` with `suffix` added, for a temporary file beside `path`.
-pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resume_keeps_whole_successful_lines_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.jsonl");
-        std::fs::write(
-            &path,
-            concat!(
-                "{\"scanRef\":\"a\",\"endpoint\":\"status\",\"result\":{}}\n",
-                "{\"scanRef\":\"b\",\"endpoint\":\"status\",\"error\":{\"kind\":\"network\"}}\n",
-                "{\"scanRef\":\"a\",\"endpoint\":\"status\",\"result\":{}}\n",
-                "{\"scanRef\":\"c\",\"endpoint\":\"status\",\"res"
-            ),
-        )
-        .unwrap();
-        let kept = keep_successful_lines(&path).unwrap();
-        assert_eq!(kept, HashSet::from(["a".to_owned()]));
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            "{\"scanRef\":\"a\",\"endpoint\":\"status\",\"result\":{}}\n"
-        );
-    }
-
-    #[test]
-    fn input_skips_comments_blanks_and_duplicates_and_names_a_bad_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("in.txt");
-        std::fs::write(&path, "# header\n a \n\nb\na\n").unwrap();
-        let refs: Vec<String> = read_scan_refs(&path)
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().to_owned())
-            .collect();
-        assert_eq!(refs, ["a", "b"]);
-        std::fs::write(&path, "a\nb c\n").unwrap();
-        let failure = read_scan_refs(&path).unwrap_err();
-        assert_eq!(failure.kind, FailureKind::BadInput);
-        assert!(failure.message.contains("line 2"), "{}", failure.message);
-    }
 }

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use idenfy_hyper::core::{Endpoint, Lookup, WellFormedJson};
+use idenfy_hyper::HyperError;
+use idenfy_hyper::core::{Endpoint, Lookup, LookupFailure, WellFormedJson};
 use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Client, Error, ScanRef};
 
@@ -31,12 +32,13 @@ pub async fn typed(
 }
 
 /// Looks `scan_ref` up at `endpoint` and keeps the body as sent, for the formats that pass the
-/// API's JSON on: a response whose shape departs from the docs is kept, not lost.
+/// API's JSON on: a response whose shape departs from the docs is kept, not lost. Either way,
+/// with the number of attempts it took.
 pub async fn raw(
     client: &Client,
     endpoint: Endpoint,
     scan_ref: &ScanRef,
-) -> Result<Lookup<WellFormedJson>, Error> {
+) -> Result<Lookup<WellFormedJson>, LookupFailure<HyperError>> {
     client.core().lookup_raw(endpoint, scan_ref).await
 }
 

@@ -7,17 +7,24 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod bounded_line;
 pub mod bulk;
 pub mod callback;
 pub mod connect;
 pub mod download;
+pub mod export_file;
 pub mod failure;
 pub mod fetch;
 pub mod file_kinds;
+pub mod input;
 pub mod interrupt;
 pub mod lookup;
+pub mod lookup_set;
+pub mod output;
+pub mod rate;
 pub mod render;
 pub mod result_line;
+pub mod resume;
 
 use std::process::ExitCode;
 
@@ -78,26 +85,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Callback(command) = cli.command {
         return callback::run(command, &cli.connection, cli.format).await;
     }
-    let retries = cli.connection.retries;
     let timeout = cli.connection.timeout;
     let deadline = cli.connection.deadline;
     let connection = connect(&cli.connection).await?;
     match cli.command {
-        Command::Status(args) => {
-            lookups(&connection, Endpoint::Status, &args, cli.format, retries).await
-        }
-        Command::Data(args) => {
-            lookups(&connection, Endpoint::Data, &args, cli.format, retries).await
-        }
+        Command::Status(args) => lookups(&connection, Endpoint::Status, &args, cli.format).await,
+        Command::Data(args) => lookups(&connection, Endpoint::Data, &args, cli.format).await,
         Command::FullStatus(args) => {
-            lookups(
-                &connection,
-                Endpoint::FullStatus,
-                &args,
-                cli.format,
-                retries,
-            )
-            .await
+            lookups(&connection, Endpoint::FullStatus, &args, cli.format).await
         }
         Command::Files(files) => match &files.download {
             Some(dir) => {
@@ -122,16 +117,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     )),
                 }
             }
-            None => {
-                lookups(
-                    &connection,
-                    Endpoint::Files,
-                    &files.lookup,
-                    cli.format,
-                    retries,
-                )
-                .await
-            }
+            None => lookups(&connection, Endpoint::Files, &files.lookup, cli.format).await,
         },
         Command::Callback(command) => callback::run(command, &cli.connection, cli.format).await,
     }
@@ -173,10 +159,9 @@ async fn lookups(
     endpoint: Endpoint,
     args: &LookupArgs,
     format: Format,
-    retries: u32,
 ) -> Result<(), Failure> {
     if args.bulk.input.is_some() {
-        let summary = bulk::run(&connection.client, endpoint, &args.bulk, retries).await?;
+        let summary = bulk::run(&connection.client, endpoint, &args.bulk).await?;
         eprintln!("idenfy: {}", summary.report());
         return match summary.worst {
             None if !summary.stopped_early => Ok(()),

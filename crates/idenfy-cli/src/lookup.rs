@@ -93,7 +93,9 @@ async fn print_one(
             write!(out, "{separator}{table}")
         }
         Format::Json => {
-            let lookup = raw(client, endpoint, scan_ref).await.map_err(failed)?;
+            let lookup = raw(client, endpoint, scan_ref)
+                .await
+                .map_err(|failure| failed(failure.error))?;
             let body = lookup.body.as_ref();
             out.write_all(body).and_then(|()| {
                 if body.ends_with(b"\n") {
@@ -107,10 +109,15 @@ async fn print_one(
             let line = match raw(client, endpoint, scan_ref).await {
                 Ok(lookup) => result_line::success(scan_ref, endpoint, &lookup.body),
                 // One line per scanRef, as in a bulk run; the error is also reported below.
-                Err(error) => {
-                    out.write_all(&result_line::failure(scan_ref, endpoint, &error))
-                        .map_err(write_failure)?;
-                    return Err(failed(error));
+                Err(failure) => {
+                    out.write_all(&result_line::failure(
+                        scan_ref,
+                        endpoint,
+                        &failure.error,
+                        failure.attempts,
+                    ))
+                    .map_err(write_failure)?;
+                    return Err(failed(failure.error));
                 }
             };
             out.write_all(&line)

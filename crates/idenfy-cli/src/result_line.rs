@@ -3,6 +3,7 @@
 
 use idenfy_hyper::core::Endpoint;
 use idenfy_hyper::{Error, ScanRef};
+use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use crate::failure::error_json;
@@ -25,37 +26,85 @@ pub fn success(scan_ref: &ScanRef, endpoint: Endpoint, body: &[u8]) -> Vec<u8> {
     line
 }
 
-/// The line of a failed lookup, newline included.
-pub fn failure(scan_ref: &ScanRef, endpoint: Endpoint, error: &Error) -> Vec<u8> {
-    let mut line = json!({
-        "scanRef": scan_ref.as_str(),
-        "endpoint": endpoint.name(),
-        "error": error_json(error),
-    })
-    .to_string()
-    .into_bytes();
-    line.push(b'\n');
+/// The line of a failed lookup, newline included, with the number of attempts the client made.
+/// It starts like a success line, `{"scanRef":`, so that a line cut by a crash can be told from
+/// text that was never ours.
+pub fn failure(scan_ref: &ScanRef, endpoint: Endpoint, error: &Error, attempts: u32) -> Vec<u8> {
+    let mut error = error_json(error);
+    error["attempts"] = json!(attempts);
+    let mut line = Vec::with_capacity(256);
+    line.extend_from_slice(b"{\"scanRef\":");
+    line.extend_from_slice(Value::from(scan_ref.as_str()).to_string().as_bytes());
+    line.extend_from_slice(b",\"endpoint\":\"");
+    line.extend_from_slice(endpoint.name().as_bytes());
+    line.extend_from_slice(b"\",\"error\":");
+    line.extend_from_slice(error.to_string().as_bytes());
+    line.extend_from_slice(b"}\n");
     line
 }
+
+/// How every line we write starts.
+pub const LINE_START: &[u8] = b"{\"scanRef\":";
 
 /// What an earlier run wrote for a scanRef.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Written {
-    pub scan_ref: String,
+    pub scan_ref: ScanRef,
+    pub endpoint: Endpoint,
     pub succeeded: bool,
 }
 
-/// Reads one line of an earlier run; `None` for a line that is not one of ours.
-pub fn parse(line: &str) -> Option<Written> {
-    let value: Value = serde_json::from_str(line).ok()?;
-    let scan_ref = value.get("scanRef")?.as_str()?.to_owned();
-    let succeeded = value.get("result").is_some();
-    if !succeeded && value.get("error").is_none() {
-        return None;
+/// Why a line is not one of ours.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a line of a bulk export: {0}")]
+pub struct NotOurs(&'static str);
+
+impl NotOurs {
+    /// A line that is not ours, and why.
+    pub fn new(reason: &'static str) -> Self {
+        NotOurs(reason)
     }
-    Some(Written {
+}
+
+/// The members of a line, `result` and `error` only noted as present (a `null` result counts:
+/// the line was written as a result).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Members {
+    #[serde(rename = "scanRef")]
+    scan_ref: String,
+    endpoint: String,
+    #[serde(default, deserialize_with = "present")]
+    result: bool,
+    #[serde(default, deserialize_with = "present")]
+    error: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// Reads one line of an earlier run (without its line break): a JSON object with a valid
+/// `scanRef`, a known `endpoint` and exactly one of `result` and `error`, nothing else.
+///
+/// # Errors
+/// [`NotOurs`] for anything else.
+pub fn parse(line: &[u8]) -> Result<Written, NotOurs> {
+    let text = std::str::from_utf8(line).map_err(|_| NotOurs("not UTF-8"))?;
+    let members: Members =
+        serde_json::from_str(text).map_err(|_| NotOurs("not the JSON of a result line"))?;
+    let scan_ref = ScanRef::new(members.scan_ref).map_err(|_| NotOurs("not a valid scanRef"))?;
+    let endpoint = Endpoint::ALL
+        .into_iter()
+        .find(|endpoint| endpoint.name() == members.endpoint)
+        .ok_or(NotOurs("an unknown endpoint"))?;
+    if members.result == members.error {
+        return Err(NotOurs("needs exactly one of result and error"));
+    }
+    Ok(Written {
         scan_ref,
-        succeeded,
+        endpoint,
+        succeeded: members.result,
     })
 }
 
@@ -76,14 +125,47 @@ mod tests {
             text,
             "{\"scanRef\":\"ref-1\",\"endpoint\":\"full-status\",\"result\":{ \"z\": 1, \"a\": \"x y\"}}\n"
         );
+        assert!(text.as_bytes().starts_with(LINE_START));
         assert_eq!(
-            parse(text.trim_end()),
-            Some(Written {
-                scan_ref: "ref-1".into(),
+            parse(text.trim_end().as_bytes()),
+            Ok(Written {
+                scan_ref,
+                endpoint: Endpoint::FullStatus,
                 succeeded: true
             })
         );
-        assert_eq!(parse("{\"scanRef\":\"x\"}"), None);
-        assert_eq!(parse("{\"scanRef\":\"x\",\"resu"), None);
+    }
+
+    #[test]
+    fn only_our_lines_parse() {
+        let ours = [
+            (r#"{"scanRef":"x","endpoint":"status","result":null}"#, true),
+            (
+                r#"{"scanRef":"x","endpoint":"data","error":{"kind":"api"}}"#,
+                false,
+            ),
+        ];
+        for (line, succeeded) in ours {
+            assert_eq!(
+                parse(line.as_bytes()).map(|w| w.succeeded),
+                Ok(succeeded),
+                "{line}"
+            );
+        }
+        for line in [
+            "",
+            "hello",
+            "{}",
+            r#"{"scanRef":"x"}"#,
+            r#"{"scanRef":"x","endpoint":"status","res"#,
+            r#"{"scanRef":"x","endpoint":"status","result":{},"error":{}}"#,
+            r#"{"scanRef":"x","endpoint":"nope","result":{}}"#,
+            r#"{"scanRef":"has space","endpoint":"status","result":{}}"#,
+            r#"{"scanRef":"x","endpoint":"status","result":{},"extra":1}"#,
+            r#"[{"scanRef":"x","endpoint":"status","result":{}}]"#,
+        ] {
+            assert!(parse(line.as_bytes()).is_err(), "{line}");
+        }
+        assert!(parse(b"{\"scanRef\":\"x\xff\",\"endpoint\":\"status\",\"result\":{}}").is_err());
     }
 }

@@ -159,3 +159,157 @@ fn resume_looks_up_again_what_failed_before() {
     assert_eq!(lines[1]["scanRef"], late);
     assert_eq!(lines[1]["result"]["status"], "DENIED");
 }
+
+#[test]
+fn resuming_as_another_endpoint_looks_every_scan_ref_up_again() {
+    // A `status` export is not a `full-status` one: its lines keep their place but do not
+    // count as done.
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    run(idenfy_at(&sandbox)
+        .args(["status", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&out))
+    .assert_code(0);
+    let status_export = std::fs::read_to_string(&out).unwrap();
+
+    let resumed = run(idenfy_at(&sandbox)
+        .args(["full-status", "--resume", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&out));
+    resumed.assert_code(0);
+    let summary = summary(&resumed.stderr);
+    assert_eq!(summary.succeeded, 1, "{}", resumed.stderr);
+    assert!(
+        !resumed.stderr.contains("already in the output"),
+        "{}",
+        resumed.stderr
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with(&status_export), "{text}");
+    let lines = json_lines(&text);
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["endpoint"], "status");
+    assert_eq!(lines[1]["endpoint"], "full-status");
+    assert_eq!(lines[1]["scanRef"], scan_refs::APPROVED);
+    assert!(lines[1]["result"].is_object(), "{}", lines[1]);
+
+    // And now both are done: a third run looks nothing up.
+    let again = run(idenfy_at(&sandbox)
+        .args(["full-status", "--resume", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&out));
+    again.assert_code(0);
+    assert!(
+        again.stderr.contains("(1 already in the output)"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+}
+
+#[test]
+fn resume_refuses_a_file_that_is_not_an_export_and_leaves_it_untouched() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    let ours = "{\"scanRef\":\"x\",\"endpoint\":\"status\",\"result\":{}}\n";
+    for (name, text) in [
+        ("notes.txt", "my notes\nsecond line\n".to_owned()),
+        ("no-break.txt", "a note without a line break".to_owned()),
+        ("mixed.jsonl", format!("{ours}a note\n{ours}")),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &text).unwrap();
+        let output = run(idenfy_at(&sandbox)
+            .args(["status", "--resume", "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(&path));
+        output.assert_code(2);
+        assert!(
+            output.stderr.contains("not the output of a bulk export"),
+            "{name}: {}",
+            output.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}");
+    }
+    // Nothing else was left in the directory (no temporary file).
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["in.txt", "mixed.jsonl", "no-break.txt", "notes.txt"]
+    );
+}
+
+#[test]
+fn exports_are_private_and_resume_keeps_the_mode_and_writes_through_no_link() {
+    use std::os::unix::fs::{PermissionsExt as _, symlink};
+
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    run(idenfy_at(&sandbox)
+        .args(["status", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&out))
+    .assert_code(0);
+    assert_eq!(mode(&out), 0o600, "a new export holds personal data");
+
+    // The owner opened it to the group; resuming keeps that choice. A link waits where the
+    // temporary file used to be written, pointing at a file that must not change.
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "not yours").unwrap();
+    symlink(&victim, dir.path().join("out.jsonl.resume")).unwrap();
+    write_input(
+        &input,
+        &[
+            scan_refs::APPROVED.to_owned(),
+            scan_refs::EXPIRED.to_owned(),
+        ],
+    );
+    let resumed = run(idenfy_at(&sandbox)
+        .args(["status", "--resume", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&out));
+    resumed.assert_code(0);
+    assert_eq!(summary(&resumed.stderr).succeeded, 1, "{}", resumed.stderr);
+    assert_eq!(mode(&out), 0o640, "resume changed the export's mode");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not yours");
+    assert!(
+        !std::fs::symlink_metadata(&out)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(json_lines(&std::fs::read_to_string(&out).unwrap()).len(), 2);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["in.txt", "out.jsonl", "out.jsonl.resume", "victim.txt"],
+        "a temporary file was left behind"
+    );
+}

@@ -136,14 +136,74 @@ impl Client<(), ()> {
     }
 }
 
-/// The value of [`Client::lookup_raw`]: the body was checked to be well-formed JSON, and not
-/// decoded; it is in [`Lookup::body`].
+/// The value of [`Client::lookup_raw`]: the body was checked to be a well-formed JSON object in
+/// valid UTF-8, and not decoded; it is in [`Lookup::body`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WellFormedJson;
 
 impl<'de> serde::Deserialize<'de> for WellFormedJson {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer).map(|_| WellFormedJson)
+        // Every lookup endpoint answers with an object; anything else is not the API's JSON.
+        deserializer
+            .deserialize_map(JsonWalk)
+            .map(|()| WellFormedJson)
+    }
+}
+
+/// Walks a JSON value without keeping it. Every string, keys included, is asked for as a
+/// string, which makes the parser check its UTF-8: skipping it (`IgnoredAny`) would not, and a
+/// body with invalid UTF-8 would pass as JSON and be stored raw.
+struct JsonWalk;
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonWalk {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(JsonWalk)?.is_some() {
+            map.next_value_seed(JsonWalk)?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(JsonWalk)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 
@@ -156,6 +216,21 @@ pub struct Lookup<R> {
     /// The response body exactly as the API sent it.
     pub body: Bytes,
     /// How many attempts the lookup took; more than one means it was retried.
+    pub attempts: u32,
+}
+
+/// A failed lookup of [`Client::lookup_with_body`] or [`Client::lookup_raw`]: the error of the
+/// last attempt, and how many attempts were made before the client gave up. The count is kept
+/// beside the error, as [`Lookup`] keeps it beside the value: the error itself comes from
+/// parsing one response, which knows nothing of the attempts before it.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+#[non_exhaustive]
+pub struct LookupFailure<E> {
+    /// What went wrong in the last attempt.
+    #[source]
+    pub error: Error<E>,
+    /// How many attempts were made; more than one means the lookup was retried.
     pub attempts: u32,
 }
 
@@ -206,25 +281,27 @@ impl<T: Transport, K: Timer> Client<T, K> {
         self.lookup_with_body(scan_ref)
             .await
             .map(|lookup| lookup.value)
+            .map_err(|failure| failure.error)
     }
 
     /// Looks up the endpoint that returns `R`, and keeps the body as the API sent it and the
-    /// number of attempts beside the decoded value: for tools that store or forward the API's
-    /// own JSON, or report on retries.
+    /// number of attempts beside the decoded value (or beside the error): for tools that store
+    /// or forward the API's own JSON, or report on retries.
     ///
     /// # Errors
     /// See [`Error`]; retryable failures are retried first.
     pub async fn lookup_with_body<R: EndpointResponse>(
         &self,
         scan_ref: &ScanRef,
-    ) -> Result<Lookup<R>, Error<T::Error>> {
+    ) -> Result<Lookup<R>, LookupFailure<T::Error>> {
         self.lookup_as(R::ENDPOINT, scan_ref).await
     }
 
-    /// Looks up `endpoint` and checks that a successful response is well-formed JSON, without
-    /// decoding it into the model: for tools that store or forward the API's JSON as sent
-    /// (a bulk export keeps a response even if its shape departs from the docs). Errors are
-    /// typed as for every other lookup.
+    /// Looks up `endpoint` and checks that a successful response is a well-formed JSON object
+    /// in valid UTF-8, without decoding it into the model: for tools that store or forward the
+    /// API's JSON as sent (a bulk export keeps a response even if its shape departs from the
+    /// docs). Errors are typed as for every other lookup; a body that is not such an object is
+    /// an [`Error::Decode`] (or [`Error::UnexpectedResponse`] when it is not JSON at all).
     ///
     /// # Errors
     /// See [`Error`]; retryable failures are retried first.
@@ -232,7 +309,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
         &self,
         endpoint: Endpoint,
         scan_ref: &ScanRef,
-    ) -> Result<Lookup<WellFormedJson>, Error<T::Error>> {
+    ) -> Result<Lookup<WellFormedJson>, LookupFailure<T::Error>> {
         self.lookup_as(endpoint, scan_ref).await
     }
 
@@ -240,7 +317,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
         &self,
         endpoint: Endpoint,
         scan_ref: &ScanRef,
-    ) -> Result<Lookup<R>, Error<T::Error>> {
+    ) -> Result<Lookup<R>, LookupFailure<T::Error>> {
         let span = tracing::info_span!(
             "idenfy.lookup",
             endpoint = endpoint.name(),
@@ -285,20 +362,25 @@ impl<T: Transport, K: Timer> Client<T, K> {
                     }
                     RetryDecision::GiveUp(reason) => {
                         tracing::debug!(attempt = attempts, ?reason, "giving up");
-                        break Err(match error {
+                        let error = match error {
                             Error::Timeout(timeout) => Error::Timeout(Timeout {
                                 attempts,
                                 ..timeout
                             }),
                             other => other,
-                        });
+                        };
+                        break Err(LookupFailure { error, attempts });
                     }
                 }
             };
             let span = tracing::Span::current();
             span.record("attempts", attempts);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
-            if let Some(status) = result.as_ref().err().and_then(Error::status) {
+            if let Some(status) = result
+                .as_ref()
+                .err()
+                .and_then(|failure| failure.error.status())
+            {
                 span.record("status", status.as_u16());
             } else if result.is_ok() {
                 span.record("status", 200u16);
@@ -415,5 +497,30 @@ impl<T, K> fmt::Debug for Client<T, K> {
             .field("deadline", &self.deadline)
             .field("transport", &std::any::type_name::<T>())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WellFormedJson;
+
+    fn well_formed(body: &[u8]) -> bool {
+        serde_json::from_slice::<WellFormedJson>(body).is_ok()
+    }
+
+    #[test]
+    fn well_formed_json_is_an_object_in_valid_utf8() {
+        assert!(well_formed(
+            br#"{"a": [1, -2, 3.5, true, null, {"b": "\u00e9 \ud83d\ude00"}], "c": "ok"}"#
+        ));
+        assert!(well_formed("{\"name\": \"Žemaitė\"}".as_bytes()));
+        // Invalid UTF-8 in a value, in a key, and an unpaired surrogate escape.
+        assert!(!well_formed(b"{\"status\": \"APPROVED\xff\"}"));
+        assert!(!well_formed(b"{\"st\xc3\x28tus\": 1}"));
+        assert!(!well_formed(br#"{"a": [{"b": "\xed\xa0\x80"}]}"#));
+        // Not an object at the root, or not JSON.
+        for body in [&b"[]"[..], b"null", b"\"text\"", b"1", b"{", b"{} {}"] {
+            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
+        }
     }
 }

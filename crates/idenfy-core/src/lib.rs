@@ -25,7 +25,8 @@ pub use idenfy_models as models;
 
 pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL, is_loopback_host};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, WellFormedJson,
+    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, LookupFailure,
+    WellFormedJson,
 };
 pub use credentials::{Credentials, CredentialsError};
 pub use download_url::{DownloadUrl, DownloadUrlError};

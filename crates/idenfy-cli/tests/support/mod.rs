@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod soak;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -128,6 +130,11 @@ impl RunningChild {
         Self::new(child)
     }
 
+    /// Collects the output of a child spawned elsewhere (its piped streams, if any).
+    pub fn from_child(child: Child) -> Self {
+        Self::new(child)
+    }
+
     fn new(mut child: Child) -> Self {
         fn drain(stream: Option<impl Read + Send + 'static>) -> Option<JoinHandle<Vec<u8>>> {
             stream.map(|mut stream| {
@@ -203,6 +210,39 @@ impl Drop for RunningChild {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Waits for `child` to exit (killing it after `timeout`), watching its peak resident memory:
+/// the output, the wall time from the call, and the last `VmHWM` read from
+/// `/proc/PID/status` in KiB (it only grows, so the last value before the exit is the peak).
+pub fn wait_measuring_peak_rss(
+    mut child: RunningChild,
+    timeout: Duration,
+) -> (Output, Duration, u64) {
+    let started = Instant::now();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    while !child.has_exited() {
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .as_deref()
+            .and_then(high_water_mark_kib)
+        {
+            peak_kib = kib;
+        }
+        assert!(started.elapsed() < timeout, "the run took over {timeout:?}");
+        thread::sleep(Duration::from_millis(2));
+    }
+    let elapsed = started.elapsed();
+    (child.wait(Duration::from_secs(5)), elapsed, peak_kib)
+}
+
+/// `VmHWM:    12345 kB` from `/proc/<pid>/status`.
+fn high_water_mark_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Sends SIGINT (what Ctrl-C sends) to `pid` with the system's `kill` command.

@@ -1,0 +1,231 @@
+//! The bulk input: one scanRef a line, read as a stream with every line's length bounded, so
+//! neither a huge file nor an endless one (`/dev/zero`) can take the memory.
+//!
+//! Blank lines and lines starting with `#` are skipped, surrounding white space is trimmed, and
+//! a UTF-8 byte order mark at the very start (as some editors write) is not part of the first
+//! scanRef. Anything else that is not a valid scanRef is an error naming its line.
+
+use std::io::{self, BufRead};
+
+use idenfy_hyper::ScanRef;
+use idenfy_hyper::core::ScanRefError;
+
+use crate::bounded_line::{LineRead, read_line};
+
+/// The longest input line accepted, in bytes, line break included. A scanRef has at most
+/// 40 characters; this leaves room for white space and comments, and bounds what one line can
+/// take.
+pub const MAX_INPUT_LINE_BYTES: usize = 4096;
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why the input cannot be used. Each names its line (1-based); none quotes a line's text
+/// beyond what the scanRef check says about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Reading failed.
+    #[error("line {line}: cannot be read: {source}")]
+    Read {
+        /// The line being read.
+        line: u64,
+        /// The IO error.
+        #[source]
+        source: io::Error,
+    },
+    /// A line is longer than [`MAX_INPUT_LINE_BYTES`].
+    #[error(
+        "line {line} is longer than {MAX_INPUT_LINE_BYTES} bytes: this is not a list of scanRefs, one a line"
+    )]
+    LineTooLong {
+        /// The line.
+        line: u64,
+    },
+    /// A line is not UTF-8 text.
+    #[error("line {line} is not UTF-8 text")]
+    NotUtf8 {
+        /// The line.
+        line: u64,
+    },
+    /// A byte order mark (U+FEFF) past the start of the input, as concatenated files have:
+    /// invisible, and not part of any scanRef.
+    #[error("line {line} has a byte order mark (U+FEFF) in it: remove it")]
+    ByteOrderMark {
+        /// The line.
+        line: u64,
+    },
+    /// A line is not a valid scanRef.
+    #[error("line {line}: {source}")]
+    Malformed {
+        /// The line.
+        line: u64,
+        /// What is wrong with it.
+        #[source]
+        source: ScanRefError,
+    },
+}
+
+/// A scanRef and the line it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputLine {
+    /// 1-based line number.
+    pub line: u64,
+    /// The scanRef on it.
+    pub scan_ref: ScanRef,
+}
+
+/// The scanRefs of `reader`, in order, duplicates included; see [`ScanRefLines`].
+pub fn scan_ref_lines<R: BufRead>(reader: R) -> ScanRefLines<R> {
+    ScanRefLines {
+        reader,
+        line: 0,
+        buffer: Vec::new(),
+        failed: false,
+    }
+}
+
+/// Counts the scanRefs of `reader` (duplicates included), checking every line: for a check of
+/// the whole input before any lookup is sent.
+///
+/// # Errors
+/// The first line that is not a scanRef, blank or a comment.
+pub fn count_scan_refs(reader: impl BufRead) -> Result<u64, InputError> {
+    let mut count = 0;
+    for line in scan_ref_lines(reader) {
+        line?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// An iterator over the scanRefs of a reader. It ends after the first error.
+#[derive(Debug)]
+pub struct ScanRefLines<R> {
+    reader: R,
+    line: u64,
+    buffer: Vec<u8>,
+    failed: bool,
+}
+
+impl<R: BufRead> Iterator for ScanRefLines<R> {
+    type Item = Result<InputLine, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.line += 1;
+            let line = self.line;
+            let error = match read_line(&mut self.reader, &mut self.buffer, MAX_INPUT_LINE_BYTES) {
+                Ok(LineRead::End) => return None,
+                Ok(LineRead::Complete | LineRead::Cut) => None,
+                Ok(LineRead::TooLong) => Some(InputError::LineTooLong { line }),
+                Err(source) => Some(InputError::Read { line, source }),
+            };
+            if let Some(error) = error {
+                self.failed = true;
+                return Some(Err(error));
+            }
+            let mut bytes = self.buffer.as_slice();
+            if line == 1 {
+                bytes = bytes.strip_prefix(BYTE_ORDER_MARK).unwrap_or(bytes);
+            }
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                self.failed = true;
+                return Some(Err(InputError::NotUtf8 { line }));
+            };
+            if text.contains('\u{FEFF}') {
+                self.failed = true;
+                return Some(Err(InputError::ByteOrderMark { line }));
+            }
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            return Some(match ScanRef::new(text) {
+                Ok(scan_ref) => Ok(InputLine { line, scan_ref }),
+                Err(source) => {
+                    self.failed = true;
+                    Err(InputError::Malformed { line, source })
+                }
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(input: &[u8]) -> Result<Vec<(u64, String)>, InputError> {
+        scan_ref_lines(input)
+            .map(|line| line.map(|line| (line.line, line.scan_ref.as_str().to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn skips_comments_and_blanks_trims_and_keeps_duplicates_and_order() {
+        assert_eq!(
+            refs(b"# header\n a \r\n\n\tb\na\nlast").unwrap(),
+            [
+                (2, "a".into()),
+                (4, "b".into()),
+                (5, "a".into()),
+                (6, "last".into())
+            ]
+        );
+        assert_eq!(refs(b"").unwrap(), []);
+        assert_eq!(count_scan_refs(&b"a\n#x\nb\n"[..]).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_not_part_of_the_first_scan_ref() {
+        assert_eq!(
+            refs(b"\xEF\xBB\xBFfirst\nsecond\n").unwrap(),
+            [(1, "first".into()), (2, "second".into())]
+        );
+        // Anywhere else (files put end to end) it is refused, not taken into a scanRef.
+        assert!(matches!(
+            refs(b"first\n\xEF\xBB\xBFsecond\n"),
+            Err(InputError::ByteOrderMark { line: 2 })
+        ));
+    }
+
+    #[test]
+    fn a_bad_line_is_named_and_ends_the_stream() {
+        let mut lines = scan_ref_lines(&b"a\nb c\nd\n"[..]);
+        assert!(lines.next().unwrap().is_ok());
+        let error = lines.next().unwrap().unwrap_err();
+        assert!(matches!(error, InputError::Malformed { line: 2, .. }));
+        assert!(error.to_string().starts_with("line 2: "), "{error}");
+        assert!(lines.next().is_none());
+        assert!(matches!(
+            refs(b"a\n\xff\n"),
+            Err(InputError::NotUtf8 { line: 2 })
+        ));
+    }
+
+    #[test]
+    fn a_line_longer_than_the_bound_is_refused_without_reading_it_all() {
+        // An endless line: `repeat` never ends, so reading it whole would never return.
+        let endless = io::BufReader::new(io::repeat(b'x'));
+        let error = scan_ref_lines(endless).next().unwrap().unwrap_err();
+        assert!(
+            matches!(error, InputError::LineTooLong { line: 1 }),
+            "{error}"
+        );
+
+        let mut input = b"ok\n".to_vec();
+        input.extend(std::iter::repeat_n(b' ', MAX_INPUT_LINE_BYTES));
+        input.extend_from_slice(b"x\n");
+        assert!(matches!(
+            refs(&input),
+            Err(InputError::LineTooLong { line: 2 })
+        ));
+        // Exactly at the bound is fine.
+        let mut input = vec![b' '; MAX_INPUT_LINE_BYTES - 2];
+        input.extend_from_slice(b"x\n");
+        assert_eq!(refs(&input).unwrap(), [(1, "x".into())]);
+    }
+}

@@ -1,0 +1,68 @@
+//! `--rate N`: at most N lookups started per second, across all workers, evenly spaced (no
+//! bursts), so that an export stays under the account's rate limit instead of collecting 429s.
+//! A lookup's own retries (by the client, with backoff) are not counted.
+
+use std::time::{Duration, Instant};
+
+/// When the next lookup may start.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    spacing: Duration,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    /// `per_second` lookups a second; `None` for no limit.
+    pub fn new(per_second: Option<f64>) -> Self {
+        Pacer {
+            spacing: per_second
+                .filter(|rate| rate.is_finite() && *rate > 0.0)
+                .map_or(Duration::ZERO, |rate| Duration::from_secs_f64(1.0 / rate)),
+            next: None,
+        }
+    }
+
+    /// Takes the slot for a lookup starting at `now`, or says when the next slot is.
+    pub fn try_start(&mut self, now: Instant) -> Result<(), Instant> {
+        if self.spacing.is_zero() {
+            return Ok(());
+        }
+        match self.next {
+            Some(next) if next > now => Err(next),
+            // A pause (no lookup to start) does not save up slots for a burst later.
+            _ => {
+                self.next = Some(now + self.spacing);
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_starts_evenly_and_saves_nothing_up() {
+        let start = Instant::now();
+        let mut pacer = Pacer::new(Some(4.0));
+        assert_eq!(pacer.try_start(start), Ok(()));
+        let next = start + Duration::from_millis(250);
+        assert_eq!(pacer.try_start(start), Err(next));
+        assert_eq!(pacer.try_start(next - Duration::from_millis(1)), Err(next));
+        assert_eq!(pacer.try_start(next), Ok(()));
+        // After a long pause, still one at a time.
+        let later = start + Duration::from_secs(10);
+        assert_eq!(pacer.try_start(later), Ok(()));
+        assert!(pacer.try_start(later).is_err());
+    }
+
+    #[test]
+    fn no_rate_means_no_wait() {
+        let mut pacer = Pacer::new(None);
+        let now = Instant::now();
+        for _ in 0..100 {
+            assert_eq!(pacer.try_start(now), Ok(()));
+        }
+    }
+}
