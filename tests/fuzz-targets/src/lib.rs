@@ -33,6 +33,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("retry_after", retry_after),
     ("fixtures", fixtures),
     ("sandbox_request", sandbox_request),
+    ("bulk_input", bulk_input),
+    ("resume", resume),
 ];
 
 /// Splits off the first byte (a selector) from the rest.
@@ -250,4 +252,64 @@ pub fn sandbox_request(data: &[u8]) {
             "the sandbox kept a finished connection open"
         );
     });
+}
+
+/// The bulk input reader on any bytes: it ends, every scanRef it yields is one the client
+/// accepts, line numbers only grow, and an error ends the iteration.
+pub fn bulk_input(data: &[u8]) {
+    let mut last_line = 0;
+    let mut failed = false;
+    for item in idenfy_cli::input::scan_ref_lines(data) {
+        assert!(!failed, "a line was read after an error");
+        match item {
+            Ok(line) => {
+                assert!(line.line > last_line, "line numbers went back");
+                last_line = line.line;
+                let text = line.scan_ref.as_str();
+                assert!(
+                    text.parse::<idenfy_core::ScanRef>().is_ok(),
+                    "{text:?} is not a valid scanRef"
+                );
+                assert!(
+                    !text.contains('\u{feff}'),
+                    "a byte order mark reached a scanRef"
+                );
+            }
+            Err(_) => failed = true,
+        }
+    }
+}
+
+/// The resume reader on any earlier output: what it keeps is whole lines of valid UTF-8
+/// JSON, and resuming what it kept keeps all of it again (nothing dropped, nothing cut).
+pub fn resume(data: &[u8]) {
+    let mut done = idenfy_cli::lookup_set::LookupSet::with_key(7, 11);
+    let mut kept = Vec::new();
+    let Ok(first) = idenfy_cli::resume::rewrite_export(data, &mut kept, &mut done) else {
+        return;
+    };
+    assert!(
+        kept.is_empty() || kept.ends_with(b"\n"),
+        "a kept line is not whole"
+    );
+    for line in kept
+        .split(|&byte| byte == b'\n')
+        .filter(|line| !line.is_empty())
+    {
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(line).is_ok(),
+            "a kept line is not JSON: {:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    let mut again_done = idenfy_cli::lookup_set::LookupSet::with_key(7, 11);
+    let mut again = Vec::new();
+    let second = idenfy_cli::resume::rewrite_export(kept.as_slice(), &mut again, &mut again_done)
+        .expect("what resume kept resumes again");
+    assert_eq!(again, kept, "resuming the kept lines changed them");
+    assert_eq!(second.kept, first.kept);
+    assert_eq!(
+        (second.failed, second.duplicates, second.cut),
+        (0, 0, false)
+    );
 }

@@ -50,7 +50,12 @@ fn the_corpora_and_every_crash_found_replay_without_a_failure() {
     for (name, target) in TARGETS {
         for kind in ["corpus", "artifacts"] {
             for input in inputs(&fuzz_dir().join(kind).join(name)) {
-                let data = std::fs::read(&input).expect("a readable input");
+                let data = match std::fs::read(&input) {
+                    Ok(data) => data,
+                    // A fuzzer running beside the test replaces inputs by smaller ones.
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(err) => panic!("{}: {err}", input.display()),
+                };
                 let outcome = std::panic::catch_unwind(|| target(&data));
                 assert!(
                     outcome.is_ok(),
