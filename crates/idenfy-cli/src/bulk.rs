@@ -22,7 +22,6 @@ use tokio::time::MissedTickBehavior;
 use crate::args::BulkArgs;
 use crate::export_file;
 use crate::failure::{Failure, FailureKind};
-use crate::fetch::raw;
 use crate::input::{InputError, count_scan_refs, scan_ref_lines};
 use crate::interrupt::interrupted;
 use crate::lookup_set::{Claim, LookupSet};
@@ -143,7 +142,7 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
             start_at = None;
             let client = client.clone();
             tasks.spawn(async move {
-                let result = raw(&client, endpoint, &scan_ref).await;
+                let result = client.lookup_raw(endpoint, &scan_ref).await;
                 (scan_ref, result)
             });
         }

@@ -14,7 +14,6 @@ pub mod connect;
 pub mod download;
 pub mod export_file;
 pub mod failure;
-pub mod fetch;
 pub mod file_kinds;
 pub mod input;
 pub mod interrupt;

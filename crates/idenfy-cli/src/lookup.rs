@@ -3,11 +3,11 @@
 use std::io::Write;
 
 use idenfy_hyper::core::{Endpoint, Error, escape_controls};
+use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Client, ScanRef};
 
 use crate::args::Format;
 use crate::failure::{Failure, FailureKind};
-use crate::fetch::{Typed, raw, typed};
 use crate::render::{self, OverallStatus};
 use crate::result_line;
 
@@ -41,6 +41,25 @@ pub async fn run(
             "some lookups failed (see above)",
         )),
     }
+}
+
+/// The typed value of a lookup, whichever endpoint it came from.
+enum Typed {
+    Status(IdentificationStatus),
+    Data(Box<IdentificationData>),
+    Files(FileUrls),
+    FullStatus(Box<FullStatus>),
+}
+
+/// Looks `scan_ref` up at `endpoint` and decodes the response, for the formats that show its
+/// fields.
+async fn typed(client: &Client, endpoint: Endpoint, scan_ref: &ScanRef) -> Result<Typed, idenfy_hyper::Error> {
+    Ok(match endpoint {
+        Endpoint::Status => Typed::Status(client.status(scan_ref).await?),
+        Endpoint::Data => Typed::Data(Box::new(client.data(scan_ref).await?)),
+        Endpoint::Files => Typed::Files(client.files(scan_ref).await?),
+        _ => Typed::FullStatus(Box::new(client.full_status(scan_ref).await?)),
+    })
 }
 
 async fn print_one(
@@ -93,7 +112,8 @@ async fn print_one(
             write!(out, "{separator}{table}")
         }
         Format::Json => {
-            let lookup = raw(client, endpoint, scan_ref)
+            let lookup = client
+                .lookup_raw(endpoint, scan_ref)
                 .await
                 .map_err(|failure| failed(failure.error))?;
             let body = lookup.body.as_ref();
@@ -106,7 +126,7 @@ async fn print_one(
             })
         }
         Format::Jsonl => {
-            let line = match raw(client, endpoint, scan_ref).await {
+            let line = match client.lookup_raw(endpoint, scan_ref).await {
                 Ok(lookup) => result_line::success(scan_ref, endpoint, &lookup.body),
                 // One line per scanRef, as in a bulk run; the error is also reported below.
                 Err(failure) => {

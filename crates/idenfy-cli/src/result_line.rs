@@ -1,13 +1,14 @@
 //! The JSON line written for each scanRef: `{"scanRef", "endpoint", "result"}` with the API's
 //! JSON as sent, or `{"scanRef", "endpoint", "error"}`.
 
+use std::borrow::Cow;
+
 use idenfy_hyper::core::Endpoint;
 use idenfy_hyper::{Error, ScanRef};
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use crate::failure::error_json;
-use crate::fetch::single_line;
 
 /// The line of a successful lookup, newline included. The body is embedded as sent (on one
 /// line), not re-serialized, so that keys and values the models do not know are kept as they are.
@@ -108,6 +109,22 @@ pub fn parse(line: &[u8]) -> Result<Written, NotOurs> {
     })
 }
 
+/// The JSON text on one line: its line breaks removed, everything else (key order, spacing,
+/// number formats, escapes) exactly as sent. In valid JSON, which `text` is once the lookup has
+/// decoded it, a raw line break can only be white space between tokens: inside strings it is
+/// always escaped.
+pub fn single_line(text: &[u8]) -> Cow<'_, [u8]> {
+    if !text.iter().any(|&byte| byte == b'\n' || byte == b'\r') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.iter()
+            .copied()
+            .filter(|&byte| byte != b'\n' && byte != b'\r')
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +184,15 @@ mod tests {
             assert!(parse(line.as_bytes()).is_err(), "{line}");
         }
         assert!(parse(b"{\"scanRef\":\"x\xff\",\"endpoint\":\"status\",\"result\":{}}").is_err());
+    }
+
+    #[test]
+    fn single_line_removes_line_breaks_and_keeps_everything_else() {
+        let text = b"{\r\n  \"b\": \"two words\\\" \\n\",\n  \"a\": [1, 2.50]\n}\n";
+        assert_eq!(
+            single_line(text).as_ref(),
+            b"{  \"b\": \"two words\\\" \\n\",  \"a\": [1, 2.50]}"
+        );
+        assert!(matches!(single_line(b"{\"a\":1}"), Cow::Borrowed(_)));
     }
 }

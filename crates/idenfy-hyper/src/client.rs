@@ -4,7 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use idenfy_core::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
-use idenfy_core::{BaseUrl, Credentials, DownloadUrl, EndpointResponse, RetryPolicy, ScanRef};
+use idenfy_core::{
+    BaseUrl, Credentials, DownloadUrl, Endpoint, EndpointResponse, Lookup, LookupFailure,
+    RetryPolicy, ScanRef, WellFormedJson,
+};
 
 use crate::transport::ConnectionSettings;
 use crate::{BuildError, Download, DownloadError, DownloadLimits, HyperTransport, TokioTimer};
@@ -115,6 +118,20 @@ impl Client {
     /// See [`idenfy_core::Error`]; retryable failures are retried first.
     pub async fn lookup<R: EndpointResponse>(&self, scan_ref: &ScanRef) -> Result<R, Error> {
         self.inner.lookup(scan_ref).await
+    }
+
+    /// Looks up `endpoint` and keeps the body as the API sent it (checked to be a JSON object
+    /// in UTF-8, not decoded), with the number of attempts: for tools that store or forward
+    /// the API's own JSON. See [`idenfy_core::Client::lookup_raw`].
+    ///
+    /// # Errors
+    /// The error and the attempts made; retryable failures are retried first.
+    pub async fn lookup_raw(
+        &self,
+        endpoint: Endpoint,
+        scan_ref: &ScanRef,
+    ) -> Result<Lookup<WellFormedJson>, LookupFailure<crate::HyperError>> {
+        self.inner.lookup_raw(endpoint, scan_ref).await
     }
 
     /// Starts downloading a file (a URL from [`Client::files`]) within the client's
