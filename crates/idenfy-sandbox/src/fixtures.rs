@@ -294,7 +294,7 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             format!(
                 "http://127.0.0.1:8080/files/{}/{}?expires=0&signature=00",
                 crate::downloads::encode_segment(name),
-                kind.file_name()
+                crate::media::file_name(kind)
             )
         });
         schema::validate(Endpoint::Files, &table)
@@ -403,20 +403,29 @@ fn parse_file_list(name: &str, list: &Value) -> Result<Vec<FileKind>, FixtureErr
     let mut seen = HashSet::new();
     let mut files = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let kind = item.as_str().and_then(FileKind::from_key).ok_or_else(|| {
-            invalid(
-                name,
-                format!("files/{i}"),
-                "must be one of FRONT, BACK, FACE, FRONT_VIDEO, BACK_VIDEO, FACE_VIDEO",
-            )
-        })?;
-        if !seen.insert(kind) {
+        let kind = item
+            .as_str()
+            .map(FileKind::from)
+            .filter(FileKind::is_documented)
+            .ok_or_else(|| {
+                invalid(
+                    name,
+                    format!("files/{i}"),
+                    format!("must be one of {}", documented_kinds()),
+                )
+            })?;
+        if !seen.insert(kind.clone()) {
             return Err(invalid(name, format!("files/{i}"), "listed twice"));
         }
         files.push(kind);
     }
     files.sort();
     Ok(files)
+}
+
+/// `FRONT, BACK, ...`: the kinds a fixture may list.
+fn documented_kinds() -> String {
+    FileKind::DOCUMENTED.map(|kind| kind.to_string()).join(", ")
 }
 
 fn parse_raw(name: &str, field: &str, value: &Value) -> Result<RawResponse, FixtureError> {

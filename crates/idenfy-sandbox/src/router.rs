@@ -256,10 +256,10 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     let Some((scan_ref, kind, fixture)) = found else {
         return Reply::from(ApiError::unknown_path()).into_response();
     };
-    let body = state.media.get(&scan_ref, kind, fixture.video_bytes);
+    let body = state.media.get(&scan_ref, &kind, fixture.video_bytes);
     let reply = Reply {
         status: StatusCode::OK,
-        content_type: kind.content_type().to_owned(),
+        content_type: crate::media::Format::of(&kind).content_type().to_owned(),
         body,
         allow: None,
         retry_after: None,
