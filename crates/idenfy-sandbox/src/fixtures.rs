@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use bytes::Bytes;
 use http::StatusCode;
+use idenfy_core::MAX_SCAN_REF_LEN;
 use serde_json::{Map, Value};
 
 use crate::callback::CallbackSource;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{self, Endpoint};
 use crate::fault::FaultSpec;
 use crate::media::FileKind;
 use crate::schema;
@@ -25,8 +26,6 @@ use crate::schema;
 /// The built-in fixtures, in the same format `--fixtures` files use.
 pub const BUILTIN_FIXTURES_JSON: &str = include_str!("../fixtures/builtin.json");
 
-/// Longest scanRef a request may carry, so also the longest a fixture may have.
-pub const MAX_SCAN_REF_LEN: usize = 40;
 /// Largest video a fixture may ask for.
 pub const MAX_VIDEO_BYTES: u64 = 64 * 1024 * 1024;
 /// Video size when a fixture does not say.
@@ -270,7 +269,9 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
     let mut responses = HashMap::new();
     let mut files = Vec::new();
     for endpoint in [Endpoint::Status, Endpoint::Data, Endpoint::FullStatus] {
-        let key = endpoint.fixture_key();
+        let Some(key) = endpoint::fixture_key(endpoint) else {
+            continue;
+        };
         let Some(body) = object.get(key) else {
             continue;
         };
@@ -344,16 +345,13 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
                 };
                 continue;
             }
-            let endpoint = Endpoint::ALL
-                .into_iter()
-                .find(|e| e.fixture_key() == key)
-                .ok_or_else(|| {
-                    invalid(
-                        name,
-                        &field,
-                        "unknown endpoint; expected status, data, files, fullStatus or callback",
-                    )
-                })?;
+            let endpoint = endpoint::from_fixture_key(key).ok_or_else(|| {
+                invalid(
+                    name,
+                    &field,
+                    "unknown endpoint; expected status, data, files, fullStatus or callback",
+                )
+            })?;
             if responses.contains_key(&endpoint) {
                 return Err(invalid(
                     name,

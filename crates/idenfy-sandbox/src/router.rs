@@ -8,6 +8,7 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
+use idenfy_core::MAX_SCAN_REF_LEN;
 use serde_json::Value;
 
 use crate::FAULT_HEADER;
@@ -18,7 +19,7 @@ use crate::callback::{CallbackSigner, DeliveryLog};
 use crate::downloads::{self, MediaCache};
 use crate::endpoint::Endpoint;
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
-use crate::fixtures::{Fixtures, MAX_SCAN_REF_LEN, Prepared};
+use crate::fixtures::{Fixtures, Prepared};
 use crate::signing::UrlSigner;
 
 const JSON: &str = "application/json";
