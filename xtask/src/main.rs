@@ -3,7 +3,8 @@
 //! - `cargo xtask schema --docs DIR [--check]` derives `schema/*.json` from the vendor's pages
 //!   and the errata in `schema/errata.json`.
 //! - `cargo xtask codegen [--check]` generates `crates/idenfy-models/src/generated.rs` from
-//!   `schema/*.json`.
+//!   `schema/*.json`, and copies the schemas the sandbox needs into its package
+//!   (`crates/idenfy-sandbox/schema/`, byte-identical copies).
 //!
 //! With `--check`, nothing is written: the command fails, showing the difference, when the
 //! committed files are not what it would write.
@@ -11,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xtask::{Outcome, codegen, schema, workspace_root};
+use xtask::{Outcome, SANDBOX_SCHEMA_DIR, codegen, copy_sandbox_schemas, schema, workspace_root};
 
 const USAGE: &str = "\
 usage:
@@ -19,7 +20,8 @@ usage:
       Derive schema/*.json from the vendor's Markdown pages in DIR (default: $IDENFY_DOCS_DIR)
       and schema/errata.json.
   cargo xtask codegen [--schema DIR] [--out FILE] [--check]
-      Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json.
+      Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json, and copy
+      the schemas the sandbox checks against into crates/idenfy-sandbox/schema/.
 
   --check   write nothing; fail with a diff when the committed output is stale";
 
@@ -67,7 +69,10 @@ fn run(args: Vec<String>) -> Result<Outcome, String> {
                 PathBuf::from,
             );
             options.finish()?;
-            codegen(&schema_dir, &out, options.check)
+            let models = codegen(&schema_dir, &out, options.check)?;
+            let copies =
+                copy_sandbox_schemas(&schema_dir, &root.join(SANDBOX_SCHEMA_DIR), options.check)?;
+            Ok(models.and(copies))
         }
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

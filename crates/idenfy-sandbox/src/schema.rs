@@ -1,5 +1,6 @@
-//! The response schemas (`schema/*.json` of the workspace, embedded so an
-//! installed binary carries them) and validation against them.
+//! The response schemas and validation against them. The schemas are the workspace's
+//! `schema/*.json`, copied into this package's `schema/` by `cargo xtask codegen` (so that the
+//! published crate has them) and embedded, so that an installed binary carries them.
 
 use std::sync::OnceLock;
 
@@ -11,21 +12,18 @@ use crate::endpoint::Endpoint;
 
 /// Each endpoint whose answers the sandbox checks, with its answer's schema.
 const ANSWER_SCHEMAS: [(Endpoint, &str); 4] = [
-    (
-        Endpoint::Status,
-        include_str!("../../../schema/status.json"),
-    ),
-    (Endpoint::Data, include_str!("../../../schema/data.json")),
-    (Endpoint::Files, include_str!("../../../schema/files.json")),
+    (Endpoint::Status, include_str!("../schema/status.json")),
+    (Endpoint::Data, include_str!("../schema/data.json")),
+    (Endpoint::Files, include_str!("../schema/files.json")),
     (
         Endpoint::FullStatus,
-        include_str!("../../../schema/full-status.json"),
+        include_str!("../schema/full-status.json"),
     ),
 ];
 
 /// The callback's schema.
 pub fn callback_schema_text() -> &'static str {
-    include_str!("../../../schema/callback.json")
+    include_str!("../schema/callback.json")
 }
 
 /// Checks a callback body against the callback's schema; reports the first violation.
