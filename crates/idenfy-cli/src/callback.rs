@@ -230,19 +230,13 @@ fn key_facts(callback: &ResultCallback) -> String {
         )))
     };
     let files = callback.file_urls.as_ref().map(|files| {
-        [
-            ("FRONT", &files.front),
-            ("BACK", &files.back),
-            ("FACE", &files.face),
-            ("FRONT_VIDEO", &files.front_video),
-            ("BACK_VIDEO", &files.back_video),
-            ("FACE_VIDEO", &files.face_video),
-        ]
-        .iter()
-        .filter(|(_, url)| url.is_some())
-        .map(|(kind, _)| *kind)
-        .collect::<Vec<_>>()
-        .join(", ")
+        files
+            .documented()
+            .iter()
+            .filter(|(_, url)| url.is_some())
+            .map(|(kind, _)| kind.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     });
     let rows = [
         ("signature", "valid".to_owned()),

@@ -19,7 +19,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::failure::{Failure, FailureKind};
-use crate::file_kinds::{FileKind, file_urls};
+use crate::file_kinds::{CheckedKind, file_urls};
 
 /// How the files are fetched and written.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub async fn download_all(
     mut on_saved: impl FnMut(&Saved),
 ) -> Result<usize, Failure> {
     let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
-    let wanted: Vec<(FileKind, DownloadUrl)> = listed
+    let wanted: Vec<(CheckedKind, DownloadUrl)> = listed
         .into_iter()
         .map(|file| match DownloadUrl::parse(file.url) {
             Ok(url) => Ok((file.kind, url)),
@@ -104,7 +104,7 @@ async fn download_one(
     client: &Client,
     progress: &MultiProgress,
     dir: &Path,
-    kind: &FileKind,
+    kind: &CheckedKind,
     url: &DownloadUrl,
     options: &DownloadOptions,
 ) -> Result<Saved, Failure> {
@@ -219,7 +219,7 @@ fn exists(path: &Path) -> Failure {
 
 /// The entries of `dir` named `KIND.<extension>` that are not directories (links included,
 /// not followed).
-fn files_of_kind(dir: &Path, kind: &FileKind) -> Result<Vec<PathBuf>, Failure> {
+fn files_of_kind(dir: &Path, kind: &CheckedKind) -> Result<Vec<PathBuf>, Failure> {
     let entries = std::fs::read_dir(dir)
         .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
     let mut found = Vec::new();
@@ -253,7 +253,7 @@ fn extension_for(content_type: Option<&str>) -> Option<&'static str> {
 
 /// A failed download as the command reports it: the exit code of its class (README), the
 /// kind, and what the user can do about it.
-fn download_failure(kind: &FileKind, err: &DownloadError, options: &DownloadOptions) -> Failure {
+fn download_failure(kind: &CheckedKind, err: &DownloadError, options: &DownloadOptions) -> Failure {
     match err {
         DownloadError::Status { status } if *status == http::StatusCode::FORBIDDEN => Failure::new(
             FailureKind::Api,

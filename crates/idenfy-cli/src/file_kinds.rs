@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use idenfy_hyper::models::FileUrls;
+use idenfy_hyper::models::{FileKind, FileUrls};
 use serde_json::Value;
 
 /// The longest file kind accepted, in characters.
@@ -22,15 +22,24 @@ const RESERVED_NAMES: [&str; 22] = [
 /// A file's kind (`FRONT`, `FACE_VIDEO`, `UTILITY_BILL`, ...), checked to be usable as the stem
 /// of a file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileKind(String);
+pub struct CheckedKind(FileKind);
 
-impl FileKind {
+impl CheckedKind {
     /// Checks `name`.
     ///
     /// # Errors
     /// [`FileListError::UnusableKind`] for an empty or long name, a character other than an
     /// ASCII letter, digit or `_`, or a device name.
     pub fn new(name: &str) -> Result<Self, FileListError> {
+        Self::check(FileKind::from(name))
+    }
+
+    /// Checks `kind`'s name (a documented kind always passes).
+    ///
+    /// # Errors
+    /// As [`CheckedKind::new`].
+    pub fn check(kind: FileKind) -> Result<Self, FileListError> {
+        let name = kind.as_str();
         let plain = !name.is_empty()
             && name.len() <= MAX_KIND_LEN
             && name
@@ -40,7 +49,7 @@ impl FileKind {
                 .iter()
                 .any(|reserved| reserved.eq_ignore_ascii_case(name));
         if plain {
-            Ok(Self(name.to_owned()))
+            Ok(Self(kind))
         } else {
             Err(FileListError::UnusableKind { shown: shown(name) })
         }
@@ -48,23 +57,30 @@ impl FileKind {
 
     /// The name, as the API sent it.
     pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> &FileKind {
         &self.0
     }
 
     /// The extension when the server's content type does not say better: `png` for the
     /// documented photos, `mp4` for the documented videos, `bin` for a kind the docs do not list.
+    /// (The schema names the kinds but not their media: the docs' prose calls three of them
+    /// videos.)
     pub fn default_extension(&self) -> &'static str {
-        match self.0.as_str() {
-            "FRONT" | "BACK" | "FACE" => "png",
-            "FRONT_VIDEO" | "BACK_VIDEO" | "FACE_VIDEO" => "mp4",
-            _ => "bin",
+        match self.0 {
+            FileKind::FrontVideo | FileKind::BackVideo | FileKind::FaceVideo => "mp4",
+            FileKind::Other(_) => "bin",
+            _ => "png",
         }
     }
 }
 
-impl fmt::Display for FileKind {
+impl fmt::Display for CheckedKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -72,7 +88,7 @@ impl fmt::Display for FileKind {
 /// `idenfy_hyper::DownloadUrl`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedFile<'a> {
-    pub kind: FileKind,
+    pub kind: CheckedKind,
     pub url: &'a str,
 }
 
@@ -104,52 +120,47 @@ pub enum FileListError {
     },
 }
 
-/// Every file `files` has a URL for: the documented kinds in the docs' order (`FRONT`, `BACK`,
-/// `FACE`, `FRONT_VIDEO`, `BACK_VIDEO`, `FACE_VIDEO`), then the others by name. `null` and `""`
-/// mean "no such file".
+/// Every file `files` has a URL for: the documented kinds in the docs' order
+/// ([`FileKind::DOCUMENTED`]), then the others by name. `null` and `""` mean "no such file".
 ///
 /// # Errors
 /// [`FileListError`] for a kind that cannot be a file name, or an entry that is not a string;
 /// the whole list is refused, so nothing is written on a doubtful answer.
 pub fn file_urls(files: &FileUrls) -> Result<Vec<ListedFile<'_>>, FileListError> {
-    let documented = [
-        ("FRONT", &files.front),
-        ("BACK", &files.back),
-        ("FACE", &files.face),
-        ("FRONT_VIDEO", &files.front_video),
-        ("BACK_VIDEO", &files.back_video),
-        ("FACE_VIDEO", &files.face_video),
-    ];
     let mut listed = Vec::new();
-    for (kind, url) in documented {
-        if let Some(url) = url.as_deref().filter(|url| !url.is_empty()) {
+    for (kind, url) in files.documented() {
+        if let Some(url) = url.filter(|url| !url.is_empty()) {
             listed.push(ListedFile {
-                kind: FileKind::new(kind)?,
+                kind: CheckedKind::check(kind)?,
                 url,
             });
         }
     }
-    let mut seen: Vec<String> = documented
+    let mut seen: Vec<String> = FileKind::DOCUMENTED
         .iter()
-        .map(|(kind, _)| (*kind).to_owned())
+        .map(|kind| kind.as_str().to_owned())
         .collect();
     for (name, value) in &files.extra {
-        let kind = FileKind::new(name)?;
+        let kind = CheckedKind::new(name)?;
         if let Some(first) = seen
             .iter()
             .find(|other| other.eq_ignore_ascii_case(kind.as_str()))
         {
             return Err(FileListError::CaseCollision {
                 first: first.clone(),
-                second: kind.0,
+                second: kind.to_string(),
             });
         }
-        seen.push(kind.0.clone());
+        seen.push(kind.to_string());
         match value {
             Value::Null => {}
             Value::String(url) if url.is_empty() => {}
             Value::String(url) => listed.push(ListedFile { kind, url }),
-            _ => return Err(FileListError::NotAUrl { kind: kind.0 }),
+            _ => {
+                return Err(FileListError::NotAUrl {
+                    kind: kind.to_string(),
+                });
+            }
         }
     }
     Ok(listed)
@@ -222,13 +233,13 @@ mod tests {
                 "{name:?} was accepted"
             );
         }
-        assert!(FileKind::new(&"A".repeat(MAX_KIND_LEN + 1)).is_err());
+        assert!(CheckedKind::new(&"A".repeat(MAX_KIND_LEN + 1)).is_err());
         // A huge name is shortened in the message.
         let huge = "A".repeat(10_000);
         let error = file_urls(&files(json!({ huge: "https://f.example/x" }))).unwrap_err();
         assert!(error.to_string().len() < 400, "{error}");
         assert!(error.to_string().contains('…'), "{error}");
-        assert!(FileKind::new(&"A".repeat(MAX_KIND_LEN)).is_ok());
+        assert!(CheckedKind::new(&"A".repeat(MAX_KIND_LEN)).is_ok());
     }
 
     #[test]
@@ -262,9 +273,12 @@ mod tests {
 
     #[test]
     fn default_extensions_follow_the_documented_kind() {
-        let extension = |name: &str| FileKind::new(name).unwrap().default_extension();
+        let extension = |name: &str| CheckedKind::new(name).unwrap().default_extension();
         assert_eq!(extension("FACE"), "png");
+        assert_eq!(extension("FRONT"), "png");
         assert_eq!(extension("BACK_VIDEO"), "mp4");
+        assert_eq!(extension("FACE_VIDEO"), "mp4");
         assert_eq!(extension("UTILITY_BILL"), "bin");
+        assert_eq!(extension("FRONT_VIDEO_2"), "bin");
     }
 }

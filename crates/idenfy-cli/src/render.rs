@@ -104,13 +104,10 @@ pub fn data(scan_ref: &str, data: &IdentificationData) -> String {
 /// `/files`.
 pub fn files(scan_ref: &str, files: &FileUrls) -> String {
     let mut rows = Rows::default();
-    rows.add("scanRef", scan_ref.to_owned())
-        .add("FRONT", files.front.clone())
-        .add("BACK", files.back.clone())
-        .add("FACE", files.face.clone())
-        .add("FRONT_VIDEO", files.front_video.clone())
-        .add("BACK_VIDEO", files.back_video.clone())
-        .add("FACE_VIDEO", files.face_video.clone());
+    rows.add("scanRef", scan_ref.to_owned());
+    for (kind, url) in files.documented() {
+        rows.add(kind.to_string(), url.map(str::to_owned));
+    }
     // Kinds the docs do not list are files all the same: show every one the API sent.
     for (kind, url) in &files.extra {
         let shown = match url {

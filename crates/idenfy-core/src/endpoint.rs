@@ -42,6 +42,21 @@ impl Endpoint {
         }
     }
 
+    /// The endpoint a request path names (a server's view of [`Endpoint::path`]); one trailing
+    /// slash is tolerated.
+    ///
+    /// ```
+    /// use idenfy_core::Endpoint;
+    /// assert_eq!(Endpoint::from_path("/api/v2/full-status/"), Some(Endpoint::FullStatus));
+    /// assert_eq!(Endpoint::from_path("/api/v2/nothing"), None);
+    /// ```
+    pub fn from_path(path: &str) -> Option<Endpoint> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        Endpoint::ALL
+            .into_iter()
+            .find(|endpoint| endpoint.path() == path)
+    }
+
     /// A short name for logs and traces (`status`, `data`, `files`, `full-status`).
     pub const fn name(self) -> &'static str {
         match self {
@@ -105,3 +120,29 @@ endpoint_response!(IdentificationStatus => Status);
 endpoint_response!(IdentificationData => Data);
 endpoint_response!(FileUrls => Files);
 endpoint_response!(FullStatus => FullStatus);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_names_its_endpoint_and_nothing_else_does() {
+        for endpoint in Endpoint::ALL {
+            assert_eq!(Endpoint::from_path(endpoint.path()), Some(endpoint));
+            let with_slash = format!("{}/", endpoint.path());
+            assert_eq!(Endpoint::from_path(&with_slash), Some(endpoint));
+            let with_two = format!("{}//", endpoint.path());
+            assert_eq!(Endpoint::from_path(&with_two), None);
+        }
+        for path in [
+            "",
+            "/",
+            "/api/v2",
+            "/api/v2/STATUS",
+            "/api/v1/status",
+            "api/v2/data",
+        ] {
+            assert_eq!(Endpoint::from_path(path), None, "{path:?}");
+        }
+    }
+}

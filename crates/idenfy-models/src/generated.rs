@@ -2169,6 +2169,128 @@ impl ::schemars::JsonSchema for SuspectionReason {
         )
     }
 }
+///A kind of file of an identification: a key of the `/files` response ([`FileUrls`]), documented as the URL of that file.
+///
+///Open: a kind the docs do not list is kept in [`Self::Other`] and serializes back unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum FileKind {
+    ///`FRONT`: A URL to download front document side photo with which a client has completed an identification.
+    Front,
+    ///`BACK`: A URL to download back document side photo with which a client has completed an identification.
+    Back,
+    ///`FACE`: A URL to download face photo with which a client has completed an identification.
+    Face,
+    ///`FRONT_VIDEO`: A URL to download the video of a client taking the front photo.
+    FrontVideo,
+    ///`BACK_VIDEO`: A URL to download the video of a client taking the back photo.
+    BackVideo,
+    ///`FACE_VIDEO`: A URL to download the video of a client taking the face photo.
+    FaceVideo,
+    /// A kind of file the docs do not list, named as the API sent it.
+    Other(::std::string::String),
+}
+impl FileKind {
+    /// Every documented value, in the docs' order.
+    pub const DOCUMENTED: [FileKind; 6] = [
+        FileKind::Front,
+        FileKind::Back,
+        FileKind::Face,
+        FileKind::FrontVideo,
+        FileKind::BackVideo,
+        FileKind::FaceVideo,
+    ];
+    /// The value as the API sends it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Front => "FRONT",
+            Self::Back => "BACK",
+            Self::Face => "FACE",
+            Self::FrontVideo => "FRONT_VIDEO",
+            Self::BackVideo => "BACK_VIDEO",
+            Self::FaceVideo => "FACE_VIDEO",
+            Self::Other(value) => value,
+        }
+    }
+    /// Whether the docs list this value (it is not [`Self::Other`]).
+    pub fn is_documented(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "FRONT" => ::std::option::Option::Some(Self::Front),
+            "BACK" => ::std::option::Option::Some(Self::Back),
+            "FACE" => ::std::option::Option::Some(Self::Face),
+            "FRONT_VIDEO" => ::std::option::Option::Some(Self::FrontVideo),
+            "BACK_VIDEO" => ::std::option::Option::Some(Self::BackVideo),
+            "FACE_VIDEO" => ::std::option::Option::Some(Self::FaceVideo),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
+impl ::std::convert::From<&str> for FileKind {
+    fn from(value: &str) -> Self {
+        Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+    }
+}
+impl ::std::convert::From<::std::string::String> for FileKind {
+    fn from(value: ::std::string::String) -> Self {
+        Self::known(&value).unwrap_or(Self::Other(value))
+    }
+}
+impl ::std::str::FromStr for FileKind {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        ::std::result::Result::Ok(Self::from(value))
+    }
+}
+impl ::std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::serde::Serialize for FileKind {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for FileKind {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        deserializer
+            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("FileKind"))
+    }
+}
+#[cfg(feature = "schemars")]
+impl ::schemars::JsonSchema for FileKind {
+    fn schema_name() -> ::std::borrow::Cow<'static, str> {
+        "FileKind".into()
+    }
+    fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+        crate::open_enum::json_schema(
+            "A kind of file of an identification: a key of the `/files` response ([`FileUrls`]), documented as the URL of that file.",
+            &["FRONT", "BACK", "FACE", "FRONT_VIDEO", "BACK_VIDEO", "FACE_VIDEO"],
+        )
+    }
+}
+impl FileUrls {
+    /// The URL of each documented kind of file, in the docs' order; `None` where the
+    /// answer has none. Kinds the docs do not list are in [`Self::extra`].
+    pub fn documented(&self) -> [(FileKind, ::std::option::Option<&str>); 6] {
+        [
+            (FileKind::Front, self.front.as_deref()),
+            (FileKind::Back, self.back.as_deref()),
+            (FileKind::Face, self.face.as_deref()),
+            (FileKind::FrontVideo, self.front_video.as_deref()),
+            (FileKind::BackVideo, self.back_video.as_deref()),
+            (FileKind::FaceVideo, self.face_video.as_deref()),
+        ]
+    }
+}
 #[cfg(feature = "redact-debug")]
 impl ::std::fmt::Debug for AmlCheck {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

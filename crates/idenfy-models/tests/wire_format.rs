@@ -2,7 +2,7 @@
 //! and empty strings.
 
 use idenfy_models::{
-    ApiError, ClientId, DocSex, DocumentValidity, ErrorIdentifier, FileUrls, FullStatus,
+    ApiError, ClientId, DocSex, DocumentValidity, ErrorIdentifier, FileKind, FileUrls, FullStatus,
     IdentificationData, IdentificationStatus, OverallStatus, SuspectionReason,
 };
 use serde_json::{Value, json};
@@ -55,6 +55,58 @@ fn known_values_are_variants_and_parse_from_text() {
             "{value} reads back as itself"
         );
     }
+}
+
+#[test]
+fn file_kinds_are_the_keys_of_the_files_answer_in_the_docs_order() {
+    let names: Vec<&str> = FileKind::DOCUMENTED.iter().map(FileKind::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "FRONT",
+            "BACK",
+            "FACE",
+            "FRONT_VIDEO",
+            "BACK_VIDEO",
+            "FACE_VIDEO"
+        ]
+    );
+    for kind in FileKind::DOCUMENTED {
+        assert!(kind.is_documented());
+        assert_eq!(kind.as_str().parse::<FileKind>(), Ok(kind.clone()));
+        assert_eq!(kind.to_string(), kind.as_str());
+    }
+    let other: FileKind = serde_json::from_value(json!("UTILITY_BILL")).unwrap();
+    assert_eq!(other, FileKind::Other("UTILITY_BILL".into()));
+    assert!(!other.is_documented());
+    assert_eq!(serde_json::to_value(&other).unwrap(), json!("UTILITY_BILL"));
+    assert_eq!(
+        serde_json::to_value(FileKind::FaceVideo).unwrap(),
+        json!("FACE_VIDEO")
+    );
+    assert!(serde_json::from_value::<FileKind>(json!(3)).is_err());
+}
+
+#[test]
+fn each_documented_kind_is_paired_with_the_url_under_its_key() {
+    let payload = json!({
+        "FRONT": "https://f.example/front", "BACK": null, "FACE": "https://f.example/face",
+        "FRONT_VIDEO": null, "BACK_VIDEO": "https://f.example/back-video",
+        "FACE_VIDEO": "https://f.example/face-video", "UTILITY_BILL": "https://f.example/bill",
+    });
+    let (files, _) = round_trip::<FileUrls>(&payload);
+    let documented = files.documented();
+    assert_eq!(
+        documented
+            .iter()
+            .map(|(kind, _)| kind.clone())
+            .collect::<Vec<_>>(),
+        FileKind::DOCUMENTED
+    );
+    for (kind, url) in documented {
+        assert_eq!(url, payload[kind.as_str()].as_str(), "{kind}");
+    }
+    assert_eq!(files.extra["UTILITY_BILL"], "https://f.example/bill");
 }
 
 #[test]

@@ -1,50 +1,38 @@
-//! The four retrieval endpoints.
+//! Where a fixture keeps each endpoint's answer. The endpoints themselves (paths, the list) are
+//! idenfy-core's [`Endpoint`].
 
-/// One of the API's retrieval endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// `POST /api/v2/status`
-    Status,
-    /// `POST /api/v2/data`
-    Data,
-    /// `POST /api/v2/files`
-    Files,
-    /// `POST /api/v2/full-status`
-    FullStatus,
+pub use idenfy_core::Endpoint;
+
+/// The key that holds `endpoint`'s answer in a fixture (`fullStatus` for `/full-status`);
+/// `None` for an endpoint fixtures do not describe.
+pub fn fixture_key(endpoint: Endpoint) -> Option<&'static str> {
+    match endpoint {
+        Endpoint::Status => Some("status"),
+        Endpoint::Data => Some("data"),
+        Endpoint::Files => Some("files"),
+        Endpoint::FullStatus => Some("fullStatus"),
+        _ => None,
+    }
 }
 
-impl Endpoint {
-    /// All four, in documentation order.
-    pub const ALL: [Endpoint; 4] = [
-        Endpoint::Status,
-        Endpoint::Data,
-        Endpoint::Files,
-        Endpoint::FullStatus,
-    ];
+/// The endpoint whose answer a fixture keeps under `key`.
+pub fn from_fixture_key(key: &str) -> Option<Endpoint> {
+    Endpoint::ALL
+        .into_iter()
+        .find(|endpoint| fixture_key(*endpoint) == Some(key))
+}
 
-    /// The request path, e.g. `/api/v2/full-status`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::Status => "/api/v2/status",
-            Endpoint::Data => "/api/v2/data",
-            Endpoint::Files => "/api/v2/files",
-            Endpoint::FullStatus => "/api/v2/full-status",
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lookup_has_its_own_fixture_key() {
+        for endpoint in Endpoint::ALL {
+            let key = fixture_key(endpoint).unwrap();
+            assert_eq!(from_fixture_key(key), Some(endpoint));
         }
-    }
-
-    /// The key that holds this endpoint's response in a fixture.
-    pub fn fixture_key(self) -> &'static str {
-        match self {
-            Endpoint::Status => "status",
-            Endpoint::Data => "data",
-            Endpoint::Files => "files",
-            Endpoint::FullStatus => "fullStatus",
-        }
-    }
-
-    /// The endpoint a request path names; a trailing slash is tolerated.
-    pub fn from_path(path: &str) -> Option<Endpoint> {
-        let path = path.strip_suffix('/').unwrap_or(path);
-        Endpoint::ALL.into_iter().find(|e| e.path() == path)
+        assert_eq!(from_fixture_key("full-status"), None);
+        assert_eq!(from_fixture_key("callback"), None);
     }
 }

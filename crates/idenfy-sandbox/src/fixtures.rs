@@ -7,6 +7,11 @@
 //! byte for byte and never checked against the schema. A fixture's result
 //! callback is built from its answers, unless `callback` gives one (checked
 //! against the callback's schema) or `raw.callback` one sent as it is.
+//!
+//! The shape of a file is read into `#[serde(deny_unknown_fields)]` types through
+//! serde_path_to_error, so that a mistake names the fixture (its scanRef, or its position) and
+//! the path to the field; the answers are checked against the API's JSON Schemas, which is what
+//! keeps fixtures true to the docs. No message quotes a value: it may be personal data.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -14,10 +19,13 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use bytes::Bytes;
 use http::StatusCode;
-use serde_json::{Map, Value};
+use idenfy_core::MAX_SCAN_REF_LEN;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_path_to_error::Segment;
 
 use crate::callback::CallbackSource;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{self, Endpoint};
 use crate::fault::FaultSpec;
 use crate::media::FileKind;
 use crate::schema;
@@ -25,26 +33,10 @@ use crate::schema;
 /// The built-in fixtures, in the same format `--fixtures` files use.
 pub const BUILTIN_FIXTURES_JSON: &str = include_str!("../fixtures/builtin.json");
 
-/// Longest scanRef a request may carry, so also the longest a fixture may have.
-pub const MAX_SCAN_REF_LEN: usize = 40;
 /// Largest video a fixture may ask for.
 pub const MAX_VIDEO_BYTES: u64 = 64 * 1024 * 1024;
 /// Video size when a fixture does not say.
 pub const DEFAULT_VIDEO_BYTES: u64 = 64 * 1024;
-
-const FIXTURE_KEYS: [&str; 11] = [
-    "scanRef",
-    "callback",
-    "description",
-    "status",
-    "data",
-    "files",
-    "fullStatus",
-    "videoBytes",
-    "fault",
-    "downloadFault",
-    "raw",
-];
 
 /// Why fixtures could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -151,20 +143,8 @@ impl Fixtures {
             line: e.line(),
             column: e.column(),
         })?;
-        let file_error = |reason: &str| FixtureError::Invalid {
-            fixture: "(file)".into(),
-            field: "fixtures".into(),
-            reason: reason.into(),
-        };
-        let list = document
-            .as_object()
-            .ok_or_else(|| file_error("the file must be an object {\"fixtures\": [...]}"))?
-            .get("fixtures")
-            .and_then(Value::as_array)
-            .ok_or_else(|| file_error("must be an array of fixtures"))?;
         let mut fixtures = Fixtures::default();
-        for (index, entry) in list.iter().enumerate() {
-            let (scan_ref, fixture) = parse_fixture(index, entry)?;
+        for (scan_ref, fixture) in parse_file(&document)? {
             if fixtures.by_scan_ref.contains_key(&scan_ref) {
                 return Err(FixtureError::Invalid {
                     fixture: scan_ref,
@@ -234,44 +214,252 @@ fn invalid(fixture: &str, field: impl Into<String>, reason: impl Into<String>) -
     }
 }
 
+/// A fixture file, as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an object {\"fixtures\": [...]}")]
+struct FixtureFile {
+    /// Read one by one, so that an error can name the fixture by its scanRef.
+    fixtures: Vec<Value>,
+}
+
+/// One fixture, as written. The answers stay JSON: the schema, not these types, says what an
+/// answer may hold.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a fixture object"
+)]
+struct FixtureSpec {
+    scan_ref: FixtureScanRef,
+    /// For the reader of the file; read only to check that it is text.
+    #[serde(default, rename = "description")]
+    _description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    status: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    data: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    full_status: Option<Value>,
+    #[serde(default)]
+    files: Option<Vec<FileKind>>,
+    #[serde(default, deserialize_with = "present")]
+    callback: Option<Value>,
+    #[serde(default)]
+    video_bytes: Option<VideoBytes>,
+    #[serde(default)]
+    fault: Option<FaultField>,
+    #[serde(default)]
+    download_fault: Option<FaultField>,
+    /// By endpoint's fixture key, or `callback`.
+    #[serde(default)]
+    raw: Option<BTreeMap<String, RawSpec>>,
+}
+
+/// A response (or callback) given as is.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "an object with one body: json, text or base64"
+)]
+struct RawSpec {
+    #[serde(default)]
+    status: Option<RawStatus>,
+    #[serde(default)]
+    content_type: Option<HeaderText>,
+    #[serde(default, deserialize_with = "present")]
+    json: Option<Value>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    base64: Option<Base64Body>,
+}
+
+/// Keeps a key given as `null` apart from an absent one: `{"json": null}` is a body.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct FixtureScanRef(String);
+
+impl TryFrom<String> for FixtureScanRef {
+    type Error = String;
+    fn try_from(scan_ref: String) -> Result<Self, String> {
+        if scan_ref.is_empty() || scan_ref.chars().count() > MAX_SCAN_REF_LEN {
+            return Err(format!("must be 1 to {MAX_SCAN_REF_LEN} characters"));
+        }
+        Ok(Self(scan_ref))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "u64", expecting = "a whole number of bytes")]
+struct VideoBytes(u64);
+
+impl TryFrom<u64> for VideoBytes {
+    type Error = String;
+    fn try_from(bytes: u64) -> Result<Self, String> {
+        if bytes > MAX_VIDEO_BYTES {
+            return Err(format!("must be a whole number up to {MAX_VIDEO_BYTES}"));
+        }
+        Ok(Self(bytes))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "String", expecting = "a fault spec string")]
+struct FaultField(FaultSpec);
+
+impl TryFrom<String> for FaultField {
+    type Error = String;
+    fn try_from(spec: String) -> Result<Self, String> {
+        FaultSpec::parse(&spec).map(Self).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "u64", expecting = "an HTTP status 200-599")]
+struct RawStatus(StatusCode);
+
+impl TryFrom<u64> for RawStatus {
+    type Error = &'static str;
+    fn try_from(status: u64) -> Result<Self, Self::Error> {
+        u16::try_from(status)
+            .ok()
+            .filter(|n| (200..=599).contains(n))
+            .and_then(|n| StatusCode::from_u16(n).ok())
+            .map(Self)
+            .ok_or("must be an HTTP status 200-599")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "String", expecting = "a valid header value string")]
+struct HeaderText(String);
+
+impl TryFrom<String> for HeaderText {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match http::HeaderValue::from_str(&text) {
+            Ok(_) => Ok(Self(text)),
+            Err(_) => Err("must be a valid header value string"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(try_from = "String", expecting = "a base64 string")]
+struct Base64Body(Vec<u8>);
+
+impl TryFrom<String> for Base64Body {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(Self)
+            .map_err(|_| "must be a base64 string")
+    }
+}
+
+/// Reads `value` as a `T`, or says where and why not: the path from serde_path_to_error, the
+/// reason from serde's message without the value it quotes (which may be personal data).
+fn read<T: serde::de::DeserializeOwned>(
+    fixture: &str,
+    prefix: &str,
+    value: &Value,
+) -> Result<T, FixtureError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let mut field: Vec<String> = prefix
+            .split('/')
+            .filter(|part| !part.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for segment in err.path() {
+            match segment {
+                Segment::Seq { index } => field.push(index.to_string()),
+                Segment::Map { key } => field.push(key.clone()),
+                Segment::Enum { variant } => field.push(variant.clone()),
+                Segment::Unknown => field.push("?".to_owned()),
+            }
+        }
+        let (key, reason) = reason_without_value(&err.inner().to_string());
+        field.extend(key);
+        let field = if field.is_empty() {
+            "(fixture)".to_owned()
+        } else {
+            field.join("/")
+        };
+        invalid(fixture, field, reason)
+    })
+}
+
+/// serde's message for a mistake, keeping what was expected and dropping what was found; and the
+/// key it names, for a key that is missing or given twice (the path ends before it; it ends at
+/// an unknown key).
+fn reason_without_value(message: &str) -> (Option<String>, String) {
+    let quoted = |rest: &str| rest.split_once('`').map(|(key, _)| key.to_owned());
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = rest.split_once("`, ").map_or("", |(_, expected)| expected);
+        return (None, format!("unknown key; {expected}"));
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        return (quoted(rest), "is required".to_owned());
+    }
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        return (quoted(rest), "is given twice".to_owned());
+    }
+    let quotes_a_value = ["invalid type: ", "invalid value: ", "unknown variant "]
+        .iter()
+        .any(|prefix| message.starts_with(prefix));
+    if quotes_a_value {
+        // The expectation is the program's text; what precedes it quotes the input.
+        let expected = match message.rsplit_once(", expected ").map_or("", |(_, e)| e) {
+            "u64" => "a whole number",
+            expected => expected,
+        };
+        return (None, format!("must be {expected}"));
+    }
+    // The conversions above write their own messages, which quote nothing.
+    (None, message.to_owned())
+}
+
+/// Checks a fixture file's fixtures and prepares their answers.
+fn parse_file(document: &Value) -> Result<Vec<(String, Fixture)>, FixtureError> {
+    let file: FixtureFile = read("(file)", "", document).map_err(|err| match err {
+        FixtureError::Invalid { field, reason, .. } if field == "(fixture)" => {
+            invalid("(file)", "fixtures", reason)
+        }
+        other => other,
+    })?;
+    file.fixtures
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| parse_fixture(index, entry))
+        .collect()
+}
+
 fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), FixtureError> {
-    let position = format!("#{index}");
-    let Some(object) = entry.as_object() else {
-        return Err(invalid(&position, "(fixture)", "must be a JSON object"));
-    };
-    let scan_ref = match object.get("scanRef") {
-        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_SCAN_REF_LEN => {
-            s.clone()
-        }
-        Some(Value::String(_)) => {
-            return Err(invalid(
-                &position,
-                "scanRef",
-                format!("must be 1 to {MAX_SCAN_REF_LEN} characters"),
-            ));
-        }
-        Some(_) => return Err(invalid(&position, "scanRef", "must be a string")),
-        None => return Err(invalid(&position, "scanRef", "is required")),
-    };
+    // The name errors go by: the scanRef when it is a valid one, else the position.
+    let name = entry
+        .get("scanRef")
+        .and_then(Value::as_str)
+        .filter(|s| FixtureScanRef::try_from((*s).to_owned()).is_ok())
+        .map_or_else(|| format!("#{index}"), str::to_owned);
+    let spec: FixtureSpec = read(&name, "", entry)?;
+    let scan_ref = spec.scan_ref.0;
     let name = scan_ref.as_str();
-    if let Some(key) = object.keys().find(|k| !FIXTURE_KEYS.contains(&k.as_str())) {
-        return Err(invalid(
-            name,
-            key.clone(),
-            format!("unknown key; expected one of {FIXTURE_KEYS:?}"),
-        ));
-    }
-    if let Some(description) = object.get("description")
-        && !description.is_string()
-    {
-        return Err(invalid(name, "description", "must be a string"));
-    }
 
     let mut responses = HashMap::new();
-    let mut files = Vec::new();
-    for endpoint in [Endpoint::Status, Endpoint::Data, Endpoint::FullStatus] {
-        let key = endpoint.fixture_key();
-        let Some(body) = object.get(key) else {
+    let answers = [
+        (Endpoint::Status, &spec.status),
+        (Endpoint::Data, &spec.data),
+        (Endpoint::FullStatus, &spec.full_status),
+    ];
+    for (endpoint, body) in answers {
+        let (Some(body), Some(key)) = (body, endpoint::fixture_key(endpoint)) else {
             continue;
         };
         schema::validate(endpoint, body)
@@ -288,13 +476,14 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
         let bytes = serde_json::to_vec(body).map_err(|e| invalid(name, key, e.to_string()))?;
         responses.insert(endpoint, Prepared::Json(Bytes::from(bytes)));
     }
-    if let Some(list) = object.get("files") {
-        files = parse_file_list(name, list)?;
+    let mut files = Vec::new();
+    if let Some(listed) = spec.files {
+        files = check_file_list(name, listed)?;
         let table = crate::downloads::file_table(&files, |kind| {
             format!(
                 "http://127.0.0.1:8080/files/{}/{}?expires=0&signature=00",
                 crate::downloads::encode_segment(name),
-                kind.file_name()
+                crate::media::file_name(kind)
             )
         });
         schema::validate(Endpoint::Files, &table)
@@ -302,7 +491,7 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
         responses.insert(Endpoint::Files, Prepared::FileTable(files.clone()));
     }
     let mut callback = CallbackSource::Derived;
-    if let Some(body) = object.get("callback") {
+    if let Some(body) = &spec.callback {
         schema::validate_callback(body)
             .map_err(|v| invalid(name, format!("callback{}", v.pointer), v.reason))?;
         if body.get("scanRef").and_then(Value::as_str) != Some(name) {
@@ -316,163 +505,93 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             serde_json::to_vec(body).map_err(|e| invalid(name, "callback", e.to_string()))?;
         callback = CallbackSource::Json(Bytes::from(bytes));
     }
-    if let Some(raw) = object.get("raw") {
-        let Some(raw) = raw.as_object() else {
-            return Err(invalid(name, "raw", "must be an object keyed by endpoint"));
-        };
-        for (key, value) in raw {
-            let field = format!("raw/{key}");
-            if key == "callback" {
-                if !matches!(callback, CallbackSource::Derived) {
-                    return Err(invalid(
-                        name,
-                        &field,
-                        "callback is given both as a schema callback and as raw",
-                    ));
-                }
-                if value.get("status").is_some() {
-                    return Err(invalid(
-                        name,
-                        format!("{field}/status"),
-                        "a callback is a request: it has no status",
-                    ));
-                }
-                let raw = parse_raw(name, &field, value)?;
-                callback = CallbackSource::Raw {
-                    content_type: raw.content_type,
-                    body: raw.body,
-                };
-                continue;
-            }
-            let endpoint = Endpoint::ALL
-                .into_iter()
-                .find(|e| e.fixture_key() == key)
-                .ok_or_else(|| {
-                    invalid(
-                        name,
-                        &field,
-                        "unknown endpoint; expected status, data, files, fullStatus or callback",
-                    )
-                })?;
-            if responses.contains_key(&endpoint) {
+    for (key, raw) in spec.raw.unwrap_or_default() {
+        let field = format!("raw/{key}");
+        if key == "callback" {
+            if !matches!(callback, CallbackSource::Derived) {
                 return Err(invalid(
                     name,
                     &field,
-                    format!("{key} is given both as a schema response and as raw"),
+                    "callback is given both as a schema callback and as raw",
                 ));
             }
-            responses.insert(endpoint, Prepared::Raw(parse_raw(name, &field, value)?));
-        }
-    }
-    let video_bytes = match object.get("videoBytes") {
-        None => DEFAULT_VIDEO_BYTES,
-        Some(v) => v
-            .as_u64()
-            .filter(|n| *n <= MAX_VIDEO_BYTES)
-            .ok_or_else(|| {
-                invalid(
+            if raw.status.is_some() {
+                return Err(invalid(
                     name,
-                    "videoBytes",
-                    format!("must be a whole number up to {MAX_VIDEO_BYTES}"),
-                )
-            })?,
-    };
-    let fault = parse_fault(name, object, "fault")?;
-    let download_fault = parse_fault(name, object, "downloadFault")?;
+                    format!("{field}/status"),
+                    "a callback is a request: it has no status",
+                ));
+            }
+            let raw = raw_response(name, &field, raw)?;
+            callback = CallbackSource::Raw {
+                content_type: raw.content_type,
+                body: raw.body,
+            };
+            continue;
+        }
+        let endpoint = endpoint::from_fixture_key(&key).ok_or_else(|| {
+            invalid(
+                name,
+                &field,
+                "unknown endpoint; expected status, data, files, fullStatus or callback",
+            )
+        })?;
+        if responses.contains_key(&endpoint) {
+            return Err(invalid(
+                name,
+                &field,
+                format!("{key} is given both as a schema response and as raw"),
+            ));
+        }
+        responses.insert(endpoint, Prepared::Raw(raw_response(name, &field, raw)?));
+    }
     Ok((
         scan_ref.clone(),
         Fixture {
             responses,
             files,
-            video_bytes,
-            fault,
-            download_fault,
+            video_bytes: spec.video_bytes.map_or(DEFAULT_VIDEO_BYTES, |v| v.0),
+            fault: spec.fault.map(|f| f.0),
+            download_fault: spec.download_fault.map(|f| f.0),
             callback,
         },
     ))
 }
 
-fn parse_file_list(name: &str, list: &Value) -> Result<Vec<FileKind>, FixtureError> {
-    let items = list.as_array().ok_or_else(|| {
-        invalid(
-            name,
-            "files",
-            "must be an array of file slots such as \"FRONT\" or \"FACE_VIDEO\"",
-        )
-    })?;
+/// The kinds a fixture lists: documented ones, each once, in the docs' order.
+fn check_file_list(name: &str, listed: Vec<FileKind>) -> Result<Vec<FileKind>, FixtureError> {
     let mut seen = HashSet::new();
-    let mut files = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let kind = item.as_str().and_then(FileKind::from_key).ok_or_else(|| {
-            invalid(
+    for (i, kind) in listed.iter().enumerate() {
+        if !kind.is_documented() {
+            return Err(invalid(
                 name,
                 format!("files/{i}"),
-                "must be one of FRONT, BACK, FACE, FRONT_VIDEO, BACK_VIDEO, FACE_VIDEO",
-            )
-        })?;
+                format!("must be one of {}", documented_kinds()),
+            ));
+        }
         if !seen.insert(kind) {
             return Err(invalid(name, format!("files/{i}"), "listed twice"));
         }
-        files.push(kind);
     }
+    let mut files = listed;
     files.sort();
     Ok(files)
 }
 
-fn parse_raw(name: &str, field: &str, value: &Value) -> Result<RawResponse, FixtureError> {
-    const RAW_KEYS: [&str; 5] = ["status", "contentType", "json", "text", "base64"];
-    let object = value
-        .as_object()
-        .ok_or_else(|| invalid(name, field, "must be an object"))?;
-    if let Some(key) = object.keys().find(|k| !RAW_KEYS.contains(&k.as_str())) {
-        return Err(invalid(
-            name,
-            format!("{field}/{key}"),
-            format!("unknown key; expected one of {RAW_KEYS:?}"),
-        ));
-    }
-    let status = match object.get("status") {
-        None => StatusCode::OK,
-        Some(v) => v
-            .as_u64()
-            .and_then(|n| u16::try_from(n).ok())
-            .filter(|n| (200..=599).contains(n))
-            .and_then(|n| StatusCode::from_u16(n).ok())
-            .ok_or_else(|| {
-                invalid(
-                    name,
-                    format!("{field}/status"),
-                    "must be an HTTP status 200-599",
-                )
-            })?,
-    };
-    let bodies: Vec<&str> = ["json", "text", "base64"]
-        .into_iter()
-        .filter(|k| object.contains_key(*k))
-        .collect();
-    let (body, default_type) = match bodies.as_slice() {
-        ["json"] => (
-            serde_json::to_vec(&object["json"])
+/// `FRONT, BACK, ...`: the kinds a fixture may list.
+fn documented_kinds() -> String {
+    FileKind::DOCUMENTED.map(|kind| kind.to_string()).join(", ")
+}
+
+fn raw_response(name: &str, field: &str, raw: RawSpec) -> Result<RawResponse, FixtureError> {
+    let (body, default_type) = match (raw.json, raw.text, raw.base64) {
+        (Some(json), None, None) => (
+            serde_json::to_vec(&json)
                 .map_err(|e| invalid(name, format!("{field}/json"), e.to_string()))?,
             "application/json",
         ),
-        ["text"] => (
-            object["text"]
-                .as_str()
-                .ok_or_else(|| invalid(name, format!("{field}/text"), "must be a string"))?
-                .as_bytes()
-                .to_vec(),
-            "text/plain; charset=utf-8",
-        ),
-        ["base64"] => (
-            object["base64"]
-                .as_str()
-                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-                .ok_or_else(|| {
-                    invalid(name, format!("{field}/base64"), "must be a base64 string")
-                })?,
-            "application/octet-stream",
-        ),
+        (None, Some(text), None) => (text.into_bytes(), "text/plain; charset=utf-8"),
+        (None, None, Some(bytes)) => (bytes.0, "application/octet-stream"),
         _ => {
             return Err(invalid(
                 name,
@@ -481,36 +600,13 @@ fn parse_raw(name: &str, field: &str, value: &Value) -> Result<RawResponse, Fixt
             ));
         }
     };
-    let content_type = match object.get("contentType") {
-        None => default_type.to_owned(),
-        Some(Value::String(s)) if http::HeaderValue::from_str(s).is_ok() => s.clone(),
-        Some(_) => {
-            return Err(invalid(
-                name,
-                format!("{field}/contentType"),
-                "must be a valid header value string",
-            ));
-        }
-    };
     Ok(RawResponse {
-        status,
-        content_type,
+        status: raw.status.map_or(StatusCode::OK, |status| status.0),
+        content_type: raw
+            .content_type
+            .map_or_else(|| default_type.to_owned(), |text| text.0),
         body: Bytes::from(body),
     })
-}
-
-fn parse_fault(
-    name: &str,
-    object: &Map<String, Value>,
-    key: &str,
-) -> Result<Option<FaultSpec>, FixtureError> {
-    match object.get(key) {
-        None => Ok(None),
-        Some(Value::String(spec)) => FaultSpec::parse(spec)
-            .map(Some)
-            .map_err(|e| invalid(name, key, e.to_string())),
-        Some(_) => Err(invalid(name, key, "must be a fault spec string")),
-    }
 }
 
 #[cfg(test)]
@@ -530,5 +626,87 @@ mod tests {
         }
         assert!(fixtures.contains(crate::scan_refs::UNDOCUMENTED));
         assert!(!fixtures.is_schema_response(crate::scan_refs::UNDOCUMENTED, Endpoint::Status));
+    }
+
+    /// The refusal of a file holding `fixture`, as (fixture, field, message).
+    fn refusal(fixture: Value) -> (String, String, String) {
+        let text = serde_json::json!({ "fixtures": [fixture] }).to_string();
+        let error = Fixtures::from_json_str(&text).expect_err("the fixture is refused");
+        let message = error.to_string();
+        match error {
+            FixtureError::Invalid { fixture, field, .. } => (fixture, field, message),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_path_and_not_the_value() {
+        let cases = [
+            (
+                serde_json::json!({"scanRef": "mine", "videoBytes": "SECRET-77"}),
+                "videoBytes",
+            ),
+            (
+                serde_json::json!({"scanRef": "mine", "raw": {"data": {"text": 987_654_321}}}),
+                "raw/data/text",
+            ),
+            (
+                serde_json::json!({"scanRef": "mine", "files": ["FRONT", {"SECRET-77": 1}]}),
+                "files/1",
+            ),
+            (
+                serde_json::json!({"scanRef": "mine", "raw": {"status": {"text": "x", "SECRET-77": 1}}}),
+                "raw/status/SECRET-77",
+            ),
+        ];
+        for (fixture, path) in cases {
+            let (name, field, message) = refusal(fixture);
+            assert_eq!((name.as_str(), field.as_str()), ("mine", path), "{message}");
+            assert!(!message.contains("987654321"), "{message}");
+            if path != "raw/status/SECRET-77" {
+                assert!(!message.contains("SECRET-77"), "{message}");
+            }
+            assert!(
+                message.contains("must be") || message.contains("unknown key"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fixture_without_a_valid_scan_ref_goes_by_its_position() {
+        let (name, field, message) = refusal(serde_json::json!({"files": []}));
+        assert_eq!(
+            (name.as_str(), field.as_str()),
+            ("#0", "scanRef"),
+            "{message}"
+        );
+        assert!(message.contains("is required"), "{message}");
+        let (name, field, message) = refusal(serde_json::json!({"scanRef": ["SECRET-77"]}));
+        assert_eq!(
+            (name.as_str(), field.as_str()),
+            ("#0", "scanRef"),
+            "{message}"
+        );
+        assert!(!message.contains("SECRET-77"), "{message}");
+        let (name, field, _) = refusal(serde_json::json!("a fixture"));
+        assert_eq!((name.as_str(), field.as_str()), ("#0", "(fixture)"));
+    }
+
+    #[test]
+    fn a_raw_json_null_is_a_body_and_an_absent_body_is_not() {
+        let text = r#"{"fixtures": [{"scanRef": "mine", "raw": {"status": {"json": null}}}]}"#;
+        let fixtures = Fixtures::from_json_str(text).unwrap();
+        let Some(Prepared::Raw(raw)) = fixtures
+            .get("mine")
+            .unwrap()
+            .responses
+            .get(&Endpoint::Status)
+        else {
+            panic!("the raw answer is kept");
+        };
+        assert_eq!(&raw.body[..], b"null");
+        let (_, field, _) = refusal(serde_json::json!({"scanRef": "mine", "raw": {"status": {}}}));
+        assert_eq!(field, "raw/status");
     }
 }

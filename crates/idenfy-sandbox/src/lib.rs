@@ -21,8 +21,9 @@ pub use callback::{
     CallbackFault, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, Delivery, DeliveryError,
     DeliveryOptions, ReceiverAnswer, SIGNATURE_HEADER,
 };
-pub use endpoint::Endpoint;
 pub use fixtures::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures};
+/// The API's endpoints, as the client crates define them.
+pub use idenfy_core::Endpoint;
 pub use report_pdf::identification_report;
 pub use server::{InProcessSandbox, Sandbox, SandboxBuilder, SandboxError, SandboxHandle};
 

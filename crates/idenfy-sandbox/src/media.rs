@@ -7,83 +7,58 @@ pub mod png;
 
 use png::RgbImage;
 
-/// The six file slots of the `/files` response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum FileKind {
-    /// Front side of the document (photo).
-    Front,
-    /// Back side of the document (photo).
-    Back,
-    /// The client's face (photo).
-    Face,
-    /// Video of the client taking the front photo.
-    FrontVideo,
-    /// Video of the client taking the back photo.
-    BackVideo,
-    /// Video of the client taking the face photo.
-    FaceVideo,
+/// The kinds of file of the `/files` response, as the models define them from the schema.
+pub use idenfy_core::models::FileKind;
+
+/// The format the sandbox serves a kind of file in.
+///
+/// The schema names the kinds; only the docs' prose says which are videos, so the choice of
+/// format is the sandbox's: MP4 for the three video kinds, PNG for the photos. Fixtures list
+/// documented kinds only, so a kind the docs do not list is never served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A still picture.
+    Png,
+    /// A video.
+    Mp4,
 }
 
-impl FileKind {
-    /// Every kind, in the order the API documents them.
-    pub const ALL: [FileKind; 6] = [
-        FileKind::Front,
-        FileKind::Back,
-        FileKind::Face,
-        FileKind::FrontVideo,
-        FileKind::BackVideo,
-        FileKind::FaceVideo,
-    ];
-
-    /// The JSON key in the `/files` response, e.g. `FRONT_VIDEO`.
-    pub fn key(self) -> &'static str {
-        match self {
-            FileKind::Front => "FRONT",
-            FileKind::Back => "BACK",
-            FileKind::Face => "FACE",
-            FileKind::FrontVideo => "FRONT_VIDEO",
-            FileKind::BackVideo => "BACK_VIDEO",
-            FileKind::FaceVideo => "FACE_VIDEO",
+impl Format {
+    /// The format `kind` is served in.
+    pub fn of(kind: &FileKind) -> Format {
+        match kind {
+            FileKind::FrontVideo | FileKind::BackVideo | FileKind::FaceVideo => Format::Mp4,
+            _ => Format::Png,
         }
     }
 
-    /// Parses a JSON key such as `FACE`.
-    pub fn from_key(key: &str) -> Option<FileKind> {
-        FileKind::ALL.into_iter().find(|kind| kind.key() == key)
-    }
-
-    /// Whether the file is a video.
-    pub fn is_video(self) -> bool {
-        matches!(
-            self,
-            FileKind::FrontVideo | FileKind::BackVideo | FileKind::FaceVideo
-        )
-    }
-
-    /// File name in download URLs, e.g. `FRONT.png`, `FACE_VIDEO.mp4`.
-    pub fn file_name(self) -> String {
-        format!(
-            "{}.{}",
-            self.key(),
-            if self.is_video() { "mp4" } else { "png" }
-        )
-    }
-
-    /// Parses a download file name.
-    pub fn from_file_name(name: &str) -> Option<FileKind> {
-        FileKind::ALL
-            .into_iter()
-            .find(|kind| kind.file_name() == name)
+    /// The file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Mp4 => "mp4",
+        }
     }
 
     /// The `Content-Type` of the download.
     pub fn content_type(self) -> &'static str {
-        if self.is_video() {
-            "video/mp4"
-        } else {
-            "image/png"
+        match self {
+            Format::Png => "image/png",
+            Format::Mp4 => "video/mp4",
         }
     }
+}
+
+/// File name in download URLs, e.g. `FRONT.png`, `FACE_VIDEO.mp4`.
+pub fn file_name(kind: &FileKind) -> String {
+    format!("{kind}.{}", Format::of(kind).extension())
+}
+
+/// The documented kind a download file name names.
+pub fn kind_of_file_name(name: &str) -> Option<FileKind> {
+    FileKind::DOCUMENTED
+        .into_iter()
+        .find(|kind| file_name(kind) == name)
 }
 
 /// A colour derived from `seed`, so each identification's pictures differ
@@ -101,14 +76,13 @@ fn tint(seed: &str) -> [u8; 3] {
 }
 
 /// Renders the file `kind` of the identification `seed`.
-pub fn render(kind: FileKind, seed: &str, video_bytes: u64) -> Vec<u8> {
+pub fn render(kind: &FileKind, seed: &str, video_bytes: u64) -> Vec<u8> {
     let tint = tint(seed);
-    match kind {
-        FileKind::Front | FileKind::Back => document_side(kind == FileKind::Front, tint),
-        FileKind::Face => face(tint),
-        FileKind::FrontVideo | FileKind::BackVideo | FileKind::FaceVideo => {
-            mp4::video(video_bytes, tint)
-        }
+    match (Format::of(kind), kind) {
+        (Format::Mp4, _) => mp4::video(video_bytes, tint),
+        (Format::Png, FileKind::Face) => face(tint),
+        (Format::Png, FileKind::Front) => document_side(true, tint),
+        (Format::Png, _) => document_side(false, tint),
     }
 }
 

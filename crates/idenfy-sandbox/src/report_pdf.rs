@@ -59,11 +59,11 @@ const SLATE: Colour = [0.4, 0.45, 0.52];
 /// gives the same bytes.
 pub fn identification_report(fixtures: &Fixtures, scan_ref: &str) -> Option<Vec<u8>> {
     let fixture = fixtures.get(scan_ref)?;
-    let photo = |kind| {
+    let photo = |kind: FileKind| {
         fixture
             .files
             .contains(&kind)
-            .then(|| media::render(kind, scan_ref, fixture.video_bytes))
+            .then(|| media::render(&kind, scan_ref, fixture.video_bytes))
     };
     let (face, front) = (photo(FileKind::Face), photo(FileKind::Front));
     Some(report(

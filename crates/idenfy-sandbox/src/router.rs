@@ -8,6 +8,7 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
+use idenfy_core::MAX_SCAN_REF_LEN;
 use serde_json::Value;
 
 use crate::FAULT_HEADER;
@@ -18,7 +19,7 @@ use crate::callback::{CallbackSigner, DeliveryLog};
 use crate::downloads::{self, MediaCache};
 use crate::endpoint::Endpoint;
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
-use crate::fixtures::{Fixtures, MAX_SCAN_REF_LEN, Prepared};
+use crate::fixtures::{Fixtures, Prepared};
 use crate::signing::UrlSigner;
 
 const JSON: &str = "application/json";
@@ -256,10 +257,10 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     let Some((scan_ref, kind, fixture)) = found else {
         return Reply::from(ApiError::unknown_path()).into_response();
     };
-    let body = state.media.get(&scan_ref, kind, fixture.video_bytes);
+    let body = state.media.get(&scan_ref, &kind, fixture.video_bytes);
     let reply = Reply {
         status: StatusCode::OK,
-        content_type: kind.content_type().to_owned(),
+        content_type: crate::media::Format::of(&kind).content_type().to_owned(),
         body,
         allow: None,
         retry_after: None,

@@ -1,5 +1,6 @@
-//! The response schemas (`schema/*.json` of the workspace, embedded so an
-//! installed binary carries them) and validation against them.
+//! The response schemas and validation against them. The schemas are the workspace's
+//! `schema/*.json`, copied into this package's `schema/` by `cargo xtask codegen` (so that the
+//! published crate has them) and embedded, so that an installed binary carries them.
 
 use std::sync::OnceLock;
 
@@ -9,19 +10,20 @@ use serde_json::Value;
 
 use crate::endpoint::Endpoint;
 
-/// The schema text for one endpoint's response.
-pub fn schema_text(endpoint: Endpoint) -> &'static str {
-    match endpoint {
-        Endpoint::Status => include_str!("../../../schema/status.json"),
-        Endpoint::Data => include_str!("../../../schema/data.json"),
-        Endpoint::Files => include_str!("../../../schema/files.json"),
-        Endpoint::FullStatus => include_str!("../../../schema/full-status.json"),
-    }
-}
+/// Each endpoint whose answers the sandbox checks, with its answer's schema.
+const ANSWER_SCHEMAS: [(Endpoint, &str); 4] = [
+    (Endpoint::Status, include_str!("../schema/status.json")),
+    (Endpoint::Data, include_str!("../schema/data.json")),
+    (Endpoint::Files, include_str!("../schema/files.json")),
+    (
+        Endpoint::FullStatus,
+        include_str!("../schema/full-status.json"),
+    ),
+];
 
 /// The callback's schema.
 pub fn callback_schema_text() -> &'static str {
-    include_str!("../../../schema/callback.json")
+    include_str!("../schema/callback.json")
 }
 
 /// Checks a callback body against the callback's schema; reports the first violation.
@@ -62,18 +64,17 @@ pub struct Violation {
 }
 
 fn validator(endpoint: Endpoint) -> Result<&'static jsonschema::Validator, Violation> {
-    static VALIDATORS: [OnceLock<Result<jsonschema::Validator, String>>; 4] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    let index = Endpoint::ALL
+    static VALIDATORS: [OnceLock<Result<jsonschema::Validator, String>>; ANSWER_SCHEMAS.len()] =
+        [const { OnceLock::new() }; ANSWER_SCHEMAS.len()];
+    let index = ANSWER_SCHEMAS
         .iter()
-        .position(|e| *e == endpoint)
-        .unwrap_or_default();
+        .position(|(known, _)| *known == endpoint)
+        .ok_or_else(|| Violation {
+            pointer: String::new(),
+            reason: format!("the sandbox has no schema for the answers of {endpoint}"),
+        })?;
     let compiled = VALIDATORS[index].get_or_init(|| {
-        let schema: Value = serde_json::from_str(schema_text(endpoint))
+        let schema: Value = serde_json::from_str(ANSWER_SCHEMAS[index].1)
             .map_err(|e| format!("embedded schema is not JSON: {e}"))?;
         jsonschema::validator_for(&schema).map_err(|e| format!("embedded schema is invalid: {e}"))
     });

@@ -5,6 +5,16 @@
 //! such as ffmpeg decode), so the video is real and playable without
 //! writing a video codec. All samples sit in one chunk and every sample is a
 //! sync sample, which keeps the sample tables to one entry each.
+//!
+//! Why the sandbox writes its videos itself rather than serving something simpler: a file that
+//! players and format checkers accept needs `moov` with its sample tables whatever fills `mdat`,
+//! so this muxer is the floor for a valid MP4 made from the sandbox's own bytes (the other way
+//! is a committed binary sample, which no one can review). Padding one short video with a
+//! `free` box to the requested size would save only the loop that renders more frames, and would
+//! make a large video mostly filler; the PNG encoder the frames use stays anyway, for the
+//! pictures and the PDF report. So the size is met with real frames, and the tests below check
+//! both the structure (boxes tile the file, the sample tables point at PNG frames inside `mdat`)
+//! and the size.
 
 use super::png::RgbImage;
 
