@@ -32,7 +32,7 @@ pub const MAX_VIDEO_BYTES: u64 = 64 * 1024 * 1024;
 /// Video size when a fixture does not say.
 pub const DEFAULT_VIDEO_BYTES: u64 = 64 * 1024;
 
-const FIXTURE_KEYS: [&str; 11] = [
+const FIXTURE_KEYS: [&str; 12] = [
     "scanRef",
     "callback",
     "description",
@@ -44,6 +44,7 @@ const FIXTURE_KEYS: [&str; 11] = [
     "fault",
     "downloadFault",
     "raw",
+    "deletion",
 ];
 
 /// Why fixtures could not be loaded.
@@ -109,6 +110,8 @@ pub(crate) struct Fixture {
     pub fault: Option<FaultSpec>,
     pub download_fault: Option<FaultSpec>,
     pub callback: CallbackSource,
+    /// `"deletion": "refused"`: `/delete` answers `PARTNER_ERROR` "Token has not expired yet."
+    pub refuses_deletion: bool,
 }
 
 /// A set of fixtures, keyed by scanRef.
@@ -377,6 +380,18 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
                 )
             })?,
     };
+    let refuses_deletion = match object.get("deletion") {
+        None => false,
+        Some(Value::String(value)) if value == "refused" => true,
+        Some(Value::String(value)) if value == "allowed" => false,
+        Some(_) => {
+            return Err(invalid(
+                name,
+                "deletion",
+                "must be \"allowed\" (the default) or \"refused\"",
+            ));
+        }
+    };
     let fault = parse_fault(name, object, "fault")?;
     let download_fault = parse_fault(name, object, "downloadFault")?;
     Ok((
@@ -388,6 +403,7 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             fault,
             download_fault,
             callback,
+            refuses_deletion,
         },
     ))
 }

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use bytes::Bytes;
 
 use crate::auth::Credentials;
+use crate::deletions::Deletions;
 use crate::callback::{
     self, CallbackSigner, Delivery, DeliveryError, DeliveryLog, DeliveryOptions,
 };
@@ -290,6 +291,7 @@ impl SandboxBuilder {
             access_log: self.access_log,
             callback_signer: CallbackSigner::new(&self.api_secret),
             deliveries: DeliveryLog::default(),
+            deletions: Deletions::default(),
         })
     }
 }
