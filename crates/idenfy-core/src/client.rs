@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::credential_mask::CredentialMask;
-use crate::deletion::deletion_answer;
+use crate::deletion::{answer_leaves_outcome_unknown, deletion_answer};
 use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
@@ -436,10 +436,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
                                     status: response.status(),
                                     retry_after,
                                 };
-                                if matches!(error, Error::UnexpectedResponse(_))
-                                    && response.status().is_success()
-                                {
-                                    // Something said yes in a voice that is not the API's.
+                                if answer_leaves_outcome_unknown(&response, retry_after) {
                                     outcome_unknown = true;
                                 }
                                 let error = self.credential_mask.mask_error(error).with_transport();

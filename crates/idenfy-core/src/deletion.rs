@@ -9,8 +9,8 @@
 //!   be made, a 429, a 503 with `Retry-After` (the API or the proxy in front of it turned the
 //!   request away and said when to come back);
 //! - not retried: every other status (500, 502, 504 included: the server may have acted), a
-//!   connection lost after the request was sent, a timeout. The last two leave the outcome
-//!   unknown, and the failure says so;
+//!   connection lost after the request was sent, a timeout. A server error and the last two
+//!   leave the outcome unknown, and the failure says so;
 //! - a 404 counts as "already deleted" only on a call made because an earlier attempt's
 //!   outcome is unknown ([`Client::delete_after_unknown`](crate::Client::delete_after_unknown)).
 
@@ -62,9 +62,10 @@ pub struct DeletionFailure<E> {
     pub error: Error<E>,
     /// How many attempts were made.
     pub attempts: u32,
-    /// Whether a request may have reached the API without its answer arriving (the connection
-    /// was lost after sending, an attempt timed out, or a success came in a voice other than
-    /// the API's): the data may be deleted or not. Settle it with
+    /// Whether a request may have reached the API and acted without saying so: the connection
+    /// was lost after sending, an attempt timed out, the last answer was a server error (not a
+    /// 503 with `Retry-After`), or a success came in a voice other than the API's. The data
+    /// may be deleted or not. Settle it with
     /// [`Client::delete_after_unknown`](crate::Client::delete_after_unknown).
     pub outcome_unknown: bool,
 }
@@ -82,6 +83,18 @@ pub fn deletion_retryable(outcome: &AttemptOutcome, unsent: bool) -> bool {
         AttemptOutcome::TransportFailure => unsent,
         AttemptOutcome::AttemptTimeout => false,
     }
+}
+
+/// Whether a complete answer that is not a confirmation still leaves open whether the data
+/// was deleted: a server error (the server may have acted before failing; not a 503 with
+/// `Retry-After`, which turns the request away), or a success that is not the API's.
+pub(crate) fn answer_leaves_outcome_unknown<B: AsRef<[u8]>>(
+    response: &Response<B>,
+    retry_after: Option<std::time::Duration>,
+) -> bool {
+    let status = response.status();
+    let turned_away = status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some();
+    status.is_success() || (status.is_server_error() && !turned_away)
 }
 
 /// What a complete answer to `/delete` means. `earlier_unknown`: an earlier attempt's outcome

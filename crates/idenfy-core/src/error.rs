@@ -94,6 +94,13 @@ pub struct ApiError {
 impl ApiError {
     /// What a person can do about this status.
     fn hint(&self) -> &'static str {
+        if self
+            .identifier
+            .as_ref()
+            .is_some_and(|identifier| identifier.as_str() == "PARTNER_ERROR")
+        {
+            return "the API will not do this for this identification now; the message says why";
+        }
         match self.status.as_u16() {
             400 => "the request was refused as malformed; check the scanRef",
             401 => {

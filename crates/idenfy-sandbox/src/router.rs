@@ -4,11 +4,11 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use idenfy_core::Action;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
+use idenfy_core::Action;
 use serde_json::Value;
 
 use crate::FAULT_HEADER;
@@ -20,8 +20,8 @@ use crate::deletions::Deletions;
 use crate::downloads::{self, MediaCache};
 use crate::endpoint::Endpoint;
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
-use crate::report_pdf;
 use crate::fixtures::{Fixture, Fixtures, MAX_SCAN_REF_LEN, Prepared};
+use crate::report_pdf;
 use crate::signing::UrlSigner;
 
 const JSON: &str = "application/json";

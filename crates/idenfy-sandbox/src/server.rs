@@ -15,10 +15,10 @@ use tokio::sync::watch;
 use bytes::Bytes;
 
 use crate::auth::Credentials;
-use crate::deletions::Deletions;
 use crate::callback::{
     self, CallbackSigner, Delivery, DeliveryError, DeliveryLog, DeliveryOptions,
 };
+use crate::deletions::Deletions;
 use crate::downloads::MediaCache;
 use crate::fault::FaultCounters;
 use crate::fixtures::{FixtureError, Fixtures};
