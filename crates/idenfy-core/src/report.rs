@@ -2,8 +2,8 @@
 //! whatever of the plausible shapes it comes in, and refusing anything that is not a PDF.
 //!
 //! The vendor's page says only that a successful call returns "a pdf file in bytes64 format".
-//! That fits three shapes, and all three are accepted (`schema/errata.json`, entry
-//! `generate-pdf-answer-shape`):
+//! That fits three shapes, and all three are accepted (the repository README, "The report and
+//! deletion", records the decision):
 //!
 //! - the PDF itself (`application/pdf`): the body starts with `%PDF-`;
 //! - base64 text: the whole body (or a JSON string) is the PDF in base64, line breaks allowed;

@@ -26,7 +26,8 @@ use crate::signing::UrlSigner;
 
 const JSON: &str = "application/json";
 /// The one shape the sandbox answers `/generate-pdf` in: the PDF itself (the vendor's page
-/// leaves the shape open; clients accept base64 and JSON too, see `schema/errata.json`).
+/// leaves the shape open; clients accept base64 and JSON too, as the README's
+/// "The report and deletion" says).
 const PDF: &str = "application/pdf";
 
 /// Everything a request handler needs, shared by all connections.
