@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Look up iDenfy identifications: status, parsed data, files and full review status.
+/// Look up iDenfy identifications (status, parsed data, files and full review status), save their
+/// PDF reports, and delete their personal data.
 #[derive(Debug, Parser)]
 #[command(name = "idenfy", version, about, long_about = None)]
 pub struct Cli {
@@ -59,7 +60,7 @@ pub struct ConnectionArgs {
     pub sandbox: bool,
 }
 
-/// The lookups.
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The overall status of identifications (`/api/v2/status`).

@@ -427,3 +427,40 @@ fn a_report_that_is_not_a_pdf_is_not_saved() {
     assert!(output.stderr.contains("holds no PDF"), "{}", output.stderr);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn an_interrupted_deletion_is_recorded_as_unknown_and_settled_by_the_next_run() {
+    let not_found = r#"{"identifier":"NOT_FOUND","message":"Not found."}"#;
+    let (server, counts) = deleting_server(move |_, n| match n {
+        0 => Script::hang(),
+        _ => Script::json(404, not_found),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let mut child = support::RunningChild::spawn(
+        idenfy_against(&server)
+            .args(["delete", "slow-1", "--yes", "--audit"])
+            .arg(&audit),
+    );
+    let started = std::time::Instant::now();
+    while server.requests().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20) && !child.has_exited(),
+            "the deletion was never sent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    support::interrupt(child.id());
+    let output = child.wait(support::CHILD_TIMEOUT);
+    output.assert_code(130);
+    let records = audit_records(&audit);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["outcome"], "unknown");
+
+    let settled = run(idenfy_against(&server)
+        .args(["delete", "slow-1", "--yes", "--audit"])
+        .arg(&audit));
+    settled.assert_code(0);
+    assert_eq!(audit_records(&audit)[1]["outcome"], "already-gone");
+    assert_eq!(counts.lock().unwrap().get("slow-1"), Some(&2));
+}

@@ -169,19 +169,24 @@ async fn a_deletion_is_retried_after_429_and_503_with_retry_after() {
 #[tokio::test]
 async fn a_deletion_is_not_retried_after_what_may_have_reached_the_api() {
     for (script, unknown) in [
+        // A server error may come after the server acted.
         (
             Script::json(500, r#"{"identifier":"INTERNAL_ERROR"}"#),
-            false,
+            true,
         ),
         (
             Script::response(502, &[], b"<html>bad gateway</html>"),
-            false,
+            true,
         ),
         (
             Script::response(503, &[], b"<html>no retry-after</html>"),
-            false,
+            true,
         ),
         (Script::json(404, r#"{"identifier":"NOT_FOUND"}"#), false),
+        (
+            Script::json(400, r#"{"identifier":"PARTNER_ERROR"}"#),
+            false,
+        ),
         // The request was read, then the connection closed without an answer.
         (Script::default(), true),
         (
@@ -189,7 +194,11 @@ async fn a_deletion_is_not_retried_after_what_may_have_reached_the_api() {
             true,
         ),
     ] {
-        let described = format!("{script:?}");
+        let described = String::from_utf8_lossy(&match &script.steps[..] {
+            [idenfy_hostile::Step::Write(bytes)] => bytes.clone(),
+            _ => b"(no answer)".to_vec(),
+        })
+        .into_owned();
         let server = HostileServer::start(move |_| script.clone());
         let failure = client(&server).delete(&scan_ref()).await.unwrap_err();
         assert_eq!(failure.attempts, 1, "{described}");
@@ -256,4 +265,15 @@ async fn after_a_cut_connection_already_deleted_is_success_and_only_then() {
         .await
         .unwrap_err();
     assert!(matches!(failure.error, Error::Api(ref api) if api.status == 400));
+}
+
+#[tokio::test]
+async fn the_report_is_retried_like_a_lookup() {
+    let server = scripted(vec![
+        Script::response(503, &[], b"<html>busy</html>"),
+        Script::response(200, &[("content-type", "application/pdf")], PDF),
+    ]);
+    let report = client(&server).report(&scan_ref()).await.unwrap();
+    assert_eq!(report.attempts, 2);
+    assert_eq!(report.pdf.as_ref(), PDF);
 }
