@@ -1,8 +1,9 @@
 //! Asking a person before something that cannot be undone.
 //!
 //! The question goes to standard error and the answer is read from standard input when it is
-//! a terminal, or else from the controlling terminal (`/dev/tty`) when standard error is one:
-//! a list piped into standard input does not answer the question. With no terminal to ask on,
+//! a terminal (and not the command's input), or else from the controlling terminal
+//! (`/dev/tty`) when standard error is one: a list piped into standard input does not answer
+//! the question. With no terminal to ask on,
 //! nothing is asked and the caller must have been told to go ahead (`--yes`).
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
@@ -22,9 +23,11 @@ pub enum Confirmation {
 }
 
 /// Asks `question` on the terminal, if there is one. Only `y` and `yes` (any case) confirm.
-pub fn ask(question: &str) -> Confirmation {
+/// `stdin_holds_input`: standard input carries the command's input (`--input -`), so the
+/// answer cannot come from there, even when it is a terminal.
+pub fn ask(question: &str, stdin_holds_input: bool) -> Confirmation {
     let stdin = io::stdin();
-    if stdin.is_terminal() {
+    if stdin.is_terminal() && !stdin_holds_input {
         return ask_on(question, &mut stdin.lock(), &mut io::stderr());
     }
     if !io::stderr().is_terminal() {

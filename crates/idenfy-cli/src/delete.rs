@@ -66,7 +66,8 @@ pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), F
         return Ok(());
     }
     if !args.yes {
-        confirm(&pending)?;
+        let stdin_holds_input = args.input.as_deref() == Some(Path::new("-"));
+        confirm(&pending, stdin_holds_input)?;
     }
     let mut audit = match audit.take() {
         Some(audit) => audit,
@@ -96,7 +97,7 @@ fn parse_all(texts: &[String]) -> Result<Vec<ScanRef>, Failure> {
     Ok(list)
 }
 
-fn confirm(pending: &[&ScanRef]) -> Result<(), Failure> {
+fn confirm(pending: &[&ScanRef], stdin_holds_input: bool) -> Result<(), Failure> {
     let shown: Vec<&str> = pending.iter().take(3).map(|s| s.as_str()).collect();
     let more = if pending.len() > 3 {
         format!(" and {} more", pending.len() - 3)
@@ -108,7 +109,7 @@ fn confirm(pending: &[&ScanRef]) -> Result<(), Failure> {
         pending.len(),
         shown.join(", ")
     );
-    match ask(&question) {
+    match ask(&question, stdin_holds_input) {
         Confirmation::Confirmed => Ok(()),
         Confirmation::Declined => Err(Failure::bad_input("not confirmed; nothing was deleted")),
         Confirmation::NoTerminal => Err(Failure::bad_input(

@@ -1,6 +1,6 @@
 //! The `idenfy` command's machinery: the command line, lookups, bulk export, downloads,
-//! reports, deletion and output. The binary (`src/main.rs`) only calls [`main`]; the modules are public for the
-//! command's fuzz targets and benchmarks, not as a stable API.
+//! reports, deletion and output. The binary (`src/main.rs`) only calls [`main`]; the modules
+//! are public for the command's fuzz targets and benchmarks, not as a stable API.
 //!
 //! See the repository's README for the commands, the formats and the exit codes.
 

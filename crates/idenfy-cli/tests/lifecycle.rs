@@ -464,3 +464,62 @@ fn an_interrupted_deletion_is_recorded_as_unknown_and_settled_by_the_next_run() 
     assert_eq!(audit_records(&audit)[1]["outcome"], "already-gone");
     assert_eq!(counts.lock().unwrap().get("slow-1"), Some(&2));
 }
+
+/// `idenfy ARGS` run on a terminal of its own (util-linux `script` gives it one), answering
+/// `answer` to whatever it asks; `None` when `script` is not installed outside CI.
+fn on_a_terminal(sandbox: &TestSandbox, args: &str, answer: &str) -> Option<support::Output> {
+    if Command::new("script").arg("--version").output().is_err() {
+        let message = "util-linux `script` not found, so the confirmation was not tested";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("warning: {message}");
+        return None;
+    }
+    let command_line = format!(
+        "{} --base-url {} {args}",
+        support::idenfy_bin().display(),
+        sandbox.base_url()
+    );
+    Some(run_with_input(
+        idenfy_bin_env(
+            sandbox,
+            Command::new("script").args(["-qec", &command_line, "/dev/null"]),
+        ),
+        answer.as_bytes(),
+    ))
+}
+
+fn idenfy_bin_env<'a>(sandbox: &TestSandbox, command: &'a mut Command) -> &'a mut Command {
+    command
+        .env("IDENFY_API_KEY", &sandbox.key)
+        .env("IDENFY_API_SECRET", &sandbox.secret)
+}
+
+#[test]
+fn on_a_terminal_only_yes_deletes() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let args = format!(
+        "delete {} --audit {}",
+        scan_refs::DENIED_FACE,
+        audit.display()
+    );
+    let Some(declined) = on_a_terminal(&sandbox, &args, "n\n") else {
+        return;
+    };
+    declined.assert_code(2);
+    assert!(declined.stdout.contains("[y/N]"), "{}", declined.stdout);
+    assert!(!audit.exists());
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DENIED"
+    );
+
+    let confirmed = on_a_terminal(&sandbox, &args, "y\n").unwrap();
+    confirmed.assert_code(0);
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DELETED"
+    );
+    assert_eq!(audit_records(&audit)[0]["outcome"], "deleted");
+}
