@@ -372,7 +372,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// the API: a connection that could not be made ([`Transport::is_unsent`]), a 429, and a
     /// 503 that carries `Retry-After`. Everything else ends the call: another status (a 500
     /// or 502 included: the server may have acted), a connection lost after the request was
-    /// sent, a timeout. The last two leave the outcome unknown
+    /// sent, a timeout. A server error and the last two leave the outcome unknown
     /// ([`DeletionFailure::outcome_unknown`]); settle it with
     /// [`delete_after_unknown`](Self::delete_after_unknown), never by assuming.
     ///
