@@ -6,6 +6,8 @@
 use std::io::Write as _;
 use std::path::Path;
 
+use tempfile::NamedTempFile;
+
 use crate::failure::Failure;
 
 /// Writes `bytes` to `target` as described in the module's documentation. With `force`, the
@@ -15,8 +17,6 @@ use crate::failure::Failure;
 /// A bad-input failure when `target` exists (or appears meanwhile) without `force`; another
 /// failure when writing fails. Nothing is left behind on failure.
 pub fn publish(target: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
-    let io_failure =
-        |path: &Path, err: std::io::Error| Failure::other(format!("{}: {err}", path.display()));
     if !force && target.symlink_metadata().is_ok() {
         return Err(exists(target));
     }
@@ -28,15 +28,42 @@ pub fn publish(target: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> 
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut partial = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|err| io_failure(dir, err))?;
+    let mut partial = create_partial(dir, &name)?;
     partial
         .write_all(bytes)
         .and_then(|()| partial.as_file().sync_all())
         .map_err(|err| io_failure(partial.path(), err))?;
+    persist(partial, target, dir, force)
+}
+
+/// A new temporary file in `dir` for `name`: created exclusively (`O_EXCL`) under a random
+/// name (`.NAME.XXXXXX.part`), mode 0600, removed when dropped: on every failure, and when an
+/// interrupt cancels the work that fills it.
+///
+/// # Errors
+/// When it cannot be created.
+pub fn create_partial(dir: &Path, name: &str) -> Result<NamedTempFile, Failure> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".part")
+        .tempfile_in(dir)
+        .map_err(|err| io_failure(dir, err))
+}
+
+/// Gives `partial` (complete, and flushed to disk) its final name `target` in `dir`. Without
+/// `force`, this fails if the name was taken meanwhile, instead of replacing what is there;
+/// with it, the rename replaces the file (or a link) at the name itself, never what a link
+/// points to. The new name is made durable before this returns.
+///
+/// # Errors
+/// A bad-input failure when `target` appeared meanwhile without `force`; another when the
+/// rename fails. `partial` is removed either way.
+pub fn persist(
+    partial: NamedTempFile,
+    target: &Path,
+    dir: &Path,
+    force: bool,
+) -> Result<(), Failure> {
     let published = if force {
         partial.persist(target)
     } else {
@@ -56,6 +83,10 @@ pub fn publish(target: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> 
         let _ = directory.sync_all();
     }
     Ok(())
+}
+
+fn io_failure(path: &Path, err: std::io::Error) -> Failure {
+    Failure::other(format!("{}: {err}", path.display()))
 }
 
 /// The failure for a file that is in the way.
