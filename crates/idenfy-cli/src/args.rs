@@ -49,7 +49,8 @@ pub struct ConnectionArgs {
     pub deadline: Duration,
 
     /// How many times a failed attempt (429, 500, 502, 503, 504, timeout, connection failure) is
-    /// retried.
+    /// retried. A deletion is retried only where it cannot have reached the API: a connection
+    /// that could not be made, 429, and 503 with `Retry-After`.
     #[arg(long, default_value_t = 4, global = true)]
     pub retries: u32,
 

@@ -682,7 +682,33 @@ impl<T, K> fmt::Debug for Client<T, K> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
     use super::WellFormedJson;
+    use crate::{Client, Credentials, RetryPolicy};
+
+    #[tokio::test]
+    async fn a_transport_that_cannot_say_a_request_went_unsent_gets_no_deletion_retried() {
+        let sent = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&sent);
+        let transport = move |_request: http::Request<bytes::Bytes>| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(Err::<http::Response<bytes::Bytes>, _>(
+                std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+            ))
+        };
+        let client = Client::builder(Credentials::new("key", "secret").unwrap())
+            .retry_policy(RetryPolicy::default().with_max_attempts(4))
+            .build(transport, |_| std::future::ready(()));
+        let failure = client.delete(&"abc".parse().unwrap()).await.unwrap_err();
+        assert_eq!(failure.attempts, 1);
+        assert!(failure.outcome_unknown);
+        assert_eq!(sent.load(Ordering::SeqCst), 1);
+        // A lookup on the same transport is retried: it is a read.
+        let _ = client.status(&"abc".parse().unwrap()).await;
+        assert_eq!(sent.load(Ordering::SeqCst), 5);
+    }
 
     fn well_formed(body: &[u8]) -> bool {
         serde_json::from_slice::<WellFormedJson>(body).is_ok()
