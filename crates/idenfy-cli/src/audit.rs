@@ -118,6 +118,9 @@ pub struct Earlier {
 pub struct AuditFile {
     file: File,
     path: PathBuf,
+    /// The last line was cut (by a crash): the next record starts with a line break. Written
+    /// with that record, not before, so that reading the file (a dry run) changes nothing.
+    cut_last_line: bool,
 }
 
 impl AuditFile {
@@ -161,6 +164,7 @@ impl AuditFile {
         let mut audit = AuditFile {
             file,
             path: path.to_owned(),
+            cut_last_line: false,
         };
         let earlier = audit.read_back()?;
         Ok((audit, earlier))
@@ -205,7 +209,7 @@ impl AuditFile {
                 earlier.unknown.remove(&record.scan_ref);
             }
         }
-        // A cut last line gets a line break, so the next record is a line of its own.
+        // After a cut last line, the next record starts with a line break of its own.
         let length = self
             .file
             .metadata()
@@ -217,9 +221,7 @@ impl AuditFile {
                 .seek(SeekFrom::Start(length - 1))
                 .and_then(|_| (&self.file).read_exact(&mut last))
                 .map_err(|err| Failure::other(format!("{shown}: {err}")))?;
-            if last != *b"\n" {
-                self.write_durably(b"\n")?;
-            }
+            self.cut_last_line = last != *b"\n";
         }
         Ok(earlier)
     }
@@ -230,10 +232,16 @@ impl AuditFile {
     /// When the line cannot be written or flushed: the caller must stop deleting, since the
     /// next deletion would go unrecorded.
     pub fn append(&mut self, record: &Record) -> Result<(), Failure> {
-        let mut line = serde_json::to_vec(record)
+        let mut line = Vec::new();
+        if self.cut_last_line {
+            line.push(b'\n');
+        }
+        serde_json::to_writer(&mut line, record)
             .map_err(|err| Failure::other(format!("cannot encode an audit record: {err}")))?;
         line.push(b'\n');
-        self.write_durably(&line)
+        self.write_durably(&line)?;
+        self.cut_last_line = false;
+        Ok(())
     }
 
     fn write_durably(&mut self, bytes: &[u8]) -> Result<(), Failure> {
@@ -300,6 +308,13 @@ mod tests {
 {"scanRef":"b","ti"#)
         .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        drop(AuditFile::open(&path).unwrap());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "reading changes nothing"
+        );
         let (mut audit, earlier) = AuditFile::open(&path).unwrap();
         assert_eq!(earlier.lines, 1);
         audit
