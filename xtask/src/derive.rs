@@ -29,16 +29,27 @@ pub const VOCABULARY_PAGE: &str = "Vocabulary.md";
 /// The fraud-check services' pages, which document the callback's AML and LID results.
 pub const AML_PAGE: &str = "fraud-check-services/aml.md";
 pub const LID_PAGE: &str = "fraud-check-services/lid.md";
+/// The page of `POST /api/v2/generate-pdf`.
+pub const PDF_PAGE: &str = "IdentificationPDF.md";
+/// The page of `POST /api/v2/delete`.
+pub const DELETION_PAGE: &str = "IdentificationDeletion.md";
 
 /// Every page the schemas are derived from.
-const PAGES: [&str; 6] = [
+const PAGES: [&str; 8] = [
     RETRIEVAL_PAGE,
     CALLBACK_PAGE,
     ERRORS_PAGE,
     VOCABULARY_PAGE,
     AML_PAGE,
     LID_PAGE,
+    PDF_PAGE,
+    DELETION_PAGE,
 ];
+
+/// The pages of the endpoints that are not lookups. Each documents its request body in a table
+/// of its own; both are the lookups' `{"scanRef"}`, which [`request_schema`] checks, so that
+/// one request schema serves every endpoint for as long as the pages say so.
+const ACTION_PAGES: [&str; 2] = [PDF_PAGE, DELETION_PAGE];
 
 /// The pages, read once, by name.
 type Pages = BTreeMap<&'static str, Page>;
@@ -1013,15 +1024,51 @@ fn request_schema(
     let mut deriver = Deriver::new(page, pages, Links::NONE, meanings, enums);
     let mut scan_ref = deriver.property(&columns, row, "scanRef")?;
     scan_ref["minLength"] = json!(1);
+    for name in ACTION_PAGES {
+        check_scan_ref_request(&pages[name])?;
+    }
     Ok(json!({
         "$schema": DIALECT,
         "title": "ScanRefRequest",
-        "description": "The body of a request to a retrieval endpoint: the identification to look up.",
+        "description": "The body of a request to a retrieval endpoint, to `/generate-pdf` or to `/delete`: the identification it is about.",
         "type": "object",
         "properties": { "scanRef": scan_ref },
         "required": ["scanRef"],
         "additionalProperties": false,
     }))
+}
+
+/// Checks that `page`'s request table (under `Sending request`) documents exactly one key,
+/// `scanRef`, required, a string: the body of [`request_schema`].
+fn check_scan_ref_request(page: &Page) -> Result<(), MarkdownError> {
+    let table = page
+        .table_under_heading("Sending request")
+        .ok_or_else(|| page.error(0, "no table under `Sending request`"))?;
+    let column = |name: &str| {
+        table.column(name).ok_or_else(|| {
+            page.error(
+                table.line,
+                format!(
+                    "the request table has no `{name}` column (it has: {})",
+                    table.header.join(", ")
+                ),
+            )
+        })
+    };
+    let (key, required, kind) = (column("Key")?, column("Required")?, column("Type")?);
+    match table.rows.as_slice() {
+        [row]
+            if strip_code(&row.cells[key]) == "scanRef"
+                && row.cells[required].trim() == "Yes"
+                && strip_code(&row.cells[kind]) == "String" =>
+        {
+            Ok(())
+        }
+        _ => Err(page.error(
+            table.line,
+            "the request table no longer documents exactly `scanRef` (required, String): this endpoint needs a request schema of its own",
+        )),
+    }
 }
 
 #[cfg(test)]

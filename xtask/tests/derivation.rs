@@ -223,3 +223,23 @@ fn a_link_to_a_page_no_source_lists_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_report_and_deletion_pages_must_keep_the_scan_ref_request() {
+    use xtask::derive::{DELETION_PAGE, PDF_PAGE};
+    for page in [PDF_PAGE, DELETION_PAGE] {
+        let docs = copy_dir(&mini_docs());
+        let text = std::fs::read_to_string(docs.path().join(page)).unwrap();
+        let row = text.lines().last().unwrap().to_owned();
+        let extra = row.replace("scanRef", "locale");
+        edit(&docs.path().join(page), &row, &format!("{row}\n{extra}"));
+        let error = derive_schemas(docs.path())
+            .expect_err("a second key must be refused")
+            .to_string();
+        assert!(error.contains(page), "{error}");
+        assert!(error.contains("exactly `scanRef`"), "{error}");
+    }
+    let schemas = derive_schemas(&mini_docs()).unwrap();
+    let description = schemas["request"]["description"].as_str().unwrap();
+    assert!(description.contains("/delete"), "{description}");
+}

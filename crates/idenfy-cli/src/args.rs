@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Look up iDenfy identifications: status, parsed data, files and full review status.
+/// Look up iDenfy identifications (status, parsed data, files and full review status), save their
+/// PDF reports, and delete their personal data.
 #[derive(Debug, Parser)]
 #[command(name = "idenfy", version, about, long_about = None)]
 pub struct Cli {
@@ -48,7 +49,8 @@ pub struct ConnectionArgs {
     pub deadline: Duration,
 
     /// How many times a failed attempt (429, 500, 502, 503, 504, timeout, connection failure) is
-    /// retried.
+    /// retried. A deletion is retried only where it cannot have reached the API: a connection
+    /// that could not be made, 429, and 503 with `Retry-After`.
     #[arg(long, default_value_t = 4, global = true)]
     pub retries: u32,
 
@@ -59,7 +61,7 @@ pub struct ConnectionArgs {
     pub sandbox: bool,
 }
 
-/// The lookups.
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The overall status of identifications (`/api/v2/status`).
@@ -75,6 +77,20 @@ pub enum Command {
     /// row says `unavailable` and why, the error goes to standard error, and the exit code is
     /// that of the failure (4 for 401/403, 5 for 429 or 5xx after the retries, 3 otherwise).
     FullStatus(LookupArgs),
+    /// The identification report as a PDF (`/api/v2/generate-pdf`), saved to a file.
+    ///
+    /// `idenfy report SCAN_REF --output FILE.pdf` saves one report; `--input LIST --output DIR`
+    /// saves one per scanRef of LIST, as `DIR/SCANREF.pdf`. Each is written to a new temporary
+    /// file (mode 0600) and published under its name only once it is complete and checked to
+    /// be a PDF; an existing file is kept unless `--force` is given.
+    Report(ReportArgs),
+    /// Delete identifications' personal data at iDenfy (`/api/v2/delete`), with a record.
+    ///
+    /// Asks for confirmation on a terminal; without one, `--yes` is required (exit 2 without
+    /// it, and nothing is deleted). Every deletion, refusal and failure is appended to the
+    /// `--audit` file as a JSON line. Run again with the same `--audit` file, scanRefs it
+    /// records as deleted are skipped, so nothing is deleted twice.
+    Delete(DeleteArgs),
     /// Result callbacks: send a fixture's signed callback to your webhook, verify or sign a body.
     #[command(subcommand)]
     Callback(crate::callback::CallbackCommand),
@@ -138,6 +154,56 @@ pub struct FilesArgs {
     /// file fails the download and leaves nothing behind.
     #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size, requires = "download")]
     pub max_file_size: u64,
+}
+
+/// `report`: which identifications, and where the PDFs go.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The scanRef whose report is saved.
+    #[arg(
+        value_name = "SCAN_REF",
+        required_unless_present = "input",
+        conflicts_with = "input"
+    )]
+    pub scan_ref: Option<String>,
+    /// Read scanRefs from FILE, one per line (`-` for standard input; blank lines and `#`
+    /// comments skipped), and save each report as `OUTPUT/SCANREF.pdf`.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The PDF file to write (one scanRef), or the directory the PDFs go into (`--input`;
+    /// created with mode 0700 if missing).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub output: PathBuf,
+    /// Replace a report file that already exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `delete`: which identifications, the confirmation, and the record.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The scanRefs whose data is deleted.
+    #[arg(
+        value_name = "SCAN_REF",
+        required_unless_present = "input",
+        conflicts_with = "input"
+    )]
+    pub scan_refs: Vec<String>,
+    /// Read scanRefs from FILE, one per line (`-` for standard input; blank lines and `#`
+    /// comments skipped).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The audit file: one JSON line per deletion, refusal or failure is appended (created
+    /// with mode 0600; never through a symbolic link). ScanRefs it records as deleted are
+    /// skipped, so an interrupted run is resumed by running it again.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub audit: PathBuf,
+    /// Delete without asking (required when there is no terminal to ask on).
+    #[arg(long)]
+    pub yes: bool,
+    /// Show what would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Output formats.

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 use crate::failure::{Failure, FailureKind};
 use crate::file_kinds::{CheckedKind, file_urls};
+use crate::private_file;
 
 /// How the files are fetched and written.
 #[derive(Debug, Clone)]
@@ -74,7 +75,7 @@ pub async fn download_all(
     if !options.force {
         for (kind, _) in &wanted {
             if let Some(existing) = files_of_kind(dir, kind)?.into_iter().next() {
-                return Err(exists(&existing));
+                return Err(private_file::exists(&existing));
             }
         }
     }
@@ -124,18 +125,14 @@ async fn download_one(
     let extension = extension_for(download.content_type()).unwrap_or(kind.default_extension());
     let target = dir.join(format!("{kind}.{extension}"));
     if !options.force && target.symlink_metadata().is_ok() {
-        return Err(exists(&target));
+        return Err(private_file::exists(&target));
     }
 
     // Created exclusively (O_EXCL) under a random name, mode 0600; removed when dropped, which
     // is what happens on every failure and when an interrupt cancels this future.
     let io_failure =
         |path: &Path, err: std::io::Error| Failure::other(format!("{}: {err}", path.display()));
-    let partial = tempfile::Builder::new()
-        .prefix(&format!(".{kind}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|err| io_failure(dir, err))?;
+    let partial = private_file::create_partial(dir, &kind.to_string())?;
     let mut file = partial
         .as_file()
         .try_clone()
@@ -172,28 +169,7 @@ async fn download_one(
     let bytes = streamed?;
     drop(file);
 
-    // Without --force, publishing fails if the name was taken meanwhile, instead of replacing
-    // what is there. With it, the rename replaces the file (or a link) at the name itself,
-    // never what a link points to.
-    let published = if options.force {
-        partial.persist(&target)
-    } else {
-        partial.persist_noclobber(&target)
-    };
-    if let Err(err) = published {
-        return Err(if err.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::bad_input(format!(
-                "{} appeared during the download; pass --force to replace it",
-                target.display()
-            ))
-        } else {
-            io_failure(&target, err.error)
-        });
-    }
-    // Make the new name durable before any old file is removed.
-    if let Ok(directory) = std::fs::File::open(dir) {
-        let _ = directory.sync_all();
-    }
+    private_file::persist(partial, &target, dir, options.force)?;
     let mut removed = Vec::new();
     if options.force {
         for stale in files_of_kind(dir, kind)? {
@@ -208,13 +184,6 @@ async fn download_one(
         bytes,
         removed,
     })
-}
-
-fn exists(path: &Path) -> Failure {
-    Failure::bad_input(format!(
-        "{} exists; pass --force to replace it",
-        path.display()
-    ))
 }
 
 /// The entries of `dir` named `KIND.<extension>` that are not directories (links included,

@@ -154,6 +154,43 @@ impl<R: BufRead> Iterator for ScanRefLines<R> {
     }
 }
 
+/// The most scanRefs a list given to `report` or `delete` may hold: they are read whole
+/// before anything is sent (a deletion is confirmed for the whole list), so their number is
+/// bounded.
+pub const MAX_LIST_SCAN_REFS: usize = 1_000_000;
+
+/// Reads the list of scanRefs at `path` (`-` for standard input) whole, checking every line,
+/// without repeats (the first occurrence is kept, in order).
+///
+/// # Errors
+/// A bad-input failure naming the first bad line, or when the list is too long or cannot be
+/// opened.
+pub fn read_list(path: &std::path::Path) -> Result<Vec<ScanRef>, crate::failure::Failure> {
+    use crate::failure::Failure;
+    let shown = path.display();
+    let reader: Box<dyn BufRead> = if path == std::path::Path::new("-") {
+        Box::new(io::BufReader::new(io::stdin()))
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|err| Failure::bad_input(format!("--input {shown}: {err}")))?;
+        Box::new(io::BufReader::new(file))
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut list = Vec::new();
+    for line in scan_ref_lines(reader) {
+        let line = line.map_err(|err| Failure::bad_input(format!("--input {shown}: {err}")))?;
+        if seen.insert(line.scan_ref.as_str().to_owned()) {
+            if list.len() == MAX_LIST_SCAN_REFS {
+                return Err(Failure::bad_input(format!(
+                    "--input {shown}: more than {MAX_LIST_SCAN_REFS} scanRefs; split the list"
+                )));
+            }
+            list.push(line.scan_ref);
+        }
+    }
+    Ok(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

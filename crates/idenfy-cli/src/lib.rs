@@ -1,16 +1,19 @@
-//! The `idenfy` command's machinery: the command line, lookups, bulk export, downloads and
-//! output. The binary (`src/main.rs`) only calls [`main`]; the modules are public for the
-//! command's fuzz targets and benchmarks, not as a stable API.
+//! The `idenfy` command's machinery: the command line, lookups, bulk export, downloads,
+//! reports, deletion and output. The binary (`src/main.rs`) only calls [`main`]; the modules
+//! are public for the command's fuzz targets and benchmarks, not as a stable API.
 //!
 //! See the repository's README for the commands, the formats and the exit codes.
 
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod audit;
 pub mod bounded_line;
 pub mod bulk;
 pub mod callback;
+pub mod confirm;
 pub mod connect;
+pub mod delete;
 pub mod download;
 pub mod export_file;
 pub mod failure;
@@ -20,10 +23,13 @@ pub mod interrupt;
 pub mod lookup;
 pub mod lookup_set;
 pub mod output;
+pub mod private_file;
 pub mod rate;
 pub mod render;
+pub mod report;
 pub mod result_line;
 pub mod resume;
+pub mod rfc3339;
 
 use std::process::ExitCode;
 
@@ -84,6 +90,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if let Command::Callback(command) = cli.command {
         return callback::run(command, &cli.connection, cli.format).await;
     }
+    // A deletion connects only once it is confirmed (a dry run never does).
+    if let Command::Delete(args) = &cli.command {
+        return delete::run(&cli.connection, args).await;
+    }
     let timeout = cli.connection.timeout;
     let deadline = cli.connection.deadline;
     let connection = connect(&cli.connection).await?;
@@ -118,6 +128,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             None => lookups(&connection, Endpoint::Files, &files.lookup, cli.format).await,
         },
+        Command::Report(args) => report::run(&connection.client, &args).await,
+        Command::Delete(args) => delete::run(&cli.connection, &args).await,
         Command::Callback(command) => callback::run(command, &cli.connection, cli.format).await,
     }
 }

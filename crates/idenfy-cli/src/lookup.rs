@@ -53,7 +53,11 @@ enum Typed {
 
 /// Looks `scan_ref` up at `endpoint` and decodes the response, for the formats that show its
 /// fields.
-async fn typed(client: &Client, endpoint: Endpoint, scan_ref: &ScanRef) -> Result<Typed, idenfy_hyper::Error> {
+async fn typed(
+    client: &Client,
+    endpoint: Endpoint,
+    scan_ref: &ScanRef,
+) -> Result<Typed, idenfy_hyper::Error> {
     Ok(match endpoint {
         Endpoint::Status => Typed::Status(client.status(scan_ref).await?),
         Endpoint::Data => Typed::Data(Box::new(client.data(scan_ref).await?)),

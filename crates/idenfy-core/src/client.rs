@@ -5,17 +5,21 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::Response;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::credential_mask::CredentialMask;
+use crate::deletion::{answer_leaves_outcome_unknown, deletion_answer};
 use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
+use crate::report::DEFAULT_MAX_REPORT_BYTES;
 use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
-use crate::retry::{AttemptOutcome, RetryDecision, retry_after_of};
+use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision, retry_after_of};
 use crate::timer::race_with;
+use crate::{Action, Deletion, DeletionFailure, Report, deletion_retryable, parse_report};
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
     RetryPolicy, ScanRef, Timer, Transport,
@@ -52,6 +56,7 @@ pub struct Client<T, K> {
     credential_mask: CredentialMask,
     retry_policy: RetryPolicy,
     max_body_bytes: usize,
+    max_report_bytes: usize,
     attempt_timeout: Duration,
     deadline: Duration,
     jitter: Jitter,
@@ -64,6 +69,7 @@ pub struct ClientBuilder {
     base_url: BaseUrl,
     retry_policy: RetryPolicy,
     max_body_bytes: usize,
+    max_report_bytes: usize,
     attempt_timeout: Duration,
     deadline: Duration,
 }
@@ -84,6 +90,12 @@ impl ClientBuilder {
     /// The largest response body accepted, in bytes (default 4 MiB).
     pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
         self.max_body_bytes = max_body_bytes;
+        self
+    }
+
+    /// The largest answer to `/generate-pdf` accepted, in bytes (default 64 MiB).
+    pub fn max_report_bytes(mut self, max_report_bytes: usize) -> Self {
+        self.max_report_bytes = max_report_bytes;
         self
     }
 
@@ -115,6 +127,7 @@ impl ClientBuilder {
             base_url: self.base_url,
             retry_policy: self.retry_policy,
             max_body_bytes: self.max_body_bytes,
+            max_report_bytes: self.max_report_bytes,
             attempt_timeout: self.attempt_timeout,
             deadline: self.deadline,
             jitter: Jitter::new(),
@@ -130,6 +143,7 @@ impl Client<(), ()> {
             base_url: BaseUrl::default(),
             retry_policy: RetryPolicy::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
         }
@@ -318,9 +332,173 @@ impl<T: Transport, K: Timer> Client<T, K> {
         endpoint: Endpoint,
         scan_ref: &ScanRef,
     ) -> Result<Lookup<R>, LookupFailure<T::Error>> {
+        let parse = |response: Response<Bytes>, retry_after| {
+            // A clone of `Bytes` shares the buffer: keeping the body costs no copy.
+            let body = response.body().clone();
+            parse_response_for::<R, _>(endpoint, response, self.max_body_bytes, retry_after)
+                .map(|value| (value, body))
+        };
+        self.read(
+            Target::Lookup(endpoint),
+            scan_ref,
+            self.max_body_bytes,
+            parse,
+        )
+        .await
+        .map(|((value, body), attempts)| Lookup {
+            value,
+            body,
+            attempts,
+        })
+    }
+
+    /// `POST /api/v2/generate-pdf`: the identification report as a PDF, in whichever shape the
+    /// API sends it (see [`parse_report`](crate::parse_report)); the bytes are checked to be a
+    /// PDF. Generating a report changes nothing, so it is retried like a lookup.
+    ///
+    /// # Errors
+    /// See [`Error`]; an answer that holds no PDF is [`Error::NotAPdf`].
+    pub async fn report(&self, scan_ref: &ScanRef) -> Result<Report, LookupFailure<T::Error>> {
+        let limit = self.max_report_bytes;
+        let parse = |response: Response<Bytes>, _retry_after| parse_report(response, limit);
+        self.read(Target::Action(Action::GeneratePdf), scan_ref, limit, parse)
+            .await
+            .map(|(report, attempts)| Report { attempts, ..report })
+    }
+
+    /// `POST /api/v2/delete`: deletes the identification's personal data at iDenfy.
+    ///
+    /// Deletion is not a read, so it is retried only where the request cannot have reached
+    /// the API: a connection that could not be made ([`Transport::is_unsent`]), a 429, and a
+    /// 503 that carries `Retry-After`. Everything else ends the call: another status (a 500
+    /// or 502 included: the server may have acted), a connection lost after the request was
+    /// sent, a timeout. A server error and the last two leave the outcome unknown
+    /// ([`DeletionFailure::outcome_unknown`]); settle it with
+    /// [`delete_after_unknown`](Self::delete_after_unknown), never by assuming.
+    ///
+    /// # Errors
+    /// See [`Error`]; a 404 is an error here (the scanRef is unknown, or was deleted before).
+    pub async fn delete(&self, scan_ref: &ScanRef) -> Result<Deletion, DeletionFailure<T::Error>> {
+        self.delete_with(scan_ref, false).await
+    }
+
+    /// [`delete`](Self::delete) for a scanRef whose earlier deletion ended with its outcome
+    /// unknown (the connection was lost after the request was sent, or it timed out). A 404
+    /// then means the earlier request did its work: the call succeeds with
+    /// [`DeletionConfirmation::AlreadyGone`]. Only use it when an earlier outcome really is
+    /// unknown; otherwise a 404 is an unknown scanRef, and [`delete`](Self::delete) says so.
+    ///
+    /// # Errors
+    /// As [`delete`](Self::delete), except for the 404.
+    pub async fn delete_after_unknown(
+        &self,
+        scan_ref: &ScanRef,
+    ) -> Result<Deletion, DeletionFailure<T::Error>> {
+        self.delete_with(scan_ref, true).await
+    }
+
+    async fn delete_with(
+        &self,
+        scan_ref: &ScanRef,
+        earlier_unknown: bool,
+    ) -> Result<Deletion, DeletionFailure<T::Error>> {
+        let target = Target::Action(Action::Delete);
+        let span = tracing::info_span!(
+            "idenfy.delete",
+            scan_ref = scan_ref.as_str(),
+            attempts = Empty,
+            status = Empty,
+        );
+        let call = async {
+            let started = Instant::now();
+            let mut attempts = 0u32;
+            let mut outcome_unknown = earlier_unknown;
+            loop {
+                attempts += 1;
+                let remaining = self.deadline.saturating_sub(started.elapsed());
+                let sent = self
+                    .send_attempt(target, scan_ref, self.max_body_bytes, attempts, remaining)
+                    .await;
+                let (error, retryable, outcome) = match sent {
+                    Ok(response) => {
+                        tracing::Span::current().record("status", response.status().as_u16());
+                        match deletion_answer(&response, outcome_unknown) {
+                            Ok(confirmation) => {
+                                tracing::Span::current().record("attempts", attempts);
+                                return Ok(Deletion {
+                                    confirmation,
+                                    attempts,
+                                });
+                            }
+                            Err(error) => {
+                                let retry_after = retry_after_of(&response);
+                                let outcome = AttemptOutcome::Status {
+                                    status: response.status(),
+                                    retry_after,
+                                };
+                                if answer_leaves_outcome_unknown(&response, retry_after) {
+                                    outcome_unknown = true;
+                                }
+                                let error = self.credential_mask.mask_error(error).with_transport();
+                                (error, deletion_retryable(&outcome, false), outcome)
+                            }
+                        }
+                    }
+                    Err((error, outcome)) => {
+                        let unsent = matches!(&error, Error::Transport(e) if T::is_unsent(e));
+                        if !unsent {
+                            outcome_unknown = true;
+                        }
+                        (error, deletion_retryable(&outcome, unsent), outcome)
+                    }
+                };
+                let remaining = self.deadline.saturating_sub(started.elapsed());
+                let decision = if retryable {
+                    self.retry_policy.decide_retryable(
+                        attempts,
+                        &outcome,
+                        remaining,
+                        self.jitter.next_u64(),
+                    )
+                } else {
+                    RetryDecision::GiveUp(GiveUpReason::NotRetryable)
+                };
+                match decision {
+                    RetryDecision::RetryAfter(delay) => {
+                        tracing::debug!(
+                            attempt = attempts,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying a deletion that cannot have reached the API"
+                        );
+                        self.timer.sleep(delay).await;
+                    }
+                    RetryDecision::GiveUp(reason) => {
+                        tracing::debug!(attempt = attempts, ?reason, "giving up");
+                        tracing::Span::current().record("attempts", attempts);
+                        return Err(DeletionFailure {
+                            error,
+                            attempts,
+                            outcome_unknown,
+                        });
+                    }
+                }
+            }
+        };
+        call.instrument(span).await
+    }
+
+    /// Runs a read (a lookup or the report): retried as [`RetryPolicy`] says, each attempt's
+    /// answer parsed by `parse`. The value comes with the number of attempts.
+    async fn read<V>(
+        &self,
+        target: Target,
+        scan_ref: &ScanRef,
+        body_limit: usize,
+        parse: impl Fn(Response<Bytes>, Option<Duration>) -> Result<V, Error>,
+    ) -> Result<(V, u32), LookupFailure<T::Error>> {
         let span = tracing::info_span!(
             "idenfy.lookup",
-            endpoint = endpoint.name(),
+            endpoint = target.name(),
             scan_ref = scan_ref.as_str(),
             attempts = Empty,
             status = Empty,
@@ -332,18 +510,26 @@ impl<T: Transport, K: Timer> Client<T, K> {
             let result = loop {
                 attempts += 1;
                 let remaining = self.deadline.saturating_sub(started.elapsed());
-                let (result, outcome) = self
-                    .attempt::<R>(endpoint, scan_ref, attempts, remaining)
+                let sent = self
+                    .send_attempt(target, scan_ref, body_limit, attempts, remaining)
                     .await;
-                let (error, outcome) = match result {
-                    Ok((value, body)) => {
-                        break Ok(Lookup {
-                            value,
-                            body,
-                            attempts,
-                        });
+                let (error, outcome) = match sent {
+                    Ok(response) => {
+                        let retry_after = retry_after_of(&response);
+                        let outcome = AttemptOutcome::Status {
+                            status: response.status(),
+                            retry_after,
+                        };
+                        match parse(response, retry_after) {
+                            Ok(value) => break Ok((value, attempts)),
+                            // A server may echo the request's credentials; they leave no error.
+                            Err(error) => (
+                                self.credential_mask.mask_error(error).with_transport(),
+                                outcome,
+                            ),
+                        }
                     }
-                    Err(error) => (error, outcome),
+                    Err(failed) => failed,
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
                 match self.retry_policy.decide(
@@ -362,13 +548,6 @@ impl<T: Transport, K: Timer> Client<T, K> {
                     }
                     RetryDecision::GiveUp(reason) => {
                         tracing::debug!(attempt = attempts, ?reason, "giving up");
-                        let error = match error {
-                            Error::Timeout(timeout) => Error::Timeout(Timeout {
-                                attempts,
-                                ..timeout
-                            }),
-                            other => other,
-                        };
                         break Err(LookupFailure { error, attempts });
                     }
                 }
@@ -390,14 +569,16 @@ impl<T: Transport, K: Timer> Client<T, K> {
         call.instrument(span).await
     }
 
-    /// One attempt, bounded by the attempt timeout and the time left.
-    async fn attempt<R: DeserializeOwned>(
+    /// Sends one attempt, bounded by the attempt timeout and the time left, and returns the
+    /// complete answer, or the error and how the attempt ended.
+    async fn send_attempt(
         &self,
-        endpoint: Endpoint,
+        target: Target,
         scan_ref: &ScanRef,
+        body_limit: usize,
         attempt: u32,
         remaining: Duration,
-    ) -> (Result<(R, Bytes), Error<T::Error>>, AttemptOutcome) {
+    ) -> Result<Response<Bytes>, (Error<T::Error>, AttemptOutcome)> {
         let (limit, kind) = if remaining < self.attempt_timeout {
             (remaining, TimeoutKind::Deadline)
         } else {
@@ -414,51 +595,50 @@ impl<T: Transport, K: Timer> Client<T, K> {
             })
         };
         if limit.is_zero() {
-            return (Err(timed_out()), AttemptOutcome::AttemptTimeout);
+            return Err((timed_out(), AttemptOutcome::AttemptTimeout));
         }
         let span = tracing::debug_span!(
             "idenfy.attempt",
-            endpoint = endpoint.name(),
+            endpoint = target.name(),
             attempt,
             status = Empty,
             latency_ms = Empty,
         );
-        let mut request = self.requests.build(endpoint, scan_ref);
+        let mut request = match target {
+            Target::Lookup(endpoint) => self.requests.build(endpoint, scan_ref),
+            Target::Action(action) => self.requests.build_action(action, scan_ref),
+        };
         request
             .extensions_mut()
-            .insert(ResponseBodyLimit(self.max_body_bytes));
+            .insert(ResponseBodyLimit(body_limit));
         let started = Instant::now();
         let sent = race_with(self.timer.sleep(limit), self.transport.send(request))
             .instrument(span.clone())
             .await;
         span.record("latency_ms", started.elapsed().as_millis() as u64);
         match sent {
-            None => (Err(timed_out()), AttemptOutcome::AttemptTimeout),
-            Some(Err(error)) => (
-                Err(Error::Transport(error)),
-                AttemptOutcome::TransportFailure,
-            ),
+            None => Err((timed_out(), AttemptOutcome::AttemptTimeout)),
+            Some(Err(error)) => Err((Error::Transport(error), AttemptOutcome::TransportFailure)),
             Some(Ok(response)) => {
-                let status = response.status();
-                span.record("status", status.as_u16());
-                let retry_after = retry_after_of(&response);
-                let outcome = AttemptOutcome::Status {
-                    status,
-                    retry_after,
-                };
-                // A clone of `Bytes` shares the buffer: keeping the body costs no copy.
-                let body = response.body().clone();
-                let parsed = parse_response_for::<R, _>(
-                    endpoint,
-                    response,
-                    self.max_body_bytes,
-                    retry_after,
-                )
-                .map(|value| (value, body))
-                // A server may echo the request's credentials; they leave no error.
-                .map_err(|error| self.credential_mask.mask_error(error).with_transport());
-                (parsed, outcome)
+                span.record("status", response.status().as_u16());
+                Ok(response)
             }
+        }
+    }
+}
+
+/// What a request is sent to.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Lookup(Endpoint),
+    Action(Action),
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Lookup(endpoint) => endpoint.name(),
+            Target::Action(action) => action.name(),
         }
     }
 }
@@ -502,7 +682,33 @@ impl<T, K> fmt::Debug for Client<T, K> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
     use super::WellFormedJson;
+    use crate::{Client, Credentials, RetryPolicy};
+
+    #[tokio::test]
+    async fn a_transport_that_cannot_say_a_request_went_unsent_gets_no_deletion_retried() {
+        let sent = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&sent);
+        let transport = move |_request: http::Request<bytes::Bytes>| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(Err::<http::Response<bytes::Bytes>, _>(
+                std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+            ))
+        };
+        let client = Client::builder(Credentials::new("key", "secret").unwrap())
+            .retry_policy(RetryPolicy::default().with_max_attempts(4))
+            .build(transport, |_| std::future::ready(()));
+        let failure = client.delete(&"abc".parse().unwrap()).await.unwrap_err();
+        assert_eq!(failure.attempts, 1);
+        assert!(failure.outcome_unknown);
+        assert_eq!(sent.load(Ordering::SeqCst), 1);
+        // A lookup on the same transport is retried: it is a read.
+        let _ = client.status(&"abc".parse().unwrap()).await;
+        assert_eq!(sent.load(Ordering::SeqCst), 5);
+    }
 
     fn well_formed(body: &[u8]) -> bool {
         serde_json::from_slice::<WellFormedJson>(body).is_ok()

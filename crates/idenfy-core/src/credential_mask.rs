@@ -85,7 +85,11 @@ impl CredentialMask {
                 self.mask_in_place(&mut decode.path);
                 self.mask_in_place(&mut decode.reason);
             }
-            Error::BodyTooLarge(_) | Error::Timeout(_) | Error::Transport(_) => {}
+            // A refused report names JSON keys from a fixed list, never the server's text.
+            Error::BodyTooLarge(_)
+            | Error::NotAPdf(_)
+            | Error::Timeout(_)
+            | Error::Transport(_) => {}
         }
         error
     }

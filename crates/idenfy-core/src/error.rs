@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use crate::models::ErrorIdentifier;
-use crate::{Endpoint, EscapedControls};
+use crate::{Endpoint, EscapedControls, NotAPdf};
 
 /// A failed lookup.
 ///
@@ -33,6 +33,9 @@ pub enum Error<E = Infallible> {
     /// The response body was larger than the configured limit.
     #[error(transparent)]
     BodyTooLarge(#[from] BodyTooLarge),
+    /// A successful answer to `/generate-pdf` that holds no PDF (or not unambiguously).
+    #[error(transparent)]
+    NotAPdf(#[from] NotAPdf),
     /// The HTTP transport failed (connection refused, reset, TLS, ...).
     #[error("the HTTP transport failed before a complete response arrived: {0}")]
     Transport(#[source] E),
@@ -49,6 +52,7 @@ impl<E> Error<E> {
             Error::UnexpectedResponse(error) => Some(error.status),
             Error::Decode(error) => Some(error.status),
             Error::BodyTooLarge(error) => error.status,
+            Error::NotAPdf(error) => Some(error.status),
             Error::Transport(_) | Error::Timeout(_) => None,
         }
     }
@@ -62,6 +66,7 @@ impl Error<Infallible> {
             Error::UnexpectedResponse(error) => Error::UnexpectedResponse(error),
             Error::Decode(error) => Error::Decode(error),
             Error::BodyTooLarge(error) => Error::BodyTooLarge(error),
+            Error::NotAPdf(error) => Error::NotAPdf(error),
             Error::Timeout(error) => Error::Timeout(error),
             Error::Transport(never) => match never {},
         }
@@ -89,6 +94,13 @@ pub struct ApiError {
 impl ApiError {
     /// What a person can do about this status.
     fn hint(&self) -> &'static str {
+        if self
+            .identifier
+            .as_ref()
+            .is_some_and(|identifier| identifier.as_str() == "PARTNER_ERROR")
+        {
+            return "the API will not do this for this identification now; the message says why";
+        }
         match self.status.as_u16() {
             400 => "the request was refused as malformed; check the scanRef",
             401 => {

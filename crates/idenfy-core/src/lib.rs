@@ -2,16 +2,19 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod action;
 mod base_url;
 pub mod callback;
 mod client;
 mod credential_mask;
 mod credentials;
+mod deletion;
 mod download_url;
 mod endpoint;
 mod error;
 mod error_page;
 mod jitter;
+mod report;
 mod request;
 mod response;
 mod retry;
@@ -23,16 +26,22 @@ mod transport;
 /// The response models, re-exported from `idenfy-models`.
 pub use idenfy_models as models;
 
+pub use action::Action;
 pub use base_url::{BaseUrl, BaseUrlError, DEFAULT_BASE_URL, is_loopback_host};
 pub use client::{
     Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_DEADLINE, Lookup, LookupFailure,
     WellFormedJson,
 };
 pub use credentials::{Credentials, CredentialsError};
+pub use deletion::{Deletion, DeletionConfirmation, DeletionFailure, deletion_retryable};
 pub use download_url::{DownloadUrl, DownloadUrlError};
 pub use endpoint::{Endpoint, EndpointResponse};
 pub use error::{
     ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse,
+};
+pub use report::{
+    DEFAULT_MAX_REPORT_BYTES, NotAPdf, NotAPdfReason, PDF_MAGIC, REPORT_JSON_KEYS, Report,
+    ReportShape, parse_report,
 };
 pub use request::{RequestBuilder, USER_AGENT_VALUE, build_request};
 pub use response::{DEFAULT_MAX_BODY_BYTES, parse_response};

@@ -4,12 +4,14 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, Request, Uri};
 
-use crate::{BaseUrl, Credentials, Endpoint, ScanRef};
+use crate::{Action, BaseUrl, Credentials, Endpoint, ScanRef};
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT_VALUE: &str = concat!("idenfy-rs/", env!("CARGO_PKG_VERSION"));
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// The report may come as the PDF itself or wrapped in JSON; both are welcome.
+const PDF_OR_JSON: HeaderValue = HeaderValue::from_static("application/pdf, application/json");
 
 /// Builds lookup requests for one base URL and one set of credentials.
 ///
@@ -28,21 +30,23 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 #[derive(Clone)]
 pub struct RequestBuilder {
     uris: [Uri; 4],
+    action_uris: [Uri; 2],
     authorization: HeaderValue,
 }
 
 impl RequestBuilder {
     /// Prepares requests to `base_url`, authenticated with `credentials`.
     pub fn new(base_url: &BaseUrl, credentials: &Credentials) -> Self {
-        let uri = |endpoint: Endpoint| {
-            // A validated base URL plus a fixed ASCII path is always a valid URI;
-            // the fallback only keeps this function total.
+        // A validated base URL plus a fixed ASCII path is always a valid URI;
+        // the fallback only keeps this function total.
+        let uri = |path: &str| {
             base_url
-                .join(endpoint.path())
+                .join(path)
                 .unwrap_or_else(|_| Uri::from_static("/"))
         };
         Self {
-            uris: Endpoint::ALL.map(uri),
+            uris: Endpoint::ALL.map(|endpoint| uri(endpoint.path())),
+            action_uris: Action::ALL.map(|action| uri(action.path())),
             authorization: credentials.basic_auth_header(),
         }
     }
@@ -52,17 +56,45 @@ impl RequestBuilder {
         &self.uris[endpoint.index()]
     }
 
+    /// The URL `action` is sent to.
+    pub fn action_uri(&self, action: Action) -> &Uri {
+        &self.action_uris[action.index()]
+    }
+
     /// Builds the `POST` request for `endpoint` and `scan_ref`.
     pub fn build(&self, endpoint: Endpoint, scan_ref: &ScanRef) -> Request<Bytes> {
+        self.post(self.uri(endpoint), APPLICATION_JSON, scan_ref)
+    }
+
+    /// Builds the `POST` request for `action` and `scan_ref`: the same body and headers as a
+    /// lookup, except that the report's request also accepts `application/pdf`.
+    ///
+    /// ```
+    /// use idenfy_core::{Action, BaseUrl, Credentials, RequestBuilder};
+    /// let builder = RequestBuilder::new(&BaseUrl::default(), &Credentials::new("key", "secret")?);
+    /// let request = builder.build_action(Action::Delete, &"abc-123".parse()?);
+    /// assert_eq!(request.uri(), "https://ivs.idenfy.com/api/v2/delete");
+    /// assert_eq!(request.body().as_ref(), br#"{"scanRef":"abc-123"}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_action(&self, action: Action, scan_ref: &ScanRef) -> Request<Bytes> {
+        let accept = match action {
+            Action::GeneratePdf => PDF_OR_JSON,
+            Action::Delete => APPLICATION_JSON,
+        };
+        self.post(self.action_uri(action), accept, scan_ref)
+    }
+
+    fn post(&self, uri: &Uri, accept: HeaderValue, scan_ref: &ScanRef) -> Request<Bytes> {
         let body = scan_ref_body(scan_ref);
         let content_length = HeaderValue::from(body.len());
         let mut request = Request::new(body);
         *request.method_mut() = Method::POST;
-        *request.uri_mut() = self.uri(endpoint).clone();
+        *request.uri_mut() = uri.clone();
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, self.authorization.clone());
         headers.insert(CONTENT_TYPE, APPLICATION_JSON);
-        headers.insert(ACCEPT, APPLICATION_JSON);
+        headers.insert(ACCEPT, accept);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         headers.insert(CONTENT_LENGTH, content_length);
         request

@@ -53,17 +53,8 @@ where
     B: AsRef<[u8]>,
 {
     let status = response.status();
-    let declared = response
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
+    check_size(&response, max_body_bytes)?;
     let body = response.body().as_ref();
-    if body.len() > max_body_bytes
-        || declared.is_some_and(|declared| declared > max_body_bytes as u64)
-    {
-        return Err(BodyTooLarge::new(max_body_bytes, declared, Some(status)).into());
-    }
 
     if status.is_success() {
         return match decode(body) {
@@ -80,17 +71,45 @@ where
         };
     }
 
+    Err(failure_of(&response, retry_after))
+}
+
+/// Refuses a body over `max_body_bytes`, or one whose `Content-Length` declares more.
+pub(crate) fn check_size<B: AsRef<[u8]>>(
+    response: &Response<B>,
+    max_body_bytes: usize,
+) -> Result<(), Error> {
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if response.body().as_ref().len() > max_body_bytes
+        || declared.is_some_and(|declared| declared > max_body_bytes as u64)
+    {
+        return Err(BodyTooLarge::new(max_body_bytes, declared, Some(response.status())).into());
+    }
+    Ok(())
+}
+
+/// The error a response that is not a success stands for: the API's own error when the body
+/// is its JSON error, otherwise an unexpected response.
+pub(crate) fn failure_of<B: AsRef<[u8]>>(
+    response: &Response<B>,
+    retry_after: Option<Duration>,
+) -> Error {
+    let body = response.body().as_ref();
     match serde_json::from_slice::<ApiErrorBody>(body) {
-        Ok(api) if api.identifier.is_some() || api.message.is_some() => Err(ApiError {
-            status,
+        Ok(api) if api.identifier.is_some() || api.message.is_some() => ApiError {
+            status: response.status(),
             identifier: api.identifier,
             message: api.message,
             documentation: api.documentation,
             severity: api.severity,
             retry_after,
         }
-        .into()),
-        _ => Err(unexpected(&response, body).into()),
+        .into(),
+        _ => unexpected(response, body).into(),
     }
 }
 
@@ -109,7 +128,7 @@ fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, ser
     Ok(value)
 }
 
-fn unexpected<B>(response: &Response<B>, body: &[u8]) -> UnexpectedResponse {
+pub(crate) fn unexpected<B>(response: &Response<B>, body: &[u8]) -> UnexpectedResponse {
     UnexpectedResponse {
         status: response.status(),
         content_type: response
@@ -127,7 +146,7 @@ fn unexpected<B>(response: &Response<B>, body: &[u8]) -> UnexpectedResponse {
     }
 }
 
-fn looks_like_json(body: &[u8]) -> bool {
+pub(crate) fn looks_like_json(body: &[u8]) -> bool {
     matches!(
         body.iter().find(|byte| !byte.is_ascii_whitespace()),
         Some(b'{' | b'[')

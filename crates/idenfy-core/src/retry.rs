@@ -171,6 +171,19 @@ impl RetryPolicy {
         if !Self::is_retryable(outcome) {
             return RetryDecision::GiveUp(GiveUpReason::NotRetryable);
         }
+        self.decide_retryable(attempts_made, outcome, remaining, random)
+    }
+
+    /// [`decide`](Self::decide) for an outcome the caller has already found retryable by its
+    /// own rules (a deletion's, see [`deletion_retryable`](crate::deletion_retryable)): the
+    /// attempts, backoff, `Retry-After` and deadline rules still apply.
+    pub fn decide_retryable(
+        &self,
+        attempts_made: u32,
+        outcome: &AttemptOutcome,
+        remaining: Duration,
+        random: u64,
+    ) -> RetryDecision {
         if attempts_made >= self.max_attempts {
             return RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted);
         }

@@ -39,6 +39,14 @@ pub trait Transport: Send + Sync {
         &self,
         request: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send;
+
+    /// Whether `error` certainly happened before any of the request was sent (the connection
+    /// could not be made). The client retries a deletion only then; the default, `false`,
+    /// treats every transport failure as one whose request may have arrived.
+    fn is_unsent(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
 }
 
 impl<F, Fut, E> Transport for F

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use idenfy_core::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_core::{
-    BaseUrl, Credentials, DownloadUrl, Endpoint, EndpointResponse, Lookup, LookupFailure,
-    RetryPolicy, ScanRef, WellFormedJson,
+    BaseUrl, Credentials, Deletion, DeletionFailure, DownloadUrl, Endpoint, EndpointResponse,
+    Lookup, LookupFailure, Report, RetryPolicy, ScanRef, WellFormedJson,
 };
 
 use crate::transport::ConnectionSettings;
-use crate::{BuildError, Download, DownloadError, DownloadLimits, HyperTransport, TokioTimer};
+use crate::{
+    BuildError, Download, DownloadError, DownloadLimits, HyperError, HyperTransport, TokioTimer,
+};
 
 /// The error of every lookup made with [`Client`].
 pub type Error = idenfy_core::Error<crate::HyperError>;
@@ -134,6 +136,64 @@ impl Client {
         self.inner.lookup_raw(endpoint, scan_ref).await
     }
 
+    /// `POST /api/v2/generate-pdf`: the identification report, checked to be a PDF whatever
+    /// shape the API sends it in (see [`idenfy_core::parse_report`]), held in memory within
+    /// the report limit ([`ClientBuilder::max_report_bytes`]).
+    ///
+    /// # Errors
+    /// See [`idenfy_core::Error`]; an answer that holds no PDF is `Error::NotAPdf`.
+    pub async fn report(&self, scan_ref: &ScanRef) -> Result<Report, LookupFailure<HyperError>> {
+        self.inner.report(scan_ref).await
+    }
+
+    /// [`report`](Self::report), written to `writer`: the PDF is checked whole before its
+    /// first byte is written (an answer in base64 or JSON cannot be checked piecemeal), so a
+    /// refused answer writes nothing. Returns the report with its bytes.
+    ///
+    /// # Errors
+    /// [`ReportError::Lookup`] as [`report`](Self::report); [`ReportError::Write`] when the
+    /// writer fails.
+    pub async fn report_to<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        scan_ref: &ScanRef,
+        writer: &mut W,
+    ) -> Result<Report, ReportError> {
+        use tokio::io::AsyncWriteExt as _;
+        let report = self.report(scan_ref).await.map_err(ReportError::Lookup)?;
+        writer
+            .write_all(&report.pdf)
+            .await
+            .map_err(ReportError::Write)?;
+        writer.flush().await.map_err(ReportError::Write)?;
+        Ok(report)
+    }
+
+    /// `POST /api/v2/delete`: deletes the identification's personal data at iDenfy; retried
+    /// only where the request cannot have reached the API (see [`idenfy_core::Client::delete`]).
+    ///
+    /// # Errors
+    /// See [`DeletionFailure`]; its `outcome_unknown` says whether the data may be deleted
+    /// all the same.
+    pub async fn delete(
+        &self,
+        scan_ref: &ScanRef,
+    ) -> Result<Deletion, DeletionFailure<HyperError>> {
+        self.inner.delete(scan_ref).await
+    }
+
+    /// [`delete`](Self::delete) for a scanRef whose earlier deletion ended with its outcome
+    /// unknown: a 404 then confirms that deletion (see
+    /// [`idenfy_core::Client::delete_after_unknown`]).
+    ///
+    /// # Errors
+    /// As [`delete`](Self::delete), except for the 404.
+    pub async fn delete_after_unknown(
+        &self,
+        scan_ref: &ScanRef,
+    ) -> Result<Deletion, DeletionFailure<HyperError>> {
+        self.inner.delete_after_unknown(scan_ref).await
+    }
+
     /// Starts downloading a file (a URL from [`Client::files`]) within the client's
     /// [`DownloadLimits`], on the same connection pool, TLS and connect timeout as the lookups.
     /// No credentials are sent: file URLs are presigned.
@@ -183,6 +243,18 @@ impl Client {
     }
 }
 
+/// A failed [`Client::report_to`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The report could not be had.
+    #[error(transparent)]
+    Lookup(LookupFailure<HyperError>),
+    /// The report could not be written.
+    #[error("could not write the report: {0}")]
+    Write(#[source] std::io::Error),
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
@@ -224,6 +296,12 @@ impl ClientBuilder {
     /// The largest response body accepted, in bytes (default 4 MiB).
     pub fn max_body_bytes(mut self, max_body_bytes: usize) -> Self {
         self.core = self.core.max_body_bytes(max_body_bytes);
+        self
+    }
+
+    /// The largest answer to `/generate-pdf` accepted, in bytes (default 64 MiB).
+    pub fn max_report_bytes(mut self, max_report_bytes: usize) -> Self {
+        self.core = self.core.max_report_bytes(max_report_bytes);
         self
     }
 

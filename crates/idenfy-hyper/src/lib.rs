@@ -10,7 +10,9 @@ mod tls;
 mod transport;
 
 pub use build_error::BuildError;
-pub use client::{API_KEY_ENV, API_SECRET_ENV, BASE_URL_ENV, Client, ClientBuilder, Error};
+pub use client::{
+    API_KEY_ENV, API_SECRET_ENV, BASE_URL_ENV, Client, ClientBuilder, Error, ReportError,
+};
 pub use download::{
     DEFAULT_DOWNLOAD_DEADLINE, DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES, Download,
     DownloadError, DownloadLimits,

@@ -140,6 +140,10 @@ impl HyperError {
 impl Transport for HyperTransport {
     type Error = HyperError;
 
+    fn is_unsent(error: &HyperError) -> bool {
+        error.is_connect()
+    }
+
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HyperError> {
         let limit = ResponseBodyLimit::of(&request);
         let mut request = request.map(Full::new);

@@ -807,7 +807,7 @@ Documented constraints: max length 36.*/
     #[serde(flatten)]
     pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
-///The body of a request to a retrieval endpoint: the identification to look up.
+///The body of a request to a retrieval endpoint, to `/generate-pdf` or to `/delete`: the identification it is about.
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]

@@ -98,6 +98,26 @@ impl ApiError {
         )
     }
 
+    /// 404: the identification's data was deleted (`/delete`); also the answer to a second
+    /// deletion of the same scanRef.
+    pub fn deleted() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "The data of this identification was deleted.",
+        )
+    }
+
+    /// 400: the fixture refuses deletion, as the API does while an identification's token
+    /// is still valid.
+    pub fn deletion_refused() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "PARTNER_ERROR",
+            "Token has not expired yet.",
+        )
+    }
+
     /// 404: no such path.
     pub fn unknown_path() -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "No such endpoint.")

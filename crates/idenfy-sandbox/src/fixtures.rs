@@ -101,6 +101,8 @@ pub(crate) struct Fixture {
     pub fault: Option<FaultSpec>,
     pub download_fault: Option<FaultSpec>,
     pub callback: CallbackSource,
+    /// `"deletion": "refused"`: `/delete` answers `PARTNER_ERROR` "Token has not expired yet."
+    pub refuses_deletion: bool,
 }
 
 /// A set of fixtures, keyed by scanRef.
@@ -254,6 +256,18 @@ struct FixtureSpec {
     /// By endpoint's fixture key, or `callback`.
     #[serde(default)]
     raw: Option<BTreeMap<String, RawSpec>>,
+    #[serde(default)]
+    deletion: Deletion,
+}
+
+/// Whether `/delete` deletes the fixture (the default) or refuses, as the API does while an
+/// identification's token has not expired.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase", expecting = "\"allowed\" (the default) or \"refused\"")]
+enum Deletion {
+    #[default]
+    Allowed,
+    Refused,
 }
 
 /// A response (or callback) given as is.
@@ -554,6 +568,7 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             fault: spec.fault.map(|f| f.0),
             download_fault: spec.download_fault.map(|f| f.0),
             callback,
+            refuses_deletion: spec.deletion == Deletion::Refused,
         },
     ))
 }

@@ -6,6 +6,7 @@ mod api_error;
 mod auth;
 mod body;
 mod callback;
+mod deletions;
 mod downloads;
 mod endpoint;
 mod fault;
@@ -48,7 +49,8 @@ pub mod scan_refs {
     pub const SUSPECTED: &str = "sandbox-suspected";
     /// `REVIEWING`: French identity card, waiting for manual review.
     pub const REVIEWING: &str = "sandbox-reviewing";
-    /// `ACTIVE`: session started (Latvia), nothing parsed yet, no files.
+    /// `ACTIVE`: session started (Latvia), nothing parsed yet, no files; refuses deletion
+    /// (`PARTNER_ERROR` "Token has not expired yet.").
     pub const ACTIVE: &str = "sandbox-active";
     /// `EXPIRED`: token ran out before the client started (Estonia).
     pub const EXPIRED: &str = "sandbox-expired";

@@ -8,7 +8,7 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
-use idenfy_core::MAX_SCAN_REF_LEN;
+use idenfy_core::{Action, MAX_SCAN_REF_LEN};
 use serde_json::Value;
 
 use crate::FAULT_HEADER;
@@ -16,13 +16,19 @@ use crate::api_error::ApiError;
 use crate::auth::Credentials;
 use crate::body::SandboxBody;
 use crate::callback::{CallbackSigner, DeliveryLog};
+use crate::deletions::Deletions;
 use crate::downloads::{self, MediaCache};
 use crate::endpoint::Endpoint;
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
-use crate::fixtures::{Fixtures, Prepared};
+use crate::fixtures::{Fixture, Fixtures, Prepared};
+use crate::report_pdf;
 use crate::signing::UrlSigner;
 
 const JSON: &str = "application/json";
+/// The one shape the sandbox answers `/generate-pdf` in: the PDF itself (the vendor's page
+/// leaves the shape open; clients accept base64 and JSON too, as the README's
+/// "The report and deletion" says).
+const PDF: &str = "application/pdf";
 
 /// Everything a request handler needs, shared by all connections.
 pub(crate) struct State {
@@ -38,6 +44,7 @@ pub(crate) struct State {
     pub access_log: bool,
     pub callback_signer: CallbackSigner,
     pub deliveries: DeliveryLog,
+    pub deletions: Deletions,
 }
 
 /// A response before it is put on the wire, so faults can still reshape it.
@@ -125,8 +132,10 @@ async fn route(state: &State, request: Request<Incoming>) -> Response<SandboxBod
     if path.starts_with("/files/") {
         return download(state, &request).await;
     }
-    let Some(endpoint) = Endpoint::from_path(path) else {
-        return Reply::from(ApiError::unknown_path()).into_response();
+    let target = match (Endpoint::from_path(path), Action::from_path(path)) {
+        (Some(endpoint), _) => Target::Lookup(endpoint),
+        (None, Some(action)) => Target::Action(action),
+        (None, None) => return Reply::from(ApiError::unknown_path()).into_response(),
     };
     if request.method() != Method::POST {
         let mut reply = Reply::from(ApiError::method_not_allowed());
@@ -151,6 +160,22 @@ async fn route(state: &State, request: Request<Incoming>) -> Response<SandboxBod
     };
     let fixture = state.fixtures.get(&scan_ref);
     let fault = header_fault.or_else(|| fixture.and_then(|f| f.fault.clone()));
+    let endpoint = match target {
+        Target::Lookup(endpoint) => endpoint,
+        Target::Action(Action::Delete) => return delete(state, fault, &scan_ref, fixture).await,
+        Target::Action(_) => {
+            let reply = report_reply(state, &scan_ref, fixture);
+            return with_fault(state, fault, &scan_ref, reply).await;
+        }
+    };
+    let deleted = fixture.is_some() && state.deletions.contains(&scan_ref);
+    if deleted {
+        let reply = match endpoint {
+            Endpoint::Status => deleted_status(&scan_ref, fixture),
+            _ => Reply::from(ApiError::deleted()),
+        };
+        return with_fault(state, fault, &scan_ref, reply).await;
+    }
     let reply = match fixture.and_then(|f| f.responses.get(&endpoint)) {
         None => Reply::from(ApiError::unknown_scan_ref()),
         Some(Prepared::Json(body)) => Reply::json(body.clone()),
@@ -257,6 +282,10 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     let Some((scan_ref, kind, fixture)) = found else {
         return Reply::from(ApiError::unknown_path()).into_response();
     };
+    // A URL issued before the deletion leads nowhere after it.
+    if state.deletions.contains(&scan_ref) {
+        return Reply::from(ApiError::deleted()).into_response();
+    }
     let body = state.media.get(&scan_ref, &kind, fixture.video_bytes);
     let reply = Reply {
         status: StatusCode::OK,
@@ -269,6 +298,81 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     with_fault(state, fault, &scan_ref, reply).await
 }
 
+/// What a request is for.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Lookup(Endpoint),
+    Action(Action),
+}
+
+/// The answer of `/generate-pdf`: the fixture's report, as the PDF itself.
+fn report_reply(state: &State, scan_ref: &str, fixture: Option<&Fixture>) -> Reply {
+    if fixture.is_some() && state.deletions.contains(scan_ref) {
+        return Reply::from(ApiError::deleted());
+    }
+    match report_pdf::identification_report(&state.fixtures, scan_ref) {
+        Some(pdf) => Reply {
+            status: StatusCode::OK,
+            content_type: PDF.to_owned(),
+            body: Bytes::from(pdf),
+            allow: None,
+            retry_after: None,
+        },
+        None => Reply::from(ApiError::unknown_scan_ref()),
+    }
+}
+
+/// `/delete`: 200 with no body, once; afterwards 404 `NOT_FOUND` (the sandbox's answer to a
+/// second deletion). A fixture with `"deletion": "refused"` answers 400 `PARTNER_ERROR`. A
+/// fault that answers with a status stands for a request that never reached the API, so it
+/// deletes nothing; every other fault (a cut connection, a delay) comes after the deletion.
+async fn delete(
+    state: &State,
+    fault: Option<FaultSpec>,
+    scan_ref: &str,
+    fixture: Option<&Fixture>,
+) -> Response<SandboxBody> {
+    let fault = fault.filter(|fault| state.counters.applies(fault, scan_ref));
+    if let Some(FaultSpec {
+        misbehaviour: Some(Misbehaviour::Status(_)),
+        ..
+    }) = &fault
+    {
+        return apply_fault(fault, Reply::from(ApiError::internal())).await;
+    }
+    let reply = match fixture {
+        None => Reply::from(ApiError::unknown_scan_ref()),
+        Some(fixture) if fixture.refuses_deletion => Reply::from(ApiError::deletion_refused()),
+        Some(_) if !state.deletions.delete(scan_ref) => Reply::from(ApiError::deleted()),
+        Some(_) => Reply {
+            status: StatusCode::OK,
+            content_type: JSON.to_owned(),
+            body: Bytes::new(),
+            allow: None,
+            retry_after: None,
+        },
+    };
+    apply_fault(fault, reply).await
+}
+
+/// `/status` of a deleted identification: `DELETED`, with the scanRef and the partner's own
+/// `clientId` and nothing else.
+fn deleted_status(scan_ref: &str, fixture: Option<&Fixture>) -> Reply {
+    let client_id = fixture
+        .and_then(|fixture| match fixture.responses.get(&Endpoint::Status) {
+            Some(Prepared::Json(body)) => serde_json::from_slice::<Value>(body).ok(),
+            _ => None,
+        })
+        .and_then(|status| status.get("clientId").cloned())
+        .unwrap_or(Value::Null);
+    let body = serde_json::json!({
+        "status": "DELETED",
+        "scanRef": scan_ref,
+        "clientId": client_id,
+    });
+    Reply::json(Bytes::from(body.to_string()))
+}
+
 /// Applies a fault (if it is due) to the reply the request would get.
 async fn with_fault(
     state: &State,
@@ -276,12 +380,15 @@ async fn with_fault(
     scan_ref: &str,
     reply: Reply,
 ) -> Response<SandboxBody> {
+    let fault = fault.filter(|fault| state.counters.applies(fault, scan_ref));
+    apply_fault(fault, reply).await
+}
+
+/// Applies a fault that is due.
+async fn apply_fault(fault: Option<FaultSpec>, reply: Reply) -> Response<SandboxBody> {
     let Some(fault) = fault else {
         return reply.into_response();
     };
-    if !state.counters.applies(&fault, scan_ref) {
-        return reply.into_response();
-    }
     if let Some(delay) = fault.delay {
         tokio::time::sleep(delay).await;
     }

@@ -18,6 +18,7 @@ use crate::auth::Credentials;
 use crate::callback::{
     self, CallbackSigner, Delivery, DeliveryError, DeliveryLog, DeliveryOptions,
 };
+use crate::deletions::Deletions;
 use crate::downloads::MediaCache;
 use crate::fault::FaultCounters;
 use crate::fixtures::{FixtureError, Fixtures};
@@ -290,6 +291,7 @@ impl SandboxBuilder {
             access_log: self.access_log,
             callback_signer: CallbackSigner::new(&self.api_secret),
             deliveries: DeliveryLog::default(),
+            deletions: Deletions::default(),
         })
     }
 }

@@ -325,7 +325,7 @@ async fn a_body_that_stalls_gets_408_instead_of_holding_the_connection() {
 #[tokio::test]
 async fn unknown_paths_get_404() {
     let sandbox = sandbox().await;
-    for path in ["/", "/api/v2/delete", "/api/v3/status", "/api/v2/statuses"] {
+    for path in ["/", "/api/v2/deletes", "/api/v3/status", "/api/v2/statuses"] {
         let reply = post_scan_ref(sandbox.local_addr(), path, scan_refs::APPROVED).await;
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(reply.error_identifier(), "NOT_FOUND");

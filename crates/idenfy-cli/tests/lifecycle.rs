@@ -1,0 +1,525 @@
+//! `idenfy report` and `idenfy delete` with the binary, against a sandbox on 127.0.0.1 and a
+//! server that lies: the report is a PDF a reader renders, written like a download; a
+//! deletion is confirmed, recorded in the audit file, and never sent twice.
+
+mod support;
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use idenfy_core::Endpoint;
+use idenfy_hostile::{HostileServer, Script, Seen};
+use idenfy_sandbox::{Fixtures, identification_report, scan_refs};
+use serde_json::Value;
+use support::{TestSandbox, idenfy, idenfy_at, json_lines, run, run_with_input};
+
+fn mode(path: &Path) -> u32 {
+    path.metadata().unwrap().permissions().mode() & 0o777
+}
+
+/// Renders the first page of `pdf` with poppler; `false` (with a warning) when poppler is not
+/// installed outside CI, where it must be.
+fn renders(pdf: &Path) -> bool {
+    if Command::new("pdftoppm").arg("-v").output().is_err() {
+        let message = "pdftoppm not found, so the report was not rendered; install poppler-utils";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("warning: {message}");
+        return true;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new("pdftoppm")
+        .args(["-r", "30", "-png", "-f", "1", "-l", "1"])
+        .arg(pdf)
+        .arg(dir.path().join("page"))
+        .output()
+        .expect("pdftoppm runs");
+    let page = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|entry| entry.file_name().to_string_lossy().ends_with(".png"));
+    output.status.success()
+        && page.is_some_and(|page| {
+            std::fs::read(page.path()).is_ok_and(|png| png.starts_with(b"\x89PNG\r\n\x1a\n"))
+        })
+}
+
+#[test]
+fn report_writes_a_private_pdf_that_renders_and_keeps_an_existing_file() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("r.pdf");
+    let output = run(idenfy_at(&sandbox)
+        .args(["report", scan_refs::APPROVED, "--output"])
+        .arg(&pdf));
+    output.assert_code(0);
+    let written = std::fs::read(&pdf).unwrap();
+    assert!(written.starts_with(b"%PDF-"));
+    assert_eq!(
+        Some(written.clone()),
+        identification_report(&Fixtures::builtin(), scan_refs::APPROVED)
+    );
+    assert_eq!(mode(&pdf), 0o600);
+    assert!(renders(&pdf), "pdftoppm could not render {}", pdf.display());
+
+    std::fs::write(&pdf, b"keep me").unwrap();
+    let again = run(idenfy_at(&sandbox)
+        .args(["report", scan_refs::APPROVED, "--output"])
+        .arg(&pdf));
+    again.assert_code(2);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert_eq!(std::fs::read(&pdf).unwrap(), b"keep me");
+    run(idenfy_at(&sandbox)
+        .args(["report", scan_refs::APPROVED, "--force", "--output"])
+        .arg(&pdf))
+    .assert_code(0);
+    assert_eq!(std::fs::read(&pdf).unwrap(), written);
+    // Only the report: no temporary file left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn reports_for_a_list_go_into_a_directory_named_by_checked_scan_refs() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n# a comment\n{}\n../escaped\nno-such-scan-ref\n",
+            scan_refs::APPROVED,
+            scan_refs::DENIED_FACE
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("reports");
+    let output = run(idenfy_at(&sandbox)
+        .args(["report", "--input"])
+        .arg(&list)
+        .arg("--output")
+        .arg(&out));
+    // The scanRef that cannot be a file name is bad input (2), the worst failure here.
+    output.assert_code(2);
+    assert!(output.stderr.contains("../escaped"), "{}", output.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            format!("{}.pdf", scan_refs::APPROVED),
+            format!("{}.pdf", scan_refs::DENIED_FACE)
+        ]
+    );
+    assert!(!dir.path().join("escaped.pdf").exists());
+    assert_eq!(mode(&out), 0o700);
+    for name in &names {
+        assert!(std::fs::read(out.join(name)).unwrap().starts_with(b"%PDF-"));
+        assert_eq!(mode(&out.join(name)), 0o600);
+    }
+}
+
+/// What the audit file holds, line by line.
+fn audit_records(path: &Path) -> Vec<Value> {
+    json_lines(&std::fs::read_to_string(path).unwrap())
+}
+
+#[test]
+fn a_confirmed_deletion_is_recorded_and_status_then_says_deleted() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let output = run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::APPROVED, "--yes", "--audit"])
+        .arg(&audit));
+    output.assert_code(0);
+    assert!(
+        output
+            .stdout
+            .contains(&format!("{}\tdeleted", scan_refs::APPROVED))
+    );
+
+    let status = run(idenfy_at(&sandbox).args(["status", scan_refs::APPROVED]));
+    status.assert_code(0);
+    assert!(status.stdout.contains("DELETED"), "{}", status.stdout);
+    assert_eq!(sandbox.post(Endpoint::Data, scan_refs::APPROVED).0, 404);
+
+    let records = audit_records(&audit);
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    assert_eq!(record["scanRef"], scan_refs::APPROVED);
+    assert_eq!(record["outcome"], "deleted");
+    assert_eq!(record["status"], 200);
+    assert_eq!(record["attempts"], 1);
+    assert_eq!(record["identifier"], Value::Null);
+    let time = record["time"].as_str().unwrap();
+    assert!(
+        time.len() == 20 && time.as_bytes()[10] == b'T' && time.ends_with('Z'),
+        "{time}"
+    );
+    assert_eq!(mode(&audit), 0o600);
+
+    // Run again with the same audit file: nothing is sent, nothing is recorded.
+    let again = run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::APPROVED, "--yes", "--audit"])
+        .arg(&audit));
+    again.assert_code(0);
+    assert!(again.stderr.contains("skipped"), "{}", again.stderr);
+    assert_eq!(audit_records(&audit).len(), 1);
+
+    // Without that record, the sandbox's answer to a second deletion is recorded as refused.
+    let other_audit = dir.path().join("b.jsonl");
+    let second = run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::APPROVED, "--yes", "--audit"])
+        .arg(&other_audit));
+    second.assert_code(3);
+    let records = audit_records(&other_audit);
+    assert_eq!(records[0]["outcome"], "refused");
+    assert_eq!(records[0]["status"], 404);
+    assert_eq!(records[0]["identifier"], "NOT_FOUND");
+}
+
+#[test]
+fn without_yes_and_without_a_terminal_nothing_is_deleted() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let output = run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::DENIED_FACE, "--audit"])
+        .arg(&audit));
+    output.assert_code(2);
+    assert!(output.stderr.contains("--yes"), "{}", output.stderr);
+    assert!(!audit.exists(), "a refused run leaves no audit file");
+    let status = sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE);
+    assert_eq!(status["status"], "DENIED");
+
+    // A list on standard input is not an answer to the question either.
+    let list = format!("{}\n", scan_refs::DENIED_FACE);
+    let piped = run_with_input(
+        idenfy_at(&sandbox)
+            .args(["delete", "--input", "-", "--audit"])
+            .arg(&audit),
+        list.as_bytes(),
+    );
+    piped.assert_code(2);
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DENIED"
+    );
+
+    // A dry run shows what would go, and sends nothing.
+    let dry = run(idenfy_at(&sandbox)
+        .args([
+            "delete",
+            scan_refs::DENIED_FACE,
+            scan_refs::SUSPECTED,
+            "--dry-run",
+            "--audit",
+        ])
+        .arg(&audit));
+    dry.assert_code(0);
+    assert!(
+        dry.stdout
+            .contains(&format!("{}\twould be deleted", scan_refs::DENIED_FACE))
+    );
+    assert!(
+        dry.stdout
+            .contains(&format!("{}\twould be deleted", scan_refs::SUSPECTED))
+    );
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::SUSPECTED)["status"],
+        "SUSPECTED"
+    );
+    assert!(!audit.exists());
+}
+
+#[test]
+fn a_refusal_is_recorded_with_the_apis_identifier() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let output = run(idenfy_at(&sandbox)
+        .args([
+            "delete",
+            scan_refs::ACTIVE,
+            scan_refs::EXPIRED,
+            "--yes",
+            "--audit",
+        ])
+        .arg(&audit));
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("Token has not expired yet."),
+        "{}",
+        output.stderr
+    );
+    // The API's reason, not a guess about a malformed request.
+    assert!(!output.stderr.contains("malformed"), "{}", output.stderr);
+    let records = audit_records(&audit);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["scanRef"], scan_refs::ACTIVE);
+    assert_eq!(records[0]["outcome"], "refused");
+    assert_eq!(records[0]["identifier"], "PARTNER_ERROR");
+    assert_eq!(records[0]["status"], 400);
+    assert_eq!(records[1]["scanRef"], scan_refs::EXPIRED);
+    assert_eq!(records[1]["outcome"], "deleted");
+}
+
+#[test]
+fn an_audit_file_that_is_a_link_or_not_an_audit_is_refused_before_anything_is_sent() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere");
+    std::fs::write(&target, b"").unwrap();
+    let link = dir.path().join("a.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::DENIED_FACE, "--yes", "--audit"])
+        .arg(&link));
+    output.assert_code(2);
+    assert!(output.stderr.contains("symbolic link"), "{}", output.stderr);
+    assert_eq!(std::fs::read(&target).unwrap(), b"");
+
+    let export = dir.path().join("export.jsonl");
+    std::fs::write(
+        &export,
+        b"{\"scanRef\":\"x\",\"endpoint\":\"status\",\"result\":{}}\n",
+    )
+    .unwrap();
+    run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::DENIED_FACE, "--yes", "--audit"])
+        .arg(&export))
+    .assert_code(2);
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DENIED"
+    );
+}
+
+/// A server that deletes: per scanRef, the n-th request (from 0) gets `script(scan_ref, n)`.
+fn deleting_server(
+    script: impl Fn(&str, usize) -> Script + Send + Sync + 'static,
+) -> (HostileServer, Arc<Mutex<HashMap<String, usize>>>) {
+    let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let seen = Arc::clone(&counts);
+    let server = HostileServer::start(move |request: &Seen| {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let scan_ref = body["scanRef"].as_str().unwrap_or_default().to_owned();
+        let mut counts = seen.lock().unwrap();
+        let n = counts.entry(scan_ref.clone()).or_insert(0);
+        let script = script(&scan_ref, *n);
+        *n += 1;
+        script
+    });
+    (server, counts)
+}
+
+fn idenfy_against(server: &HostileServer) -> Command {
+    let mut command = idenfy();
+    command
+        .env("IDENFY_API_KEY", "key")
+        .env("IDENFY_API_SECRET", "secret")
+        .args(["--base-url", &server.url(""), "--timeout", "5"]);
+    command
+}
+
+#[test]
+fn a_bulk_deletion_resumes_from_the_audit_and_settles_an_unknown_outcome() {
+    let not_found = r#"{"identifier":"NOT_FOUND","message":"Not found."}"#;
+    let (server, counts) = deleting_server(move |scan_ref, n| match (scan_ref, n) {
+        // The request arrives, the data goes, the answer does not.
+        ("cut-1", 0) => Script::default(),
+        ("cut-1", _) => Script::json(404, not_found),
+        _ => Script::response(200, &[], b""),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "first-1\ncut-1\nlast-1\nfirst-1\n").unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let delete = || {
+        let mut command = idenfy_against(&server);
+        command
+            .args(["delete", "--yes", "--input"])
+            .arg(&list)
+            .arg("--audit")
+            .arg(&audit);
+        command
+    };
+    let first = run(&mut delete());
+    first.assert_code(5);
+    let records = audit_records(&audit);
+    let outcomes: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["scanRef"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("first-1", "deleted"),
+            ("cut-1", "unknown"),
+            ("last-1", "deleted")
+        ]
+    );
+
+    let second = run(&mut delete());
+    second.assert_code(0);
+    let records = audit_records(&audit);
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[3]["scanRef"], "cut-1");
+    assert_eq!(records[3]["outcome"], "already-gone");
+    assert_eq!(records[3]["status"], 404);
+    // Each scanRef was sent once, cut-1 twice: never a deletion of a deleted one.
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts.get("first-1"), Some(&1));
+    assert_eq!(counts.get("last-1"), Some(&1));
+    assert_eq!(counts.get("cut-1"), Some(&2));
+}
+
+#[test]
+fn a_deletion_is_retried_only_where_it_cannot_have_arrived() {
+    let (server, counts) = deleting_server(|scan_ref, n| match (scan_ref, n) {
+        ("busy-1", 0) => Script::response(503, &[("retry-after", "0")], b"<html>busy</html>"),
+        ("broken-1", _) => Script::json(500, r#"{"identifier":"INTERNAL_ERROR"}"#),
+        _ => Script::response(200, &[], b""),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let output = run(idenfy_against(&server)
+        .args(["delete", "busy-1", "broken-1", "--yes", "--audit"])
+        .arg(&audit));
+    output.assert_code(5);
+    let records = audit_records(&audit);
+    assert_eq!(records[0]["outcome"], "deleted");
+    assert_eq!(records[0]["attempts"], 2);
+    // A 500 may come after the server acted: not retried, and recorded as unknown.
+    assert_eq!(records[1]["outcome"], "unknown");
+    assert_eq!(records[1]["attempts"], 1);
+    assert_eq!(records[1]["identifier"], "INTERNAL_ERROR");
+    let counts = counts.lock().unwrap().clone();
+    assert_eq!(counts.get("busy-1"), Some(&2));
+    assert_eq!(counts.get("broken-1"), Some(&1));
+}
+
+#[test]
+fn a_report_that_is_not_a_pdf_is_not_saved() {
+    let server = HostileServer::start(|_| {
+        Script::response(
+            200,
+            &[("content-type", "application/pdf")],
+            b"<html>login</html>",
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("r.pdf");
+    let output = run(idenfy_against(&server)
+        .args(["report", "scan-1", "--output"])
+        .arg(&pdf));
+    output.assert_code(3);
+    assert!(output.stderr.contains("holds no PDF"), "{}", output.stderr);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn an_interrupted_deletion_is_recorded_as_unknown_and_settled_by_the_next_run() {
+    let not_found = r#"{"identifier":"NOT_FOUND","message":"Not found."}"#;
+    let (server, counts) = deleting_server(move |_, n| match n {
+        0 => Script::hang(),
+        _ => Script::json(404, not_found),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let mut child = support::RunningChild::spawn(
+        idenfy_against(&server)
+            .args(["delete", "slow-1", "--yes", "--audit"])
+            .arg(&audit),
+    );
+    let started = std::time::Instant::now();
+    while server.requests().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20) && !child.has_exited(),
+            "the deletion was never sent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    support::interrupt(child.id());
+    let output = child.wait(support::CHILD_TIMEOUT);
+    output.assert_code(130);
+    let records = audit_records(&audit);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["outcome"], "unknown");
+
+    let settled = run(idenfy_against(&server)
+        .args(["delete", "slow-1", "--yes", "--audit"])
+        .arg(&audit));
+    settled.assert_code(0);
+    assert_eq!(audit_records(&audit)[1]["outcome"], "already-gone");
+    assert_eq!(counts.lock().unwrap().get("slow-1"), Some(&2));
+}
+
+/// `idenfy ARGS` run on a terminal of its own (util-linux `script` gives it one), answering
+/// `answer` to whatever it asks; `None` when `script` is not installed outside CI.
+fn on_a_terminal(sandbox: &TestSandbox, args: &str, answer: &str) -> Option<support::Output> {
+    if Command::new("script").arg("--version").output().is_err() {
+        let message = "util-linux `script` not found, so the confirmation was not tested";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("warning: {message}");
+        return None;
+    }
+    let command_line = format!(
+        "{} --base-url {} {args}",
+        support::idenfy_bin().display(),
+        sandbox.base_url()
+    );
+    Some(run_with_input(
+        idenfy_bin_env(
+            sandbox,
+            Command::new("script").args(["-qec", &command_line, "/dev/null"]),
+        ),
+        answer.as_bytes(),
+    ))
+}
+
+fn idenfy_bin_env<'a>(sandbox: &TestSandbox, command: &'a mut Command) -> &'a mut Command {
+    command
+        .env("IDENFY_API_KEY", &sandbox.key)
+        .env("IDENFY_API_SECRET", &sandbox.secret)
+}
+
+#[test]
+fn on_a_terminal_only_yes_deletes() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let args = format!(
+        "delete {} --audit {}",
+        scan_refs::DENIED_FACE,
+        audit.display()
+    );
+    let Some(declined) = on_a_terminal(&sandbox, &args, "n\n") else {
+        return;
+    };
+    declined.assert_code(2);
+    assert!(declined.stdout.contains("[y/N]"), "{}", declined.stdout);
+    assert!(!audit.exists());
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DENIED"
+    );
+
+    let confirmed = on_a_terminal(&sandbox, &args, "y\n").unwrap();
+    confirmed.assert_code(0);
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DELETED"
+    );
+    assert_eq!(audit_records(&audit)[0]["outcome"], "deleted");
+}
