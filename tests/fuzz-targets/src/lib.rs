@@ -35,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sandbox_request", sandbox_request),
     ("bulk_input", bulk_input),
     ("resume", resume),
+    ("report", report),
 ];
 
 /// Splits off the first byte (a selector) from the rest.
@@ -314,4 +315,32 @@ pub fn resume(data: &[u8]) {
         (second.failed, second.duplicates, second.cut),
         (0, 0, false)
     );
+}
+
+/// The report's answer in any shape: what is accepted is a PDF (it starts with `%PDF-`) no
+/// larger than the limit; everything else is a typed error.
+pub fn report(data: &[u8]) {
+    let (selector, body) = split(data);
+    let content_type = match selector % 4 {
+        0 => "application/pdf",
+        1 => "application/json",
+        2 => "text/plain",
+        _ => "application/octet-stream",
+    };
+    let response = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", content_type)
+        .body(body)
+        .expect("a valid response head");
+    let limit = 1 << 20;
+    if let Ok(report) = idenfy_core::parse_report(response, limit) {
+        assert!(
+            report.pdf.starts_with(b"%PDF-"),
+            "accepted a report that is not a PDF"
+        );
+        assert!(
+            report.pdf.len() <= limit,
+            "accepted a report over the limit"
+        );
+    }
 }
