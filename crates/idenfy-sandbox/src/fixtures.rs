@@ -263,7 +263,10 @@ struct FixtureSpec {
 /// Whether `/delete` deletes the fixture (the default) or refuses, as the API does while an
 /// identification's token has not expired.
 #[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "lowercase", expecting = "\"allowed\" (the default) or \"refused\"")]
+#[serde(
+    rename_all = "lowercase",
+    expecting = "\"allowed\" (the default) or \"refused\""
+)]
 enum Deletion {
     #[default]
     Allowed,
