@@ -16,20 +16,9 @@ use idenfy_hostile::{HostileServer, Script, Seen};
 use idenfy_sandbox::scan_refs;
 use serde_json::Value;
 use support::{
-    RunningChild, TEST_KEY, TEST_SECRET, TestSandbox, idenfy, idenfy_at, json_lines, run,
-    run_with_timeout, summary, write_input,
+    RunningChild, TestSandbox, idenfy_against, idenfy_at, json_lines, run, run_with_timeout,
+    summary, write_input,
 };
-
-/// `idenfy` pointed at a hostile server.
-fn idenfy_against(server: &HostileServer) -> Command {
-    let mut command = idenfy();
-    command
-        .env("IDENFY_API_KEY", TEST_KEY)
-        .env("IDENFY_API_SECRET", TEST_SECRET)
-        .arg("--base-url")
-        .arg(server.url(""));
-    command
-}
 
 /// The scanRef a lookup request asks for.
 fn scan_ref_of(request: &Seen) -> String {

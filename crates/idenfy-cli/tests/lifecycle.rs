@@ -14,7 +14,7 @@ use idenfy_core::Endpoint;
 use idenfy_hostile::{HostileServer, Script, Seen};
 use idenfy_sandbox::{Fixtures, identification_report, scan_refs};
 use serde_json::Value;
-use support::{TestSandbox, idenfy, idenfy_at, json_lines, run, run_with_input};
+use support::{TestSandbox, idenfy_against, idenfy_at, json_lines, run, run_with_input};
 
 fn mode(path: &Path) -> u32 {
     path.metadata().unwrap().permissions().mode() & 0o777
@@ -318,15 +318,6 @@ fn deleting_server(
     (server, counts)
 }
 
-fn idenfy_against(server: &HostileServer) -> Command {
-    let mut command = idenfy();
-    command
-        .env("IDENFY_API_KEY", "key")
-        .env("IDENFY_API_SECRET", "secret")
-        .args(["--base-url", &server.url(""), "--timeout", "5"]);
-    command
-}
-
 #[test]
 fn a_bulk_deletion_resumes_from_the_audit_and_settles_an_unknown_outcome() {
     let not_found = r#"{"identifier":"NOT_FOUND","message":"Not found."}"#;
@@ -341,7 +332,7 @@ fn a_bulk_deletion_resumes_from_the_audit_and_settles_an_unknown_outcome() {
     std::fs::write(&list, "first-1\ncut-1\nlast-1\nfirst-1\n").unwrap();
     let audit = dir.path().join("a.jsonl");
     let delete = || {
-        let mut command = idenfy_against(&server);
+        let mut command = idenfy_against_with_short_timeout(&server);
         command
             .args(["delete", "--yes", "--input"])
             .arg(&list)
@@ -393,7 +384,7 @@ fn a_deletion_is_retried_only_where_it_cannot_have_arrived() {
     });
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("a.jsonl");
-    let output = run(idenfy_against(&server)
+    let output = run(idenfy_against_with_short_timeout(&server)
         .args(["delete", "busy-1", "broken-1", "--yes", "--audit"])
         .arg(&audit));
     output.assert_code(5);
@@ -420,7 +411,7 @@ fn a_report_that_is_not_a_pdf_is_not_saved() {
     });
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("r.pdf");
-    let output = run(idenfy_against(&server)
+    let output = run(idenfy_against_with_short_timeout(&server)
         .args(["report", "scan-1", "--output"])
         .arg(&pdf));
     output.assert_code(3);
@@ -438,7 +429,7 @@ fn an_interrupted_deletion_is_recorded_as_unknown_and_settled_by_the_next_run() 
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("a.jsonl");
     let mut child = support::RunningChild::spawn(
-        idenfy_against(&server)
+        idenfy_against_with_short_timeout(&server)
             .args(["delete", "slow-1", "--yes", "--audit"])
             .arg(&audit),
     );
@@ -457,7 +448,7 @@ fn an_interrupted_deletion_is_recorded_as_unknown_and_settled_by_the_next_run() 
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["outcome"], "unknown");
 
-    let settled = run(idenfy_against(&server)
+    let settled = run(idenfy_against_with_short_timeout(&server)
         .args(["delete", "slow-1", "--yes", "--audit"])
         .arg(&audit));
     settled.assert_code(0);
@@ -522,4 +513,11 @@ fn on_a_terminal_only_yes_deletes() {
         "DELETED"
     );
     assert_eq!(audit_records(&audit)[0]["outcome"], "deleted");
+}
+
+/// A failure these tests wait for comes in seconds, not the default ten.
+fn idenfy_against_with_short_timeout(server: &HostileServer) -> Command {
+    let mut command = idenfy_against(server);
+    command.args(["--timeout", "5"]);
+    command
 }

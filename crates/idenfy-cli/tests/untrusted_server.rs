@@ -4,22 +4,9 @@
 
 mod support;
 
-use std::process::Command;
-
 use base64::Engine as _;
 use idenfy_hostile::{HostileServer, Script, Seen};
-use support::{TEST_KEY, TEST_SECRET, idenfy, json_lines, run, table_value};
-
-/// `idenfy` pointed at `server` with the test credentials.
-fn idenfy_against(server: &HostileServer) -> Command {
-    let mut command = idenfy();
-    command
-        .env("IDENFY_API_KEY", TEST_KEY)
-        .env("IDENFY_API_SECRET", TEST_SECRET)
-        .arg("--base-url")
-        .arg(server.url(""));
-    command
-}
+use support::{TEST_KEY, TEST_SECRET, idenfy_against, json_lines, run, table_value};
 
 fn asks_for(seen: &Seen, scan_ref: &str) -> bool {
     seen.body == format!(r#"{{"scanRef":"{scan_ref}"}}"#).as_bytes()

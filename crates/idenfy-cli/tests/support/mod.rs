@@ -57,6 +57,17 @@ pub fn idenfy_at(sandbox: &TestSandbox) -> Command {
     command
 }
 
+/// `idenfy` pointed at a hostile test server, with the test credentials.
+pub fn idenfy_against(server: &idenfy_hostile::HostileServer) -> Command {
+    let mut command = idenfy();
+    command
+        .env("IDENFY_API_KEY", TEST_KEY)
+        .env("IDENFY_API_SECRET", TEST_SECRET)
+        .arg("--base-url")
+        .arg(server.url(""));
+    command
+}
+
 /// What a finished run left behind.
 #[derive(Debug)]
 pub struct Output {
