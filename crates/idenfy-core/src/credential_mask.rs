@@ -18,39 +18,80 @@ use crate::models::ErrorIdentifier;
 /// What replaces a credential.
 pub(crate) const MASKED: &str = "<redacted>";
 
-/// The strings that must not appear in an error: the secret, and `key:secret` in
-/// base64, standard and URL-safe. The unpadded forms are prefixes of the padded
-/// ones, and the token is the tail of the header value, so masking them covers
-/// `Basic <token>` and `<token>==` too.
+/// The strings that must not appear in an error: the secret (also percent-encoded, as a URL
+/// or form echoes it), and `key:secret` in base64, standard and URL-safe. The unpadded forms
+/// are prefixes of the padded ones, and the token is the tail of the header value, so masking
+/// them covers `Basic <token>` and `<token>==` too.
+///
+/// A server may also change what it echoes: cut it short (`Basic dGhlLWtleTpod…`, which still
+/// decodes to the key and the start of the secret) or change its case. So every needle is
+/// matched ignoring ASCII case, and a run of base64 characters that is a piece of a token is
+/// masked whole.
 #[derive(Clone)]
 pub(crate) struct CredentialMask {
-    /// Longest first, so that a longer needle is masked before a shorter one
+    /// Lower-cased, longest first, so that a longer needle is masked before a shorter one
     /// could cut it.
     needles: Vec<String>,
+    /// The base64 tokens, lower-cased, for finding pieces of them.
+    tokens: Vec<String>,
 }
+
+/// A run of base64 characters this long that is a piece of a token is masked: shorter runs
+/// are common words and numbers, and reveal at most a few characters of the pair.
+const MIN_TOKEN_PIECE: usize = 8;
 
 impl CredentialMask {
     pub(crate) fn new(credentials: &Credentials) -> Self {
-        let pair = format!("{}:{}", credentials.api_key(), credentials.expose_secret());
-        let mut needles = vec![
-            STANDARD_NO_PAD.encode(&pair),
-            URL_SAFE_NO_PAD.encode(&pair),
-            credentials.expose_secret().to_owned(),
-        ];
+        let secret = credentials.expose_secret();
+        let pair = format!("{}:{secret}", credentials.api_key());
+        let tokens: Vec<String> = [STANDARD_NO_PAD.encode(&pair), URL_SAFE_NO_PAD.encode(&pair)]
+            .into_iter()
+            .map(|token| token.to_ascii_lowercase())
+            .collect();
+        let mut needles: Vec<String> = tokens.clone();
+        needles.push(secret.to_ascii_lowercase());
+        needles.push(percent_encoded(secret).to_ascii_lowercase());
         needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
         needles.dedup();
-        Self { needles }
+        Self { needles, tokens }
     }
 
     /// `text` with every credential replaced by [`MASKED`].
     pub(crate) fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut text = Cow::Borrowed(text);
         for needle in &self.needles {
-            if text.contains(needle.as_str()) {
-                text = Cow::Owned(text.replace(needle.as_str(), MASKED));
+            if let Some(masked) = replace_ignoring_ascii_case(&text, needle) {
+                text = Cow::Owned(masked);
             }
         }
+        if let Some(masked) = self.mask_token_pieces(&text) {
+            text = Cow::Owned(masked);
+        }
         text
+    }
+
+    /// Masks every run of base64 characters that is a piece of a token.
+    fn mask_token_pieces(&self, text: &str) -> Option<String> {
+        let is_base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_');
+        let mut out = String::with_capacity(text.len());
+        let mut changed = false;
+        let mut rest = text;
+        while let Some(start) = rest.find(is_base64) {
+            out.push_str(&rest[..start]);
+            let run = &rest[start..];
+            let end = run.find(|c: char| !is_base64(c)).unwrap_or(run.len());
+            let piece = &run[..end];
+            let lower = piece.to_ascii_lowercase();
+            if piece.len() >= MIN_TOKEN_PIECE && self.tokens.iter().any(|t| t.contains(&lower)) {
+                out.push_str(MASKED);
+                changed = true;
+            } else {
+                out.push_str(piece);
+            }
+            rest = &run[end..];
+        }
+        out.push_str(rest);
+        changed.then_some(out)
     }
 
     fn mask_in_place(&self, text: &mut String) {
@@ -95,6 +136,40 @@ impl CredentialMask {
     }
 }
 
+/// `text` with every occurrence of `needle` (lower-case) replaced by [`MASKED`], ignoring ASCII
+/// case; `None` when there is none. ASCII case changes keep byte offsets, so the positions
+/// found in the lower-cased text are those of the original.
+fn replace_ignoring_ascii_case(text: &str, needle: &str) -> Option<String> {
+    if needle.is_empty() {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let mut found = lower.match_indices(needle).peekable();
+    found.peek()?;
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, _) in found {
+        out.push_str(&text[copied..at]);
+        out.push_str(MASKED);
+        copied = at + needle.len();
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// `text` as a URL or a form encodes it: every byte but the unreserved ones as `%XX`.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 impl fmt::Debug for CredentialMask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CredentialMask(<redacted>)")
@@ -128,6 +203,28 @@ mod tests {
         assert!(!masked.contains(SECRET), "{masked}");
         assert!(masked.starts_with("header Basic <redacted>"), "{masked}");
         assert!(masked.ends_with("secret <redacted>!"), "{masked}");
+    }
+
+    #[test]
+    fn an_echo_cut_short_case_changed_or_percent_encoded_is_masked() {
+        let mask = CredentialMask::new(&Credentials::new("the-key", "s3cr+t/v=lue+more").unwrap());
+        let token = base64::engine::general_purpose::STANDARD.encode("the-key:s3cr+t/v=lue+more");
+        for echoed in [
+            format!("bad header Basic {}…", &token[..20]),
+            format!("bad header basic {}", token.to_ascii_lowercase()),
+            format!("bad header BASIC {}", token.to_ascii_uppercase()),
+            "form: secret=s3cr%2Bt%2Fv%3Dlue%2Bmore&x=1".to_owned(),
+            "shouted: S3CR+T/V=LUE+MORE".to_owned(),
+        ] {
+            let masked = mask.mask(&echoed).into_owned();
+            assert!(masked.contains(MASKED), "{echoed:?} -> {masked:?}");
+            assert!(!masked.contains(&token[..20]), "{masked}");
+            assert!(!masked.to_ascii_lowercase().contains("s3cr"), "{masked}");
+        }
+        assert_eq!(
+            mask.mask("a plain message with words").as_ref(),
+            "a plain message with words"
+        );
     }
 
     #[test]
