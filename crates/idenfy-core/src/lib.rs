@@ -44,7 +44,7 @@ pub use report::{
     ReportShape, parse_report,
 };
 pub use request::{RequestBuilder, USER_AGENT_VALUE, build_request};
-pub use response::{DEFAULT_MAX_BODY_BYTES, parse_response};
+pub use response::{DEFAULT_MAX_BODY_BYTES, MAX_SERVER_TEXT_CHARS, parse_response};
 pub use retry::{
     AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, is_transient, parse_retry_after,
 };

@@ -102,15 +102,34 @@ pub(crate) fn failure_of<B: AsRef<[u8]>>(
     match serde_json::from_slice::<ApiErrorBody>(body) {
         Ok(api) if api.identifier.is_some() || api.message.is_some() => ApiError {
             status: response.status(),
-            identifier: api.identifier,
-            message: api.message,
-            documentation: api.documentation,
-            severity: api.severity,
+            identifier: api
+                .identifier
+                .map(|identifier| match bounded(identifier.as_str()) {
+                    Some(cut) => cut.into(),
+                    None => identifier,
+                }),
+            message: api.message.map(bounded_owned),
+            documentation: api.documentation.map(bounded_owned),
+            severity: api.severity.map(bounded_owned),
             retry_after,
         }
         .into(),
         _ => unexpected(response, body).into(),
     }
+}
+
+/// The longest server string an error keeps, in characters: a real message is a sentence, and
+/// an error goes into audit and export lines whose length is bounded.
+pub const MAX_SERVER_TEXT_CHARS: usize = 1024;
+
+/// `text` cut to [`MAX_SERVER_TEXT_CHARS`] with `…` added, or `None` when it is short enough.
+fn bounded(text: &str) -> Option<String> {
+    let (cut, _) = text.char_indices().nth(MAX_SERVER_TEXT_CHARS)?;
+    Some(format!("{}…", &text[..cut]))
+}
+
+fn bounded_owned(text: String) -> String {
+    bounded(&text).unwrap_or(text)
 }
 
 /// Decodes `body`, reporting the JSON path of a failure (`.` for the root).
@@ -151,4 +170,47 @@ pub(crate) fn looks_like_json(body: &[u8]) -> bool {
         body.iter().find(|byte| !byte.is_ascii_whitespace()),
         Some(b'{' | b'[')
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::IdentificationStatus;
+
+    #[test]
+    fn server_strings_in_an_api_error_are_bounded() {
+        let long = "x".repeat(70_000);
+        let body = format!(
+            r#"{{"identifier":"{long}","message":"{long}","documentation":"{long}","severity":"{long}"}}"#
+        );
+        let response = Response::builder().status(400).body(body).unwrap();
+        let Err(Error::Api(api)) = parse_response::<IdentificationStatus, _>(response, 1 << 20)
+        else {
+            panic!("an API error");
+        };
+        for text in [
+            api.identifier.as_ref().map(|i| i.as_str().to_owned()),
+            api.message,
+            api.documentation,
+            api.severity,
+        ] {
+            let text = text.expect("kept, cut short");
+            assert_eq!(text.chars().count(), MAX_SERVER_TEXT_CHARS + 1);
+            assert!(text.ends_with('…'));
+        }
+    }
+
+    #[test]
+    fn a_short_message_is_kept_as_sent() {
+        let response = Response::builder()
+            .status(404)
+            .body(r#"{"identifier":"NOT_FOUND","message":"Not found."}"#)
+            .unwrap();
+        let Err(Error::Api(api)) = parse_response::<IdentificationStatus, _>(response, 1 << 20)
+        else {
+            panic!("an API error");
+        };
+        assert_eq!(api.message.as_deref(), Some("Not found."));
+        assert_eq!(api.identifier.unwrap().as_str(), "NOT_FOUND");
+    }
 }
