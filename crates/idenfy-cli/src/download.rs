@@ -241,9 +241,9 @@ fn download_failure(kind: &CheckedKind, err: &DownloadError, options: &DownloadO
                 options.total_time
             ),
         ),
-        DownloadError::Status { .. } | DownloadError::LongerThanDeclared { .. } => {
-            Failure::new(FailureKind::Api, format!("{kind}: {err}"))
-        }
+        DownloadError::Status { .. }
+        | DownloadError::LongerThanDeclared { .. }
+        | DownloadError::Unframed => Failure::new(FailureKind::Api, format!("{kind}: {err}")),
         DownloadError::Request(_)
         | DownloadError::Truncated { .. }
         | DownloadError::Body { .. }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, USER_AGENT};
+use http::header::{CONTENT_TYPE, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Body as _, Incoming};
@@ -110,6 +110,13 @@ pub enum DownloadError {
         /// The status it answered.
         status: StatusCode,
     },
+    /// The answer says neither how long its body is (`Content-Length`) nor where it ends
+    /// (chunked encoding): only a closed connection would end it, and a connection cut halfway
+    /// would look the same, so a short file could pass for a whole one. Nothing was read.
+    #[error(
+        "the file server sent no Content-Length and no chunked encoding, so a cut transfer could not be told from a whole file"
+    )]
+    Unframed,
     /// The announced `Content-Length` is over the limit; nothing was read.
     #[error("the file server announced {declared} bytes, over the limit of {limit} bytes")]
     DeclaredTooLarge {
@@ -353,6 +360,18 @@ pub(crate) async fn start(
         });
     }
     let (parts, body) = response.into_parts();
+    let chunked = parts
+        .headers
+        .get_all(TRANSFER_ENCODING)
+        .iter()
+        .any(|value| {
+            value
+                .to_str()
+                .is_ok_and(|value| value.to_ascii_lowercase().contains("chunked"))
+        });
+    if body.size_hint().exact().is_none() && !chunked {
+        return Err(DownloadError::Unframed);
+    }
     // The length hyper frames the body by, which is what `Content-Length` said when there is
     // one: the body cannot run past it, and ending before it is a cut.
     let meter = Meter::new(body.size_hint().exact(), limits.max_bytes)?;

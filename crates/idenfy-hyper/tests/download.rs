@@ -148,6 +148,24 @@ async fn an_announced_length_over_the_limit_fails_before_the_body_is_read() {
 }
 
 #[tokio::test]
+async fn a_body_ended_only_by_the_connection_closing_is_refused() {
+    // No Content-Length, no chunked encoding: the half file the connection carried before it
+    // closed would look whole.
+    let server = HostileServer::start(|_| {
+        Script::raw(
+            b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\nconnection: close\r\n\r\nhalf a file"
+                .to_vec(),
+        )
+    });
+    let client = client_at(&server.url(""));
+    let error = read_all(&client, &file_url(&server), &limits())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, DownloadError::Unframed), "{error:?}");
+    assert_no_signature(&error);
+}
+
+#[tokio::test]
 async fn a_body_shorter_than_announced_is_a_cut_transfer() {
     let server = HostileServer::start(|_| Script::lying_length(200, &[], 100, &[1u8; 10]));
     let client = client_at(&server.url(""));
