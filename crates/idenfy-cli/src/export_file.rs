@@ -7,6 +7,13 @@
 //! directory, given the earlier file's mode, and renamed over it in one step: the earlier
 //! output is either whole or replaced by its rewrite, never half-written, and a refused one
 //! (not an export) is left untouched.
+//!
+//! An existing file is opened without following a link and without blocking (a FIFO would
+//! hang the run), then checked as opened: a regular file, and for a new export empty and the
+//! user's own (an empty file someone else left in a shared directory would give them the
+//! data). The export holds an exclusive lock on its file while it runs, so a second run
+//! (`--resume` while the first still writes) is refused instead of losing the first one's
+//! lines to a replaced file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Seek, SeekFrom, Write};
@@ -23,24 +30,69 @@ use crate::resume::{ResumeError, Resumed, rewrite_export};
 /// A bad-input failure when the path exists with content (the user may mean `--resume`), is a
 /// link, or cannot be created.
 pub fn create(path: &Path) -> Result<File, Failure> {
-    match create_private(path) {
-        Ok(file) => return Ok(file),
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+    let file = match create_private(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => open_existing_empty(path)?,
         Err(err) => return Err(Failure::bad_input(format!("{}: {err}", path.display()))),
-    }
-    let existing = path
-        .symlink_metadata()
-        .map_err(|err| Failure::bad_input(format!("{}: {err}", path.display())))?;
-    if existing.file_type().is_symlink() || existing.len() > 0 {
-        return Err(Failure::bad_input(format!(
+    };
+    lock(path, &file)?;
+    Ok(file)
+}
+
+/// An existing output for a new export: empty, a regular file and the user's own, opened
+/// without following a link.
+fn open_existing_empty(path: &Path) -> Result<File, Failure> {
+    let exists = || {
+        Failure::bad_input(format!(
             "{} exists: pass --resume to continue that export, or choose another --output",
             path.display()
-        )));
+        ))
+    };
+    let file = open_no_follow(path, OpenOptions::new().append(true)).map_err(|err| {
+        if err.raw_os_error() == Some(libc::ELOOP) {
+            exists()
+        } else {
+            Failure::bad_input(format!("{}: {err}", path.display()))
+        }
+    })?;
+    let metadata = file
+        .metadata()
+        .map_err(|err| Failure::bad_input(format!("{}: {err}", path.display())))?;
+    if !metadata.is_file() || metadata.len() > 0 {
+        return Err(exists());
     }
-    OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|err| Failure::bad_input(format!("{}: {err}", path.display())))
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        if metadata.uid() != effective_uid() {
+            return Err(Failure::bad_input(format!(
+                "{} belongs to another user: an export holds personal data, choose another --output",
+                path.display()
+            )));
+        }
+    }
+    Ok(file)
+}
+
+/// Opens `path` with `options`, never following a link at its last component and never
+/// blocking on a FIFO.
+fn open_no_follow(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// Takes the exclusive lock an export holds on its file while it runs.
+fn lock(path: &Path, file: &File) -> Result<(), Failure> {
+    file.try_lock().map_err(|_| {
+        Failure::bad_input(format!(
+            "{} is being written by another run; wait for it to end",
+            path.display()
+        ))
+    })
 }
 
 /// Prepares an earlier output for `--resume` (see the module's documentation) and returns it
@@ -52,20 +104,25 @@ pub fn create(path: &Path) -> Result<File, Failure> {
 /// another failure when it cannot be read or rewritten.
 pub fn resume(path: &Path, done: &mut LookupSet) -> Result<(File, Resumed), Failure> {
     let io_failure = |err: io::Error| Failure::other(format!("{}: {err}", path.display()));
-    let earlier = match File::open(path) {
+    let not_regular = || {
+        Failure::bad_input(format!(
+            "{} is not a regular file: --resume rewrites it in place",
+            path.display()
+        ))
+    };
+    let earlier = match open_no_follow(path, OpenOptions::new().read(true)) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             return Ok((create(path)?, Resumed::default()));
         }
+        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => return Err(not_regular()),
         Err(err) => return Err(io_failure(err)),
     };
     let metadata = earlier.metadata().map_err(io_failure)?;
     if !metadata.is_file() {
-        return Err(Failure::bad_input(format!(
-            "{} is not a regular file: --resume rewrites it in place",
-            path.display()
-        )));
+        return Err(not_regular());
     }
+    lock(path, &earlier)?;
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -97,12 +154,19 @@ pub fn resume(path: &Path, done: &mut LookupSet) -> Result<(File, Resumed), Fail
         .set_permissions(metadata.permissions())
         .map_err(io_failure)?;
     temporary.as_file().sync_all().map_err(io_failure)?;
+    // Locked before it is published, so that no second run can take it in between.
+    lock(path, temporary.as_file())?;
     let mut file = temporary
         .persist(path)
         .map_err(|err| io_failure(err.error))?;
     // The same file that was published: nothing can be swapped in between.
     file.seek(SeekFrom::End(0)).map_err(io_failure)?;
     Ok((file, resumed))
+}
+
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 /// A new file, mode 0600, that did not exist before.

@@ -313,3 +313,87 @@ fn exports_are_private_and_resume_keeps_the_mode_and_writes_through_no_link() {
         "a temporary file was left behind"
     );
 }
+
+/// `idenfy status --input IN --output OUT [extra]` against `sandbox`.
+fn export(
+    sandbox: &TestSandbox,
+    input: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> support::Output {
+    run(idenfy_at(sandbox)
+        .arg("status")
+        .args(extra)
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(out))
+}
+
+#[test]
+fn an_empty_output_someone_else_owns_is_refused_and_gets_nothing() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    let out = dir.path().join("shared.jsonl");
+    std::fs::write(&out, "").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o666)).unwrap();
+    // Another user left it there: only root can make that so here, as CI runs.
+    if std::os::unix::fs::chown(&out, Some(65534), Some(65534)).is_err() {
+        eprintln!("not root: cannot give the file to another user; the refusal is not checked");
+        return;
+    }
+    let output = export(&sandbox, &input, &out, &[]);
+    output.assert_code(2);
+    assert!(output.stderr.contains("another user"), "{}", output.stderr);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().len(),
+        0,
+        "the export went into their file"
+    );
+}
+
+#[test]
+fn a_fifo_as_the_output_is_refused_at_once() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    let fifo = dir.path().join("out.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Opening a FIFO for writing blocks until a reader comes: the run's time limit would end
+    // a command that waits for one.
+    export(&sandbox, &input, &fifo, &[]).assert_code(2);
+    export(&sandbox, &input, &fifo, &["--resume"]).assert_code(2);
+}
+
+#[test]
+fn resume_is_refused_while_another_run_still_writes_the_export() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let before = std::fs::read(&out).unwrap();
+    // The first run holds its lock while it writes; here the test holds it in its place.
+    let held = std::fs::File::open(&out).unwrap();
+    held.lock().unwrap();
+    let second = export(&sandbox, &input, &out, &["--resume"]);
+    second.assert_code(2);
+    assert!(second.stderr.contains("another run"), "{}", second.stderr);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the export was rewritten under a running run"
+    );
+    drop(held);
+    export(&sandbox, &input, &out, &["--resume"]).assert_code(0);
+}
