@@ -38,9 +38,10 @@ pub enum ScanRefError {
         /// Number of characters given.
         length: usize,
     },
-    /// The string contains whitespace or a control character.
+    /// The string contains whitespace, a control character or a mark that reorders text
+    /// (a bidi override would make a scanRef print as another one).
     #[error(
-        "the scanRef contains whitespace or a control character at character {position}; trim it (a trailing newline is a common cause)"
+        "the scanRef contains whitespace, a control character or a bidi mark at character {position}; trim it (a trailing newline is a common cause)"
     )]
     InvalidCharacter {
         /// Zero-based character index of the first offending character.
@@ -53,7 +54,8 @@ impl ScanRef {
     ///
     /// # Errors
     /// [`ScanRefError`] when the value is empty, longer than
-    /// [`MAX_SCAN_REF_LEN`] characters, or contains whitespace or control characters.
+    /// [`MAX_SCAN_REF_LEN`] characters, or contains whitespace, control characters or bidi
+    /// marks (so a scanRef prints as itself on a terminal).
     pub fn new(value: impl Into<String>) -> Result<Self, ScanRefError> {
         let value = value.into();
         if value.is_empty() {
@@ -61,7 +63,7 @@ impl ScanRef {
         }
         if let Some(position) = value
             .chars()
-            .position(|c| c.is_whitespace() || c.is_control())
+            .position(|c| c.is_whitespace() || crate::terminal_text::is_unsafe(c))
         {
             return Err(ScanRefError::InvalidCharacter { position });
         }
@@ -152,6 +154,24 @@ mod tests {
         assert_eq!(
             ScanRef::new("a\u{7}"),
             Err(ScanRefError::InvalidCharacter { position: 1 })
+        );
+    }
+
+    #[test]
+    fn rejects_marks_that_would_print_it_as_another_scan_ref() {
+        // "ref-\u{202E}cba" shows as "ref-abc" on a terminal: a confirmation question or a
+        // log line would name another identification.
+        assert_eq!(
+            ScanRef::new("ref-\u{202E}cba"),
+            Err(ScanRefError::InvalidCharacter { position: 4 })
+        );
+        assert_eq!(
+            ScanRef::new("\u{2066}x"),
+            Err(ScanRefError::InvalidCharacter { position: 0 })
+        );
+        assert!(
+            ScanRef::new("ĄČĘ-ūž-ref").is_ok(),
+            "other non-ASCII text is fine"
         );
     }
 

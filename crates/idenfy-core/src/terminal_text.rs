@@ -12,7 +12,7 @@ use std::fmt;
 /// Whether `c` must not reach a terminal as itself: C0 controls (line breaks and
 /// tabs included), DEL, C1 controls, and the Unicode marks that reorder text
 /// (bidi embeddings, overrides and isolates, and the directional marks).
-fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
