@@ -29,13 +29,13 @@ pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), F
     };
     // The audit file is created only once the deletions are confirmed: a refused run leaves
     // nothing behind.
-    let (mut audit, earlier) = if args.audit.symlink_metadata().is_ok() {
+    let (mut audit, mut earlier) = if args.audit.symlink_metadata().is_ok() {
         let (audit, earlier) = AuditFile::open(&args.audit)?;
         (Some(audit), earlier)
     } else {
         (None, Earlier::default())
     };
-    let pending: Vec<&ScanRef> = scan_refs
+    let mut pending: Vec<&ScanRef> = scan_refs
         .iter()
         .filter(|scan_ref| !earlier.done.contains(scan_ref.as_str()))
         .collect();
@@ -71,7 +71,14 @@ pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), F
     }
     let mut audit = match audit.take() {
         Some(audit) => audit,
-        None => AuditFile::open(&args.audit)?.0,
+        None => {
+            // Another run may have created it while the question waited: what it records
+            // counts, so that nothing it deleted is sent again.
+            let (audit, later) = AuditFile::open(&args.audit)?;
+            pending.retain(|scan_ref| !later.done.contains(scan_ref.as_str()));
+            earlier = later;
+            audit
+        }
     };
     let connection = connect(connection).await?;
     delete_all(
@@ -138,6 +145,22 @@ async fn delete_all(
                 client.delete(scan_ref).await
             }
         };
+        // An interrupt that came between two deletions stops the run before the next one is
+        // sent: nothing is recorded for it, since nothing happened to it.
+        let stopped = tokio::select! {
+            biased;
+            () = &mut interrupt => true,
+            () = std::future::ready(()) => false,
+        };
+        if stopped {
+            return Err(Failure::new(
+                FailureKind::Interrupted,
+                format!(
+                    "interrupted before {} was sent; run again to go on",
+                    EscapedControls(scan_ref.as_str())
+                ),
+            ));
+        }
         let result = tokio::select! {
             result = deletion => Some(result),
             () = &mut interrupt => None,
