@@ -215,7 +215,9 @@ impl DecodeError {
         }
     }
 
-    /// The raw response body, for logging under the caller's own data policy.
+    /// The raw response body, for logging under the caller's own data policy. It is exactly
+    /// what the server sent: nothing in it is masked or escaped, so it may hold personal data
+    /// and anything the server echoed, credentials included.
     pub fn body(&self) -> &Bytes {
         &self.body
     }
