@@ -31,14 +31,7 @@ const CONCURRENCY: usize = 32;
 
 fn main() {
     // `cargo bench` passes `--bench`; there are no other options.
-    let sizes: Vec<usize> = std::env::var("IDENFY_BENCH_SIZES")
-        .ok()
-        .map(|text| {
-            text.split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_else(|| vec![1_000, 10_000]);
+    let sizes: Vec<usize> = support::bench_sizes(&[1_000, 10_000]);
     let runs: usize = std::env::var("IDENFY_BENCH_RUNS")
         .ok()
         .and_then(|text| text.parse().ok())

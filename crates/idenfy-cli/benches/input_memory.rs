@@ -22,14 +22,7 @@ use std::time::Duration;
 use support::{RunningChild, TestSandbox, idenfy_at, idenfy_bin, wait_measuring_peak_rss};
 
 fn main() {
-    let sizes: Vec<usize> = std::env::var("IDENFY_BENCH_SIZES")
-        .ok()
-        .map(|text| {
-            text.split(',')
-                .filter_map(|n| n.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_else(|| vec![1_000, 1_000_000]);
+    let sizes: Vec<usize> = support::bench_sizes(&[1_000, 1_000_000]);
     eprintln!("idenfy binary: {}", idenfy_bin().display());
     let sandbox = TestSandbox::start();
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -444,32 +444,31 @@ impl TestSandbox {
         let request = http::Request::get(url)
             .body(Vec::new())
             .expect("a valid URL");
-        let response = self.agent.run(request).expect("the sandbox answers");
-        let status = response.status().as_u16();
-        let length = response
-            .headers()
+        let (status, headers, body) = self.exchange(request);
+        let length = headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse().ok());
-        let mut body = Vec::new();
-        response
-            .into_body()
-            .into_reader()
-            .read_to_end(&mut body)
-            .expect("the body arrives");
-        (status, length, Bytes::from(body))
+        (status, length, body)
     }
 
     fn send(&self, request: http::Request<Vec<u8>>) -> (u16, Bytes) {
+        let (status, _, body) = self.exchange(request);
+        (status, body)
+    }
+
+    /// Sends `request` and reads the whole answer.
+    fn exchange(&self, request: http::Request<Vec<u8>>) -> (u16, http::HeaderMap, Bytes) {
         let response = self.agent.run(request).expect("the sandbox answers");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let mut body = Vec::new();
         response
             .into_body()
             .into_reader()
             .read_to_end(&mut body)
             .expect("the body arrives");
-        (status, Bytes::from(body))
+        (status, headers, Bytes::from(body))
     }
 
     /// Runs `future` on the sandbox's runtime.
@@ -490,4 +489,16 @@ pub fn without_signatures(files: &Value) -> Value {
         }
     }
     files
+}
+
+/// The input sizes a benchmark runs: `IDENFY_BENCH_SIZES` (comma-separated), or `default`.
+pub fn bench_sizes(default: &[usize]) -> Vec<usize> {
+    std::env::var("IDENFY_BENCH_SIZES")
+        .ok()
+        .map(|text| {
+            text.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_else(|| default.to_vec())
 }
