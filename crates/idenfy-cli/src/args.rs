@@ -124,7 +124,8 @@ pub struct BulkArgs {
     pub concurrency: u16,
 
     /// Start at most N lookups a second, across all of `--concurrency` (a lookup's own retries
-    /// are not counted): keeps an export under the account's rate limit.
+    /// are not counted): keeps an export under the account's rate limit. From 0.01 (one every
+    /// 100 seconds) to 100000.
     #[arg(long, value_name = "N", value_parser = parse_rate, requires = "input")]
     pub rate: Option<f64>,
 
@@ -221,11 +222,19 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     let rate: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of lookups per second"))?;
-    if !(rate > 0.0 && rate <= 100_000.0) {
-        return Err(format!("{text} is outside 0 to 100000 lookups per second"));
+    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Err(format!(
+            "{text} is outside {MIN_RATE} to {MAX_RATE} lookups per second"
+        ));
     }
     Ok(rate)
 }
+
+/// The slowest `--rate`: one lookup every 100 seconds. Slower is no export any more, and a
+/// spacing of years (or one `Duration` cannot hold) would only look like a hang.
+const MIN_RATE: f64 = 0.01;
+/// The fastest `--rate`; beyond it, the limit would not limit anything.
+const MAX_RATE: f64 = 100_000.0;
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
@@ -302,8 +311,12 @@ mod tests {
     #[test]
     fn a_rate_must_be_positive_and_bounded() {
         assert_eq!(parse_rate("0.5"), Ok(0.5));
-        assert!(parse_rate("0").is_err());
-        assert!(parse_rate("NaN").is_err());
-        assert!(parse_rate("inf").is_err());
+        assert_eq!(parse_rate("0.01"), Ok(0.01));
+        assert_eq!(parse_rate("100000"), Ok(100_000.0));
+        for wrong in [
+            "0", "NaN", "inf", "-1", "0.009", "1e-9", "5e-20", "1e-400", "100001",
+        ] {
+            assert!(parse_rate(wrong).is_err(), "{wrong:?} was accepted");
+        }
     }
 }

@@ -2,15 +2,23 @@
 //! show what was deleted, when, and what the API said.
 //!
 //! ```json
+//! {"scanRef":"abc","time":"2026-11-27T00:08:12Z","outcome":"attempt","identifier":null,"status":null,"attempts":0}
 //! {"scanRef":"abc","time":"2026-11-27T00:08:12Z","outcome":"deleted","identifier":null,"status":200,"attempts":1}
 //! ```
 //!
+//! The trail is written ahead: an `attempt` record is on disk before a deletion request is
+//! sent, and its outcome follows once it is known. A kill -9, a crash or a full disk between
+//! the two leaves an attempt without an outcome, which reads back as an unknown outcome: the
+//! next run settles it (a 404 then means the earlier request deleted the data), instead of
+//! taking the 404 for a refusal.
+//!
 //! The file is opened for appending only (`O_APPEND`: a line is never written over another),
 //! created with mode 0600 (an existing file keeps its mode), never through a symbolic link
-//! (`O_NOFOLLOW`), must be a regular file, and is locked against a second run at the same
-//! time. Each line is written whole and flushed to disk (fsync) before the next deletion is
-//! sent. Read back, it says which scanRefs are done (never deleted twice) and which ended
-//! with their outcome unknown.
+//! (`O_NOFOLLOW`), must be a regular file of the user's own that no one else can write (its
+//! records decide what is never sent again), and is locked against a second run at the same
+//! time. Each line is written whole and flushed to disk (fsync), with the directory entry of a
+//! new file, before the request it announces or the next one is sent. Read back, it says which
+//! scanRefs are done (never deleted twice) and which ended with their outcome unknown.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -22,8 +30,10 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::bounded_line::{LineRead, read_line};
+use crate::durable;
 use crate::failure::Failure;
 use crate::rfc3339;
+use crate::trusted_file;
 
 /// The longest audit line read back.
 const MAX_AUDIT_LINE_BYTES: usize = 64 * 1024;
@@ -46,6 +56,10 @@ pub enum Outcome {
     /// A request may have reached the API but its answer did not arrive (the connection was
     /// lost, a timeout, an interrupt): the data may be deleted or not. The next run settles it.
     Unknown,
+    /// Not an outcome: a deletion request is about to be sent. Written (and flushed to disk)
+    /// before the request; the record of its outcome follows. One with no outcome after it is
+    /// read back as [`Outcome::Unknown`].
+    Attempt,
 }
 
 impl Outcome {
@@ -62,6 +76,7 @@ impl Outcome {
             Outcome::Refused => "refused",
             Outcome::Failed => "failed",
             Outcome::Unknown => "unknown",
+            Outcome::Attempt => "attempt",
         }
     }
 }
@@ -107,7 +122,8 @@ impl Record {
 pub struct Earlier {
     /// ScanRefs known to be deleted.
     pub done: HashSet<String>,
-    /// ScanRefs whose last record says the outcome is unknown.
+    /// ScanRefs whose last record says the outcome is unknown, or is an attempt with no
+    /// outcome after it.
     pub unknown: HashSet<String>,
     /// Lines read.
     pub lines: u64,
@@ -127,11 +143,13 @@ impl AuditFile {
     /// Opens (or creates) the audit file at `path` and reads what it records.
     ///
     /// # Errors
-    /// A bad-input failure when the path is a link or not a regular file, is in use by another
-    /// run, or holds a line that is not an audit record (a cut last line, left by a crash, is
-    /// ignored); another failure when it cannot be read.
+    /// A bad-input failure when the path is a link or not a regular file, belongs to another
+    /// user or can be written by others, is in use by another run, or holds a line that is not
+    /// an audit record (a cut last line, left by a crash, is ignored); another failure when it
+    /// cannot be read.
     pub fn open(path: &Path) -> Result<(AuditFile, Earlier), Failure> {
         let shown = path.display();
+        let existed = path.symlink_metadata().is_ok();
         let file = OpenOptions::new()
             .read(true)
             .append(true)
@@ -155,6 +173,11 @@ impl AuditFile {
             return Err(Failure::bad_input(format!(
                 "{shown}: the audit file must be a regular file"
             )));
+        }
+        trusted_file::check(path, &metadata, "the audit file")?;
+        if !existed {
+            // The new file's name must survive a power cut as its records do.
+            durable::sync_name(path).map_err(|err| Failure::other(format!("{shown}: {err}")))?;
         }
         file.try_lock().map_err(|_| {
             Failure::bad_input(format!(
@@ -203,7 +226,9 @@ impl AuditFile {
             if record.outcome.is_done() {
                 earlier.unknown.remove(&record.scan_ref);
                 earlier.done.insert(record.scan_ref);
-            } else if record.outcome == Outcome::Unknown {
+            } else if matches!(record.outcome, Outcome::Unknown | Outcome::Attempt) {
+                // An attempt is followed by its outcome; when the run died first, whether the
+                // request arrived is unknown.
                 earlier.unknown.insert(record.scan_ref);
             } else {
                 earlier.unknown.remove(&record.scan_ref);

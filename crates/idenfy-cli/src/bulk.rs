@@ -102,13 +102,12 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
         .filter(|path| *path != Path::new("-"));
     let mut done = LookupSet::new()
         .map_err(|err| Failure::other(format!("no randomness from the system: {err}")))?;
-    let writer: Box<dyn Write> = match (output, args.resume) {
-        (Some(path), true) => Box::new(export_file::resume(path, &mut done)?.0),
+    let mut output = LineOutput::new(match (output, args.resume) {
+        (Some(path), true) => Sink::Export(export_file::resume(path, &mut done)?.0),
         (None, true) => return Err(Failure::bad_input("--resume needs --output FILE")),
-        (Some(path), false) => Box::new(export_file::create(path)?),
-        (None, false) => Box::new(io::stdout().lock()),
-    };
-    let mut output = LineOutput::new(writer);
+        (Some(path), false) => Sink::Export(export_file::create(path)?),
+        (None, false) => Sink::Stdout(io::stdout().lock()),
+    });
     let write_failed = |err: io::Error| Failure::other(format!("writing the output failed: {err}"));
 
     let (sender, mut receiver) = mpsc::channel(INPUT_QUEUE);
@@ -221,6 +220,10 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
         }
     }
     output.flush().map_err(write_failed)?;
+    // Once, at the end (interrupted or not), not for every line: see `export_file`.
+    if let Sink::Export(export) = output.get_ref() {
+        export.make_durable().map_err(write_failed)?;
+    }
     progress.finish_and_clear();
     if let Some(error) = bad_input {
         if summary.succeeded + summary.failed > 0 {
@@ -232,6 +235,28 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
         )));
     }
     Ok(summary)
+}
+
+/// Where the lines go.
+enum Sink {
+    Export(export_file::ExportFile),
+    Stdout(io::StdoutLock<'static>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Export(export) => export.write(bytes),
+            Sink::Stdout(stdout) => stdout.write(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Export(export) => export.flush(),
+            Sink::Stdout(stdout) => stdout.flush(),
+        }
+    }
 }
 
 /// Where the scanRefs come from. A regular file is read twice: once to check every line before

@@ -3,10 +3,11 @@
 //!
 //! The list is read whole and checked first; scanRefs the audit file records as deleted are
 //! left out. A person confirms on a terminal, or `--yes` stands for them; without either
-//! nothing is sent. Deletions go one at a time, each recorded in the audit file (and flushed
-//! to disk) before the next is sent. A scanRef whose last record says the outcome is unknown
-//! is sent again with the rule that a 404 confirms the earlier deletion
-//! ([`idenfy_hyper::Client::delete_after_unknown`]).
+//! nothing is sent. Deletions go one at a time: an `attempt` record is flushed to disk before
+//! each request is sent, and its outcome after the answer, before the next one (see
+//! [`crate::audit`]). A scanRef whose last record says the outcome is unknown (or is an attempt
+//! that never got its outcome: the run was killed) is sent again with the rule that a 404
+//! confirms the earlier deletion ([`idenfy_hyper::Client::delete_after_unknown`]).
 
 use std::path::Path;
 
@@ -161,6 +162,9 @@ async fn delete_all(
                 ),
             ));
         }
+        // Written ahead: should the process die once the request is out, the next run knows
+        // that this scanRef's deletion may have happened.
+        audit.append(&Record::now(scan_ref.as_str(), Outcome::Attempt, 0))?;
         let result = tokio::select! {
             result = deletion => Some(result),
             () = &mut interrupt => None,
@@ -220,7 +224,7 @@ async fn delete_all(
             Outcome::AlreadyGone => 1,
             Outcome::Refused => 2,
             Outcome::Failed => 3,
-            Outcome::Unknown => 4,
+            Outcome::Unknown | Outcome::Attempt => 4,
         }] += 1;
         println!("{scan_ref}\t{}", record.outcome.name());
     }

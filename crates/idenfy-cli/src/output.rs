@@ -37,6 +37,11 @@ impl<W: Write> LineOutput<W> {
         self.writer.write_all(line)
     }
 
+    /// The writer the lines go to.
+    pub fn get_ref(&self) -> &W {
+        self.writer.get_ref()
+    }
+
     /// Writes out what the buffer holds; nothing when it holds nothing.
     ///
     /// # Errors

@@ -17,7 +17,10 @@ impl Pacer {
         Pacer {
             spacing: per_second
                 .filter(|rate| rate.is_finite() && *rate > 0.0)
-                .map_or(Duration::ZERO, |rate| Duration::from_secs_f64(1.0 / rate)),
+                // A spacing no `Duration` holds (a rate the command line refuses) is no limit
+                // the process could keep anyway; it must not panic.
+                .and_then(|rate| Duration::try_from_secs_f64(1.0 / rate).ok())
+                .unwrap_or(Duration::ZERO),
             next: None,
         }
     }
@@ -55,6 +58,12 @@ mod tests {
         let later = start + Duration::from_secs(10);
         assert_eq!(pacer.try_start(later), Ok(()));
         assert!(pacer.try_start(later).is_err());
+    }
+
+    #[test]
+    fn a_rate_too_small_for_a_duration_does_not_panic() {
+        let mut pacer = Pacer::new(Some(1e-300));
+        assert_eq!(pacer.try_start(Instant::now()), Ok(()));
     }
 
     #[test]

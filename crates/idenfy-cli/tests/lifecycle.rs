@@ -123,9 +123,39 @@ fn reports_for_a_list_go_into_a_directory_named_by_checked_scan_refs() {
     }
 }
 
-/// What the audit file holds, line by line.
+/// The outcomes the audit file records, in order, once it is checked to be written ahead:
+/// every outcome follows the `attempt` record of its own deletion.
 fn audit_records(path: &Path) -> Vec<Value> {
-    json_lines(&std::fs::read_to_string(path).unwrap())
+    let (outcomes, unsettled) = audit_trail(path);
+    assert!(
+        unsettled.is_empty(),
+        "attempts without an outcome: {unsettled:?}"
+    );
+    outcomes
+}
+
+/// The outcomes the audit file records, and the scanRefs whose last attempt has no outcome
+/// (the run died after announcing it, and no later run settled it). An outcome with no attempt
+/// before it fails the test.
+fn audit_trail(path: &Path) -> (Vec<Value>, Vec<String>) {
+    let mut outcomes = Vec::new();
+    let mut open: Vec<String> = Vec::new();
+    for record in json_lines(&std::fs::read_to_string(path).unwrap()) {
+        let scan_ref = record["scanRef"].as_str().unwrap().to_owned();
+        if record["outcome"] == "attempt" {
+            assert_eq!(record["attempts"], 0, "{record}");
+            open.push(scan_ref);
+            continue;
+        }
+        assert!(
+            open.contains(&scan_ref),
+            "an outcome with no attempt before it: {record}"
+        );
+        // It settles the earlier attempts that died without an outcome too.
+        open.retain(|attempted| *attempted != scan_ref);
+        outcomes.push(record);
+    }
+    (outcomes, open)
 }
 
 #[test]
@@ -300,6 +330,62 @@ fn an_audit_file_that_is_a_link_or_not_an_audit_is_refused_before_anything_is_se
     );
 }
 
+#[test]
+fn an_audit_file_another_user_owns_or_others_can_write_is_not_trusted() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    // A forged record: were it trusted, the scanRef would be skipped and its data kept.
+    let forged = format!(
+        "{{\"scanRef\":\"{}\",\"time\":\"2026-01-01T00:00:00Z\",\"outcome\":\"deleted\",\"identifier\":null,\"status\":200,\"attempts\":1}}\n",
+        scan_refs::DENIED_FACE
+    );
+    std::fs::write(&audit, &forged).unwrap();
+    let delete = || {
+        run(idenfy_at(&sandbox)
+            .args(["delete", scan_refs::DENIED_FACE, "--yes", "--audit"])
+            .arg(&audit))
+    };
+    for mode in [0o620, 0o602, 0o666] {
+        std::fs::set_permissions(&audit, std::fs::Permissions::from_mode(mode)).unwrap();
+        let refused = delete();
+        refused.assert_code(2);
+        assert!(
+            refused.stderr.contains("can be written by others"),
+            "{mode:o}: {}",
+            refused.stderr
+        );
+        let dry_run = run(idenfy_at(&sandbox)
+            .args(["delete", scan_refs::DENIED_FACE, "--dry-run", "--audit"])
+            .arg(&audit));
+        dry_run.assert_code(2);
+    }
+    assert_eq!(std::fs::read_to_string(&audit).unwrap(), forged);
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::DENIED_FACE)["status"],
+        "DENIED",
+        "nothing was sent"
+    );
+
+    std::fs::set_permissions(&audit, std::fs::Permissions::from_mode(0o644)).unwrap();
+    if std::os::unix::fs::chown(&audit, Some(65534), Some(65534)).is_err() {
+        eprintln!(
+            "not root: cannot give the audit file to another user; that refusal is not checked"
+        );
+        return;
+    }
+    let refused = delete();
+    refused.assert_code(2);
+    assert!(
+        refused.stderr.contains("another user"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&audit).unwrap(), forged);
+}
+
 /// A server that deletes: per scanRef, the n-th request (from 0) gets `script(scan_ref, n)`.
 fn deleting_server(
     script: impl Fn(&str, usize) -> Script + Send + Sync + 'static,
@@ -454,6 +540,60 @@ fn an_interrupted_deletion_is_recorded_as_unknown_and_settled_by_the_next_run() 
     settled.assert_code(0);
     assert_eq!(audit_records(&audit)[1]["outcome"], "already-gone");
     assert_eq!(counts.lock().unwrap().get("slow-1"), Some(&2));
+}
+
+#[test]
+fn a_deletion_killed_after_it_was_sent_is_settled_as_already_gone_by_the_next_run() {
+    let not_found = r#"{"identifier":"NOT_FOUND","message":"Not found."}"#;
+    // The first request deletes and its answer never comes; the API answers later ones 404.
+    let (server, counts) = deleting_server(move |_, n| match n {
+        0 => Script::hang(),
+        _ => Script::json(404, not_found),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let mut child = support::RunningChild::spawn(
+        idenfy_against_with_short_timeout(&server)
+            .args(["delete", "killed-1", "--yes", "--audit"])
+            .arg(&audit),
+    );
+    let started = std::time::Instant::now();
+    while server.requests().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20) && !child.has_exited(),
+            "the deletion was never sent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // No chance to record anything: the kernel ends the process.
+    support::kill(child.id());
+    child.wait(support::CHILD_TIMEOUT);
+    let (outcomes, unsettled) = audit_trail(&audit);
+    assert!(outcomes.is_empty(), "{outcomes:?}");
+    assert_eq!(
+        unsettled,
+        ["killed-1"],
+        "the attempt was on disk before the request"
+    );
+
+    let dry_run = run(idenfy_against_with_short_timeout(&server)
+        .args(["delete", "killed-1", "--dry-run", "--audit"])
+        .arg(&audit));
+    dry_run.assert_code(0);
+    assert!(
+        dry_run.stdout.contains("outcome is unknown"),
+        "{}",
+        dry_run.stdout
+    );
+
+    let settled = run(idenfy_against_with_short_timeout(&server)
+        .args(["delete", "killed-1", "--yes", "--audit"])
+        .arg(&audit));
+    settled.assert_code(0);
+    let outcomes = audit_records(&audit);
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0]["outcome"], "already-gone");
+    assert_eq!(counts.lock().unwrap().get("killed-1"), Some(&2));
 }
 
 /// `idenfy ARGS` run on a terminal of its own (util-linux `script` gives it one), answering

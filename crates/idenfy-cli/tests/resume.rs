@@ -397,3 +397,181 @@ fn resume_is_refused_while_another_run_still_writes_the_export() {
     drop(held);
     export(&sandbox, &input, &out, &["--resume"]).assert_code(0);
 }
+
+/// Gives `path` to another user (uid and gid 65534, `nobody` on Debian), as only root can;
+/// `false` when this is not root.
+fn give_to_another_user(path: &std::path::Path) -> bool {
+    std::os::unix::fs::chown(path, Some(65534), Some(65534)).is_ok()
+}
+
+#[test]
+fn resume_refuses_an_export_that_another_user_owns_or_others_can_write() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    write_input(
+        &input,
+        &[
+            scan_refs::APPROVED.to_owned(),
+            scan_refs::EXPIRED.to_owned(),
+        ],
+    );
+    let before = std::fs::read(&out).unwrap();
+
+    // Writable by the group or by everyone: someone else may have planted its lines.
+    for mode in [0o620, 0o666, 0o6666] {
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(mode)).unwrap();
+        let refused = export(&sandbox, &input, &out, &["--resume"]);
+        refused.assert_code(2);
+        assert!(
+            refused.stderr.contains("can be written by others")
+                && refused.stderr.contains(&format!("{mode:04o}")),
+            "{mode:o}: {}",
+            refused.stderr
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), before, "{mode:o}");
+        let kept = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(kept, mode, "a refused export keeps its mode");
+    }
+
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    if !give_to_another_user(&out) {
+        eprintln!("not root: cannot give the export to another user; that refusal is not checked");
+        return;
+    }
+    let refused = export(&sandbox, &input, &out, &["--resume"]);
+    refused.assert_code(2);
+    assert!(
+        refused.stderr.contains("another user"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+#[test]
+fn resume_keeps_the_permission_bits_of_ones_own_export_but_never_set_id_bits() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o7640)).unwrap();
+    export(&sandbox, &input, &out, &["--resume"]).assert_code(0);
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640);
+}
+
+#[test]
+fn the_temporary_files_a_killed_resume_left_are_removed_by_the_next_run() {
+    use std::os::unix::fs::symlink;
+
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    // What a kill -9 in the middle of a resume leaves: a whole copy of the personal data.
+    let stale = dir.path().join(".out.jsonl.Ab3xY9.resume");
+    std::fs::copy(&out, &stale).unwrap();
+    // Names that are not ours, and a link in our pattern, stay.
+    let others = [
+        dir.path().join(".out.jsonl.notes.resume"),
+        dir.path().join(".other.jsonl.Ab3xY9.resume"),
+    ];
+    for other in &others {
+        std::fs::write(other, "keep").unwrap();
+    }
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep").unwrap();
+    let link = dir.path().join(".out.jsonl.Zz9yX8.resume");
+    symlink(&victim, &link).unwrap();
+
+    let resumed = export(&sandbox, &input, &out, &["--resume"]);
+    resumed.assert_code(0);
+    assert!(!stale.exists(), "the stale copy is still there");
+    assert!(
+        resumed.stderr.contains(".out.jsonl.Ab3xY9.resume"),
+        "the removal is not reported: {}",
+        resumed.stderr
+    );
+    for other in &others {
+        assert_eq!(std::fs::read_to_string(other).unwrap(), "keep");
+    }
+    assert!(link.symlink_metadata().is_ok());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+
+    // A new export into the same name cleans up too (here after the old one was removed).
+    std::fs::copy(&out, &stale).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    assert!(!stale.exists());
+}
+
+#[test]
+fn two_resumes_at_once_never_lose_a_line() {
+    // Each round: an export of part of the list, then two resumes of it started together. One
+    // may be refused (exit 2: the other holds the export); whatever a run reports as looked up
+    // must be in the file, and in the end every scanRef is there exactly once.
+    let dir = tempfile::tempdir().unwrap();
+    let count = 400;
+    let scan_refs: Vec<String> = (0..count).map(|i| format!("pair-{i:04}")).collect();
+    let fixtures = scan_refs
+        .iter()
+        .map(|scan_ref| fixture_copy(scan_refs::APPROVED, scan_ref))
+        .collect();
+    let fixture_file = dir.path().join("fixtures.json");
+    write_fixture_file(&fixture_file, fixtures);
+    let sandbox = TestSandbox::with_fixture_file(&fixture_file);
+    let first_half = dir.path().join("first.txt");
+    write_input(&first_half, &scan_refs[..count / 2]);
+    let all = dir.path().join("all.txt");
+    write_input(&all, &scan_refs);
+    for round in 0..6 {
+        let out = dir.path().join(format!("out-{round}.jsonl"));
+        export(&sandbox, &first_half, &out, &[]).assert_code(0);
+        let resume = || {
+            RunningChild::spawn(
+                idenfy_at(&sandbox)
+                    .args(["status", "--resume", "--concurrency", "4", "--input"])
+                    .arg(&all)
+                    .arg("--output")
+                    .arg(&out),
+            )
+        };
+        let (one, two) = (resume(), resume());
+        let outputs = [
+            one.wait(Duration::from_secs(60)),
+            two.wait(Duration::from_secs(60)),
+        ];
+        let mut lines: HashMap<String, usize> = HashMap::new();
+        for line in json_lines(&std::fs::read_to_string(&out).unwrap()) {
+            *lines
+                .entry(line["scanRef"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        let mut finished = 0;
+        for output in &outputs {
+            match output.code {
+                Some(0) => finished += 1,
+                Some(2) => assert!(output.stderr.contains("another run"), "{}", output.stderr),
+                other => panic!("round {round}: exit {other:?}: {}", output.stderr),
+            }
+        }
+        assert!(finished >= 1, "round {round}: both runs were refused");
+        assert_eq!(lines.len(), count, "round {round}: lines were lost");
+        assert!(
+            lines.values().all(|&n| n == 1),
+            "round {round}: a line is doubled"
+        );
+    }
+}

@@ -265,6 +265,15 @@ pub fn interrupt(pid: u32) {
     assert_eq!(output.code, Some(0), "kill -INT failed: {}", output.stderr);
 }
 
+/// Ends process `pid` with SIGKILL: no handler runs, nothing is cleaned up or flushed.
+pub fn kill(pid: u32) {
+    let output = run_with_timeout(
+        Command::new("kill").arg("-KILL").arg(pid.to_string()),
+        Duration::from_secs(10),
+    );
+    assert_eq!(output.code, Some(0), "kill -KILL failed: {}", output.stderr);
+}
+
 // ---- Output formats. ----
 
 /// The value of the row `label` in a `table` output (`label`, two or more spaces, the value).
