@@ -6,8 +6,9 @@
 //!   `schema/*.json`, and copies the schemas the sandbox needs into its package
 //!   (`crates/idenfy-sandbox/schema/`, byte-identical copies).
 //!
-//! - `cargo xtask soak [--scan-refs N] [--runs N] [--seed N]` runs the bulk export fault soak
-//!   with the release `idenfy` binary and prints its table.
+//! - `cargo xtask soak [--scan-refs N] [--runs N] [--seed N] [--crash-rounds N]` runs the bulk
+//!   export fault soak and the crash harness with the release `idenfy` binary and prints their
+//!   tables.
 //!
 //! With `--check`, nothing is written: the command fails, showing the difference, when the
 //! committed files are not what it would write.
@@ -26,10 +27,12 @@ usage:
       Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json, and copy
       the schemas the sandbox checks against into crates/idenfy-sandbox/schema/.
 
-  cargo xtask soak    [--scan-refs N] [--runs N] [--seed N]
+  cargo xtask soak    [--scan-refs N] [--runs N] [--seed N] [--crash-rounds N]
       Bulk export fault soak with the release `idenfy` binary (default 10000 scanRefs, 3 runs):
       a tenth of the lookups faulted, the export killed at a random point and resumed, the
-      output compared with a clean run's. Prints a table; fails when a row does not match.
+      output compared with a clean run's. Then the crash harness: an export, a resume, a
+      download and a bulk deletion killed with SIGKILL at random instants (default 25 each)
+      and run again. Prints tables; fails when a row does not match.
 
   --check   write nothing; fail with a diff when the committed output is stale";
 
@@ -98,6 +101,7 @@ fn run(args: Vec<String>) -> Result<Outcome, String> {
                 ("--scan-refs", "IDENFY_SOAK_SCAN_REFS"),
                 ("--runs", "IDENFY_SOAK_RUNS"),
                 ("--seed", "IDENFY_SOAK_SEED"),
+                ("--crash-rounds", "IDENFY_CRASH_ROUNDS"),
             ] {
                 if let Some(value) = options.take(option) {
                     value

@@ -1,0 +1,518 @@
+//! The crash harness, shared by `tests/crash.rs` (a small, fast version, the debug binary) and
+//! `benches/soak.rs` (`cargo xtask soak`: more rounds and larger runs, the release binary).
+//!
+//! Each scenario runs a command that writes (an export, a resume of it, a download, a bulk
+//! deletion), kills it with SIGKILL at a random instant (no handler runs, nothing is flushed or
+//! cleaned), runs it again until it completes, and then checks what a compliance team relies
+//! on:
+//! - export and resume: every scanRef exactly once, each line as a clean run writes it, and no
+//!   temporary file left beside the export;
+//! - download: no file under a final name that differs from what the server sent, and no
+//!   temporary file or directory left after the next run;
+//! - deletion: every identification deleted at the sandbox, the audit trail's last word on
+//!   each is `deleted` or `already-gone` (never a `refused` for one the API did delete), and
+//!   every outcome follows the attempt record it settles.
+//!
+//! The kill instant is drawn from a seed, uniformly over the time a clean run of the same
+//! command takes, so that kills land everywhere in it: while the input is read, while a resume
+//! rewrites the export, between a request and its record, while a file is renamed.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use idenfy_core::Endpoint;
+use idenfy_sandbox::{Fixtures, Sandbox, scan_refs};
+use serde_json::{Value, json};
+
+use super::soak::{SplitMix64, signal_process};
+use super::{
+    Output, RunningChild, TestSandbox, fixture_copy, idenfy_at, json_lines, run_with_timeout,
+    write_input,
+};
+
+/// How large a crash run is.
+#[derive(Debug, Clone, Copy)]
+pub struct CrashConfig {
+    /// Kills per scenario, each at its own instant.
+    pub rounds: usize,
+    /// ScanRefs exported and deleted in each round.
+    pub scan_refs: usize,
+    pub seed: u64,
+}
+
+/// What one scenario found over its rounds.
+#[derive(Debug, Clone)]
+pub struct CrashReport {
+    pub scenario: &'static str,
+    pub rounds: usize,
+    /// Rounds in which the kill landed before the command finished.
+    pub killed_midway: usize,
+    /// Runs after the kills until each round completed.
+    pub reruns: usize,
+    /// What broke an invariant, one line per finding; empty when the scenario held.
+    pub violations: Vec<String>,
+    pub elapsed: Duration,
+}
+
+impl CrashReport {
+    pub fn header() -> String {
+        format!(
+            "{:>10}  {:>6}  {:>14}  {:>6}  {:>10}  {:>7}",
+            "scenario", "rounds", "killed midway", "reruns", "violations", "time"
+        )
+    }
+
+    pub fn row(&self) -> String {
+        format!(
+            "{:>10}  {:>6}  {:>14}  {:>6}  {:>10}  {:>6.1}s",
+            self.scenario,
+            self.rounds,
+            self.killed_midway,
+            self.reruns,
+            self.violations.len(),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Runs every scenario in `dir`.
+pub fn crash_all(config: CrashConfig, dir: &Path) -> Vec<CrashReport> {
+    vec![
+        crash_export(config, dir, false),
+        crash_export(config, dir, true),
+        crash_download(config, dir),
+        crash_deletion(config, dir),
+    ]
+}
+
+/// Runs `command` and kills it with SIGKILL after `after`; whether it was still running then.
+fn kill_after(mut command: Command, after: Duration) -> bool {
+    let mut child = RunningChild::spawn(&mut command);
+    let started = Instant::now();
+    while started.elapsed() < after {
+        if child.has_exited() {
+            child.wait(Duration::from_secs(5));
+            return false;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    let killed = !child.has_exited();
+    if killed {
+        signal_process(child.id(), "KILL");
+    }
+    child.wait(Duration::from_secs(30));
+    killed
+}
+
+/// Runs `command` to its end, timing it.
+fn timed(mut command: Command) -> (Output, Duration) {
+    let started = Instant::now();
+    let output = run_with_timeout(&mut command, Duration::from_secs(300));
+    (output, started.elapsed())
+}
+
+/// A kill instant in `0..span`.
+fn instant_in(random: &mut SplitMix64, span: Duration) -> Duration {
+    let micros = span.as_micros().max(1) as u64;
+    Duration::from_micros(random.below(micros))
+}
+
+fn sandbox_with(fixtures: Vec<Value>) -> TestSandbox {
+    let fixtures = Fixtures::from_json_str(&json!({ "fixtures": fixtures }).to_string())
+        .expect("the generated fixtures are valid");
+    TestSandbox::start_with(Sandbox::builder().fixtures(fixtures))
+}
+
+/// The names in `dir` that start with a dot: the command's temporaries.
+fn hidden_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Export (`resume: false`: the first run is killed) or resume (`true`: a half export is
+/// resumed, and that run is killed, often inside its rewrite of the earlier lines).
+fn crash_export(config: CrashConfig, dir: &Path, resume: bool) -> CrashReport {
+    let started = Instant::now();
+    let scenario = if resume { "resume" } else { "export" };
+    let mut random = SplitMix64::new(config.seed ^ if resume { 0x5e5 } else { 0xe4 });
+    let scan_refs: Vec<String> = (0..config.scan_refs)
+        .map(|i| format!("crash-{i:05}"))
+        .collect();
+    // A slow answer now and then, so that a run lasts long enough to be killed inside.
+    let fixtures = scan_refs
+        .iter()
+        .enumerate()
+        .map(|(index, scan_ref)| {
+            let mut fixture = fixture_copy(scan_refs::APPROVED, scan_ref);
+            if index % 10 == 0 {
+                fixture["fault"] = json!("delay-ms=20");
+            }
+            fixture
+        })
+        .collect();
+    let sandbox = sandbox_with(fixtures);
+    let work = tempfile::tempdir_in(dir).expect("a directory for the scenario");
+    let input = work.path().join("in.txt");
+    write_input(&input, &scan_refs);
+    let half = work.path().join("half.txt");
+    write_input(&half, &scan_refs[..scan_refs.len() / 2]);
+    let export = |input: &Path, output: &Path, resume: bool| {
+        let mut command = idenfy_at(&sandbox);
+        command
+            .args(["status", "--concurrency", "8", "--input"])
+            .arg(input)
+            .arg("--output")
+            .arg(output);
+        if resume {
+            command.arg("--resume");
+        }
+        command
+    };
+
+    let clean = work.path().join("clean.jsonl");
+    let (output, span) = timed(export(&input, &clean, false));
+    output.assert_code(0);
+    let expected: HashMap<String, String> = lines_by_scan_ref(&clean);
+
+    let mut report = CrashReport {
+        scenario,
+        rounds: config.rounds,
+        killed_midway: 0,
+        reruns: 0,
+        violations: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for round in 0..config.rounds {
+        let round_dir = work.path().join(format!("round-{round}"));
+        std::fs::create_dir(&round_dir).expect("a directory for the round");
+        let out = round_dir.join("out.jsonl");
+        let span = if resume {
+            run_with_timeout(&mut export(&half, &out, false), Duration::from_secs(120))
+                .assert_code(0);
+            // The resume's rewrite and its lookups of the other half.
+            span / 2 + Duration::from_millis(5)
+        } else {
+            span
+        };
+        if kill_after(export(&input, &out, resume), instant_in(&mut random, span)) {
+            report.killed_midway += 1;
+        }
+        let mut finished = false;
+        for _ in 0..4 {
+            report.reruns += 1;
+            let rerun = run_with_timeout(&mut export(&input, &out, true), Duration::from_secs(120));
+            if rerun.code == Some(0) {
+                finished = true;
+                break;
+            }
+        }
+        if !finished {
+            report
+                .violations
+                .push(format!("round {round}: the export never completed"));
+            continue;
+        }
+        let written = std::fs::read_to_string(&out).unwrap_or_default();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for line in written.split_inclusive('\n') {
+            let scan_ref = scan_ref_of(line);
+            if expected.get(&scan_ref).map(String::as_str) != Some(line) {
+                report
+                    .violations
+                    .push(format!("round {round}: a line differs from a clean run's"));
+            }
+            *seen.entry(scan_ref).or_default() += 1;
+        }
+        let missing = scan_refs.iter().filter(|s| !seen.contains_key(*s)).count();
+        let doubled = seen.values().filter(|&&count| count > 1).count();
+        if missing + doubled > 0 {
+            report.violations.push(format!(
+                "round {round}: {missing} scanRefs lost, {doubled} doubled"
+            ));
+        }
+        let left = hidden_names(&round_dir);
+        if !left.is_empty() {
+            report
+                .violations
+                .push(format!("round {round}: temporaries left: {left:?}"));
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// `files --download`: killed while files arrive, then run again with `--force`.
+fn crash_download(config: CrashConfig, dir: &Path) -> CrashReport {
+    let started = Instant::now();
+    let mut random = SplitMix64::new(config.seed ^ 0xd0);
+    let scan_ref = "crash-files";
+    let mut fixture = fixture_copy(scan_refs::APPROVED, scan_ref);
+    fixture["files"] = json!(["FRONT", "BACK", "FACE", "FRONT_VIDEO", "FACE_VIDEO"]);
+    fixture["videoBytes"] = json!(8 << 20);
+    fixture["downloadFault"] = json!("delay-ms=15");
+    let sandbox = sandbox_with(vec![fixture]);
+    let work = tempfile::tempdir_in(dir).expect("a directory for the scenario");
+    // What the server sends, by kind.
+    let listed = sandbox.json(Endpoint::Files, scan_ref);
+    let served: HashMap<String, Vec<u8>> = listed
+        .as_object()
+        .expect("the /files answer is an object")
+        .iter()
+        .filter_map(|(kind, url)| Some((kind.clone(), url.as_str()?.to_owned())))
+        .map(|(kind, url)| {
+            let (status, _, bytes) = sandbox.get(&url);
+            assert_eq!(status, 200, "the sandbox serves {kind}");
+            (kind, bytes.to_vec())
+        })
+        .collect();
+    let download = |target: &Path| {
+        let mut command = idenfy_at(&sandbox);
+        command
+            .args(["files", scan_ref, "--force", "--download"])
+            .arg(target);
+        command
+    };
+    let clean = work.path().join("clean");
+    let (output, span) = timed(download(&clean));
+    output.assert_code(0);
+
+    let mut report = CrashReport {
+        scenario: "download",
+        rounds: config.rounds,
+        killed_midway: 0,
+        reruns: 0,
+        violations: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for round in 0..config.rounds {
+        let target = work.path().join(format!("round-{round}"));
+        if kill_after(download(&target), instant_in(&mut random, span)) {
+            report.killed_midway += 1;
+        }
+        // Whatever the kill left under a final name must be exactly what was served.
+        check_downloaded(
+            &target,
+            &served,
+            round,
+            "after the kill",
+            &mut report.violations,
+        );
+        report.reruns += 1;
+        let rerun = run_with_timeout(&mut download(&target), Duration::from_secs(120));
+        if rerun.code != Some(0) {
+            report.violations.push(format!(
+                "round {round}: the download after the kill failed: {}",
+                rerun.stderr.lines().last().unwrap_or_default()
+            ));
+            continue;
+        }
+        check_downloaded(
+            &target,
+            &served,
+            round,
+            "after the rerun",
+            &mut report.violations,
+        );
+        let kinds: HashSet<String> = published(&target).into_keys().collect();
+        if kinds.len() != served.len() {
+            report.violations.push(format!(
+                "round {round}: {} of {} files after the rerun",
+                kinds.len(),
+                served.len()
+            ));
+        }
+        let left = hidden_names(&target);
+        if left
+            .iter()
+            .any(|name| name.ends_with(".part") || name.contains("staging"))
+        {
+            report
+                .violations
+                .push(format!("round {round}: temporaries left: {left:?}"));
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// The files under final names in `dir`, by kind (the name without its extension).
+fn published(dir: &Path) -> HashMap<String, Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return HashMap::new();
+    };
+    entries
+        .flatten()
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let kind = name.split('.').next()?.to_owned();
+            Some((kind, std::fs::read(entry.path()).ok()?))
+        })
+        .collect()
+}
+
+fn check_downloaded(
+    dir: &Path,
+    served: &HashMap<String, Vec<u8>>,
+    round: usize,
+    when: &str,
+    violations: &mut Vec<String>,
+) {
+    for (kind, bytes) in published(dir) {
+        if served.get(&kind) != Some(&bytes) {
+            violations.push(format!(
+                "round {round}, {when}: {kind} under its final name is not what was served ({} bytes)",
+                bytes.len()
+            ));
+        }
+    }
+}
+
+/// A bulk deletion killed at a random instant, then run again until it completes.
+fn crash_deletion(config: CrashConfig, dir: &Path) -> CrashReport {
+    let started = Instant::now();
+    let mut random = SplitMix64::new(config.seed ^ 0xde1);
+    let per_round = (config.scan_refs / 10).clamp(4, 40);
+    let work = tempfile::tempdir_in(dir).expect("a directory for the scenario");
+    let mut report = CrashReport {
+        scenario: "deletion",
+        rounds: config.rounds,
+        killed_midway: 0,
+        reruns: 0,
+        violations: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    // Each answer takes a while after the data is gone: kills land between a deletion and
+    // its record as often as anywhere else.
+    let slow_deletions = |prefix: &str| -> (TestSandbox, Vec<String>) {
+        let scan_refs: Vec<String> = (0..per_round).map(|i| format!("{prefix}-{i:03}")).collect();
+        let fixtures = scan_refs
+            .iter()
+            .map(|scan_ref| {
+                let mut fixture = fixture_copy(scan_refs::APPROVED, scan_ref);
+                fixture["fault"] = json!("delay-ms=15");
+                fixture
+            })
+            .collect();
+        (sandbox_with(fixtures), scan_refs)
+    };
+    let delete = |sandbox: &TestSandbox, input: &Path, audit: &Path| {
+        let mut command = idenfy_at(sandbox);
+        command
+            .args(["delete", "--yes", "--input"])
+            .arg(input)
+            .arg("--audit")
+            .arg(audit);
+        command
+    };
+    let (clean_sandbox, clean_refs) = slow_deletions("clean");
+    let clean_input = work.path().join("clean.txt");
+    write_input(&clean_input, &clean_refs);
+    let (output, span) = timed(delete(
+        &clean_sandbox,
+        &clean_input,
+        &work.path().join("clean-audit.jsonl"),
+    ));
+    output.assert_code(0);
+    drop(clean_sandbox);
+
+    for round in 0..config.rounds {
+        let (sandbox, scan_refs) = slow_deletions(&format!("round{round}"));
+        let input = work.path().join(format!("round-{round}.txt"));
+        write_input(&input, &scan_refs);
+        let audit = work.path().join(format!("round-{round}-audit.jsonl"));
+        if kill_after(
+            delete(&sandbox, &input, &audit),
+            instant_in(&mut random, span),
+        ) {
+            report.killed_midway += 1;
+        }
+        let mut finished = false;
+        for _ in 0..3 {
+            report.reruns += 1;
+            let rerun = run_with_timeout(
+                &mut delete(&sandbox, &input, &audit),
+                Duration::from_secs(120),
+            );
+            if rerun.code == Some(0) {
+                finished = true;
+                break;
+            }
+            report.violations.push(format!(
+                "round {round}: a rerun exited {:?}: {}",
+                rerun.code,
+                rerun.stderr.lines().last().unwrap_or_default()
+            ));
+        }
+        if !finished {
+            continue;
+        }
+        let trail = std::fs::read_to_string(&audit).unwrap_or_default();
+        let mut open: HashSet<String> = HashSet::new();
+        let mut last: HashMap<String, String> = HashMap::new();
+        for record in json_lines(&trail) {
+            let scan_ref = record["scanRef"].as_str().unwrap_or_default().to_owned();
+            let outcome = record["outcome"].as_str().unwrap_or_default().to_owned();
+            if outcome == "attempt" {
+                open.insert(scan_ref);
+                continue;
+            }
+            if !open.remove(&scan_ref) {
+                report.violations.push(format!(
+                    "round {round}: an outcome with no attempt before it"
+                ));
+            }
+            if outcome == "refused" {
+                report.violations.push(format!(
+                    "round {round}: a deletion recorded as refused (the sandbox refuses none)"
+                ));
+            }
+            last.insert(scan_ref, outcome);
+        }
+        for scan_ref in &scan_refs {
+            let status = sandbox.json(Endpoint::Status, scan_ref);
+            if status["status"] != "DELETED" {
+                report
+                    .violations
+                    .push(format!("round {round}: an identification was not deleted"));
+            }
+            if !matches!(
+                last.get(scan_ref).map(String::as_str),
+                Some("deleted" | "already-gone")
+            ) {
+                report.violations.push(format!(
+                    "round {round}: the trail's last word on a deleted identification is {:?}",
+                    last.get(scan_ref)
+                ));
+            }
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+fn lines_by_scan_ref(path: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .expect("the clean export")
+        .split_inclusive('\n')
+        .map(|line| (scan_ref_of(line), line.to_owned()))
+        .collect()
+}
+
+fn scan_ref_of(line: &str) -> String {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|value| value["scanRef"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "<not a line of an export>".to_owned())
+}
