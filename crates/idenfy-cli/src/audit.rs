@@ -127,6 +127,21 @@ pub struct Earlier {
     pub unknown: HashSet<String>,
     /// Lines read.
     pub lines: u64,
+    /// Records cut short by a crash or a full disk, set apart.
+    pub cut_records: u64,
+}
+
+/// How every record starts.
+const RECORD_START: &[u8] = b"{\"scanRef\":";
+
+/// Whether `line` (its line break included) is the start of a record, cut short: it starts
+/// as records do, and ends before its JSON does.
+fn is_cut_record(line: &[u8]) -> bool {
+    let text = line.strip_suffix(b"\n").unwrap_or(line);
+    let starts_as_records_do = text.starts_with(RECORD_START) || RECORD_START.starts_with(text);
+    starts_as_records_do
+        && !text.is_empty()
+        && serde_json::from_slice::<serde_json::Value>(text).is_err_and(|err| err.is_eof())
 }
 
 /// The open audit file.
@@ -216,11 +231,20 @@ impl AuditFile {
                         "{shown}: line {line} is too long for an audit record; is this the audit file?"
                     )));
                 }
-                LineRead::Complete => serde_json::from_slice::<Record>(&buffer).map_err(|_| {
-                    Failure::bad_input(format!(
-                        "{shown}: line {line} is not an audit record; is this the audit file?"
-                    ))
-                })?,
+                LineRead::Complete => match serde_json::from_slice::<Record>(&buffer) {
+                    Ok(record) => record,
+                    // A record a crash or a full disk cut, which a later run closed with the
+                    // line break its first record starts with: it said nothing for sure.
+                    Err(_) if is_cut_record(&buffer) => {
+                        earlier.cut_records += 1;
+                        continue;
+                    }
+                    Err(_) => {
+                        return Err(Failure::bad_input(format!(
+                            "{shown}: line {line} is not an audit record; is this the audit file?"
+                        )));
+                    }
+                },
             };
             earlier.lines += 1;
             if record.outcome.is_done() {
@@ -350,6 +374,32 @@ mod tests {
         assert!(text.ends_with("}\n") && text.contains("\"ti\n{"), "{text}");
         let mode = path.metadata().unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn a_record_cut_midway_and_closed_by_a_later_run_is_set_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, b"{\"scanRef\":\"a\",\"time\":\"x\",\"outcome\":\"attempt\",\"identifier\":null,\"status\":null,\"attempts\":0}\n{\"scanRef\":\"a\",\"ti").unwrap();
+        {
+            let (mut audit, earlier) = AuditFile::open(&path).unwrap();
+            assert!(earlier.unknown.contains("a"));
+            audit
+                .append(&Record::now("a", Outcome::AlreadyGone, 1))
+                .unwrap();
+        }
+        let (_, earlier) = AuditFile::open(&path).unwrap();
+        assert_eq!(earlier.cut_records, 1);
+        assert!(earlier.done.contains("a") && earlier.unknown.is_empty());
+        // Text that is no record stays refused, cut or not.
+        for not_ours in [
+            &b"{\"other\":1\n"[..],
+            b"notes\n",
+            b"{\"scanRef\":\"a\"} x\n",
+        ] {
+            std::fs::write(&path, not_ours).unwrap();
+            assert!(AuditFile::open(&path).is_err(), "{not_ours:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use idenfy_core::Endpoint;
 use idenfy_hostile::{HostileServer, Script, Seen};
 use idenfy_sandbox::{Fixtures, identification_report, scan_refs};
 use serde_json::Value;
-use support::{TestSandbox, idenfy_against, idenfy_at, json_lines, run, run_with_input};
+use support::{TestSandbox, idenfy_against, idenfy_at, run, run_with_input};
 
 fn mode(path: &Path) -> u32 {
     path.metadata().unwrap().permissions().mode() & 0o777
@@ -138,9 +138,21 @@ fn audit_records(path: &Path) -> Vec<Value> {
 /// (the run died after announcing it, and no later run settled it). An outcome with no attempt
 /// before it fails the test.
 fn audit_trail(path: &Path) -> (Vec<Value>, Vec<String>) {
+    audit_trail_of(std::fs::read_to_string(path).unwrap())
+}
+
+/// [`audit_trail`] of the text of an audit file.
+fn audit_trail_of(text: String) -> (Vec<Value>, Vec<String>) {
     let mut outcomes = Vec::new();
     let mut open: Vec<String> = Vec::new();
-    for record in json_lines(&std::fs::read_to_string(path).unwrap()) {
+    // A record a full disk cut short is set apart, as the command does.
+    let records = text
+        .lines()
+        .filter_map(|line| match serde_json::from_str::<Value>(line) {
+            Err(err) if err.is_eof() => None,
+            parsed => Some(parsed.unwrap_or_else(|err| panic!("not JSON ({err}): {line:?}"))),
+        });
+    for record in records {
         let scan_ref = record["scanRef"].as_str().unwrap().to_owned();
         if record["outcome"] == "attempt" {
             assert_eq!(record["attempts"], 0, "{record}");
@@ -594,6 +606,57 @@ fn a_deletion_killed_after_it_was_sent_is_settled_as_already_gone_by_the_next_ru
     assert_eq!(outcomes.len(), 1);
     assert_eq!(outcomes[0]["outcome"], "already-gone");
     assert_eq!(counts.lock().unwrap().get("killed-1"), Some(&2));
+}
+
+#[test]
+fn a_deletion_whose_outcome_cannot_be_written_is_settled_by_the_next_run() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    // The disk fills up after the attempt record: room for it and a few bytes more, as the
+    // file size limit (`prlimit --fsize`) gives it; SIGXFSZ ignored, so that the write fails
+    // with EFBIG as it would with ENOSPC, instead of ending the process.
+    let attempt = format!(
+        "{{\"scanRef\":\"{}\",\"time\":\"2026-01-01T00:00:00Z\",\"outcome\":\"attempt\",\"identifier\":null,\"status\":null,\"attempts\":0}}\n",
+        scan_refs::APPROVED
+    );
+    let limit = attempt.len() + 10;
+    let mut full_disk = Command::new("sh");
+    full_disk
+        .arg("-c")
+        .arg(r#"trap '' XFSZ; exec prlimit --fsize="$0" -- "$@""#)
+        .arg(limit.to_string())
+        .arg(support::idenfy_bin())
+        .env("IDENFY_API_KEY", &sandbox.key)
+        .env("IDENFY_API_SECRET", &sandbox.secret)
+        .args(["--base-url", &sandbox.base_url()])
+        .args(["delete", scan_refs::APPROVED, "--yes", "--audit"])
+        .arg(&audit);
+    let stopped = run(&mut full_disk);
+    assert_ne!(stopped.code, Some(0), "{}", stopped.stderr);
+    assert!(
+        stopped.stderr.contains("could not be written"),
+        "{}",
+        stopped.stderr
+    );
+    // The API did delete; the trail says only that it was attempted.
+    assert_eq!(
+        sandbox.json(Endpoint::Status, scan_refs::APPROVED)["status"],
+        "DELETED"
+    );
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(text.len() <= limit, "{text}");
+    let (outcomes, unsettled) = audit_trail_of(text);
+    assert!(outcomes.is_empty());
+    assert_eq!(unsettled, [scan_refs::APPROVED]);
+
+    let settled = run(idenfy_at(&sandbox)
+        .args(["delete", scan_refs::APPROVED, "--yes", "--audit"])
+        .arg(&audit));
+    settled.assert_code(0);
+    let outcomes = audit_records(&audit);
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert_eq!(outcomes[0]["outcome"], "already-gone");
 }
 
 /// `idenfy ARGS` run on a terminal of its own (util-linux `script` gives it one), answering
