@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 /// A fuzz target's body.
 pub type Target = fn(&[u8]);
 
-/// The targets by name: the name of each one's directory under `fuzz/corpus/`.
+/// The targets by name: the name of each one's seed archive (`fuzz/seeds/NAME.tar.gz`) and corpus directory.
 pub const TARGETS: &[(&str, Target)] = &[
     ("response", response),
     ("error_page", error_page),
