@@ -140,13 +140,16 @@ pub struct FilesArgs {
     #[command(flatten)]
     pub lookup: LookupArgs,
 
-    /// Download every file of the (single) scanRef into DIR, named by kind (`FRONT.png`, ...).
+    /// Download every file of the (single) scanRef into DIR, named by kind (`FRONT.png`, ...),
+    /// as one set: published only once every file is complete, and recorded in
+    /// `DIR/.idenfy-download.json`. A directory holding another identification's files is
+    /// refused unless `--force` is given.
     #[arg(long, value_name = "DIR", conflicts_with = "input")]
     pub download: Option<PathBuf>,
 
-    /// Replace files that already exist in the download directory. A file of the same kind under
-    /// another extension (`FRONT.jpg` when `FRONT.png` arrives) is removed once the new one is in
-    /// place, and the removal is reported.
+    /// Replace the downloads already in the directory: files of the new set's kinds are
+    /// replaced, and the others (another extension, or a kind the new set does not have) are
+    /// removed once the new set is in place, each removal reported.
     #[arg(long, requires = "download")]
     pub force: bool,
 

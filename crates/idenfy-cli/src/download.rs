@@ -1,23 +1,26 @@
 //! `idenfy files SCAN_REF --download DIR`: every photo, video and other file of an
-//! identification, streamed to disk with the client's own connections and limits.
+//! identification, streamed to disk with the client's own connections and limits, and
+//! published as one set.
 //!
-//! Each file is written to a new temporary file in `DIR` (created exclusively under a random
-//! name, mode 0600, never through a link), and published under its final name only once it is
-//! complete and as long as the server said: a cut, stalled, oversized or interrupted transfer
-//! leaves nothing behind. Publishing never replaces a file, even one created meanwhile, unless
-//! `--force` is given. Names come from the file's kind (`FRONT.png`), never from the URL, which
-//! the server controls.
+//! Every URL and every kind is checked before anything is fetched or created. Each file is
+//! streamed into a new temporary file in the run's private staging directory (created
+//! exclusively under a random name, mode 0600, never through a link), checked to be as long as
+//! the server said, and flushed to disk. Only when every file is complete does the set go into
+//! `DIR`, as [`crate::download_set`] says: a cut, stalled, oversized or interrupted transfer
+//! leaves nothing published, and never one identification's files beside another's. Names
+//! come from the file's kind (`FRONT.png`), never from the URL, which the server controls.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use idenfy_hyper::models::FileUrls;
-use idenfy_hyper::{Client, DownloadError, DownloadLimits, DownloadUrl};
+use idenfy_hyper::{Client, DownloadError, DownloadLimits, DownloadUrl, ScanRef};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
+use crate::download_set::{self, Staged, Staging};
 use crate::failure::{Failure, FailureKind};
 use crate::file_kinds::{CheckedKind, file_urls};
 use crate::private_file;
@@ -25,7 +28,7 @@ use crate::private_file;
 /// How the files are fetched and written.
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
-    /// Replace existing files of the same kind.
+    /// Replace and remove the downloads already in the directory.
     pub force: bool,
     /// The largest file accepted, in bytes.
     pub max_file_size: u64,
@@ -37,27 +40,35 @@ pub struct DownloadOptions {
     pub total_time: Duration,
 }
 
-/// A file saved to disk.
+/// What a download reports as it goes, for standard output and standard error.
 #[derive(Debug)]
-pub struct Saved {
-    pub path: PathBuf,
-    pub bytes: u64,
-    /// Files of the same kind under another extension that `--force` removed once this one was
-    /// in place (`FRONT.jpg` when `FRONT.png` arrived).
-    pub removed: Vec<PathBuf>,
+pub enum Event<'a> {
+    /// A temporary file or staging directory a killed run left, removed.
+    StaleRemoved(&'a Path),
+    /// The directory holds an interrupted publish of this identification, which this run
+    /// redoes.
+    RedoingInterruptedPublish,
+    /// A file of the set, in place.
+    Saved { path: &'a Path, bytes: u64 },
+    /// An earlier download the new set does not keep, removed; `replaced_by` is the new file
+    /// of the same kind, if any.
+    Removed {
+        path: &'a Path,
+        replaced_by: Option<&'a Path>,
+    },
 }
 
-/// Downloads every file `files` lists into `dir`, calling `on_saved` as soon as each one is in
-/// place, and returns how many were saved.
+/// Downloads every file `files` lists for `scan_ref` into `dir`, publishes them as one set,
+/// and returns how many were saved; `on_event` hears of each step as it happens.
 ///
-/// Every URL and every kind is checked, and without `--force` every kind is checked to have no
-/// file yet, before anything is fetched. A new `dir` is created private to its owner (0700).
+/// A new `dir` is created private to its owner (0700).
 pub async fn download_all(
     client: &Client,
+    scan_ref: &ScanRef,
     files: &FileUrls,
     dir: &Path,
     options: &DownloadOptions,
-    mut on_saved: impl FnMut(&Saved),
+    mut on_event: impl FnMut(Event<'_>),
 ) -> Result<usize, Failure> {
     let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
     let wanted: Vec<(CheckedKind, DownloadUrl)> = listed
@@ -70,25 +81,44 @@ pub async fn download_all(
             )),
         })
         .collect::<Result<_, Failure>>()?;
+    let kinds: Vec<CheckedKind> = wanted.iter().map(|(kind, _)| kind.clone()).collect();
     create_private_dir(dir)
         .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
-    if !options.force {
-        for (kind, _) in &wanted {
-            if let Some(existing) = files_of_kind(dir, kind)?.into_iter().next() {
-                return Err(private_file::exists(&existing));
-            }
-        }
+    let _lock = download_set::lock_directory(dir)?;
+    download_set::remove_stale_temporaries(dir, |path| on_event(Event::StaleRemoved(path)))?;
+    let survey = download_set::survey(dir, &kinds)?;
+    survey.check(dir, scan_ref, &kinds, options.force)?;
+    if survey.interrupted_publish_of(scan_ref) {
+        on_event(Event::RedoingInterruptedPublish);
     }
 
+    // Dropped on every failure and when an interrupt cancels this future: the staging
+    // directory goes with every file in it.
+    let staging = Staging::create(dir)?;
     let progress = if std::io::stderr().is_terminal() {
         MultiProgress::new()
     } else {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     };
+    let mut staged = Vec::with_capacity(wanted.len());
     for (kind, url) in &wanted {
-        on_saved(&download_one(client, &progress, dir, kind, url, options).await?);
+        staged.push(download_one(client, &progress, &staging, kind, url, options).await?);
     }
-    Ok(wanted.len())
+    let count = staged.len();
+    let published = download_set::publish(dir, staging, scan_ref, &kinds, staged, options.force)?;
+    for (path, bytes) in &published.saved {
+        on_event(Event::Saved {
+            path,
+            bytes: *bytes,
+        });
+    }
+    for (path, replaced_by) in &published.removed {
+        on_event(Event::Removed {
+            path,
+            replaced_by: replaced_by.as_deref(),
+        });
+    }
+    Ok(count)
 }
 
 /// Creates `dir` and its missing parents, readable by their owner only; an existing directory
@@ -101,14 +131,15 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Streams one file into the staging directory.
 async fn download_one(
     client: &Client,
     progress: &MultiProgress,
-    dir: &Path,
+    staging: &Staging,
     kind: &CheckedKind,
     url: &DownloadUrl,
     options: &DownloadOptions,
-) -> Result<Saved, Failure> {
+) -> Result<Staged, Failure> {
     let failed = |err: DownloadError| download_failure(kind, &err, options);
     let remaining = options.deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
@@ -123,16 +154,10 @@ async fn download_one(
         .with_deadline(remaining);
     let mut download = client.download_with(url, &limits).await.map_err(failed)?;
     let extension = extension_for(download.content_type()).unwrap_or(kind.default_extension());
-    let target = dir.join(format!("{kind}.{extension}"));
-    if !options.force && target.symlink_metadata().is_ok() {
-        return Err(private_file::exists(&target));
-    }
 
-    // Created exclusively (O_EXCL) under a random name, mode 0600; removed when dropped, which
-    // is what happens on every failure and when an interrupt cancels this future.
     let io_failure =
         |path: &Path, err: std::io::Error| Failure::other(format!("{}: {err}", path.display()));
-    let partial = private_file::create_partial(dir, &kind.to_string())?;
+    let partial = private_file::create_partial(staging.path(), kind.as_str())?;
     let mut file = partial
         .as_file()
         .try_clone()
@@ -168,40 +193,11 @@ async fn download_one(
     bar.finish_and_clear();
     let bytes = streamed?;
     drop(file);
-
-    private_file::persist(partial, &target, dir, options.force)?;
-    let mut removed = Vec::new();
-    if options.force {
-        for stale in files_of_kind(dir, kind)? {
-            if stale != target {
-                std::fs::remove_file(&stale).map_err(|err| io_failure(&stale, err))?;
-                removed.push(stale);
-            }
-        }
-    }
-    Ok(Saved {
-        path: target,
+    Ok(Staged {
+        name: format!("{kind}.{extension}"),
+        file: partial,
         bytes,
-        removed,
     })
-}
-
-/// The entries of `dir` named `KIND.<extension>` that are not directories (links included,
-/// not followed).
-fn files_of_kind(dir: &Path, kind: &CheckedKind) -> Result<Vec<PathBuf>, Failure> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let is_kind = path.file_stem().is_some_and(|stem| stem == kind.as_str())
-            && path.extension().is_some();
-        if is_kind && entry.file_type().is_ok_and(|kind| !kind.is_dir()) {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 /// The extension the content type calls for, if it names a format we know.

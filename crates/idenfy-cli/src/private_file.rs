@@ -64,25 +64,41 @@ pub fn persist(
     dir: &Path,
     force: bool,
 ) -> Result<(), Failure> {
-    let published = if force {
+    rename_into(partial, target, force)?;
+    let _ = sync_dir(dir);
+    Ok(())
+}
+
+/// As [`persist`], without making the new name durable: for a caller that renames several
+/// files and then calls [`sync_dir`] once. `partial` may be in another directory of the same
+/// file system.
+///
+/// # Errors
+/// As [`persist`].
+pub fn rename_into(partial: NamedTempFile, target: &Path, replace: bool) -> Result<(), Failure> {
+    let published = if replace {
         partial.persist(target)
     } else {
         partial.persist_noclobber(target)
     };
-    if let Err(err) = published {
-        return Err(if err.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::bad_input(format!(
+    match published {
+        Ok(_) => Ok(()),
+        Err(err) if err.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Failure::bad_input(format!(
                 "{} appeared while it was being written; pass --force to replace it",
                 target.display()
-            ))
-        } else {
-            io_failure(target, err.error)
-        });
+            )))
+        }
+        Err(err) => Err(io_failure(target, err.error)),
     }
-    if let Ok(directory) = std::fs::File::open(dir) {
-        let _ = directory.sync_all();
-    }
-    Ok(())
+}
+
+/// Flushes `dir`'s entries to disk, so that the renames and removals in it survive a crash.
+///
+/// # Errors
+/// When `dir` cannot be opened or synced.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 fn io_failure(path: &Path, err: std::io::Error) -> Failure {
