@@ -2,10 +2,11 @@
 //! identification, streamed to disk with the client's own connections and limits, and
 //! published as one set.
 //!
-//! Every URL and every kind is checked before anything is fetched or created. Each file is
-//! streamed into a new temporary file in the run's private staging directory (created
-//! exclusively under a random name, mode 0600, never through a link), checked to be as long as
-//! the server said, and flushed to disk. Only when every file is complete does the set go into
+//! Every URL and every kind is checked, and the number of files capped, before anything is
+//! fetched or created. Each file is streamed into a new temporary file in the run's private
+//! staging directory (created exclusively under a random name, mode 0600, never through a
+//! link), checked to be as long as the server said, and flushed to disk; the bytes of the
+//! whole set are capped as they arrive. Only when every file is complete does the set go into
 //! `DIR`, as [`crate::download_set`] says: a cut, stalled, oversized or interrupted transfer
 //! leaves nothing published, and never one identification's files beside another's. Names
 //! come from the file's kind (`FRONT.png`), never from the URL, which the server controls.
@@ -25,6 +26,15 @@ use crate::failure::{Failure, FailureKind};
 use crate::file_kinds::{CheckedKind, file_urls};
 use crate::private_file;
 
+/// The default cap on the number of files of one identification: a real answer lists at most
+/// about ten (six documented kinds and a few others); a longer one is the server misbehaving.
+pub const DEFAULT_MAX_FILES: u32 = 32;
+
+/// The default cap on the bytes of all the files of one identification together: four times
+/// the default cap on one file (`idenfy_hyper::DEFAULT_MAX_DOWNLOAD_BYTES`), so that a few
+/// large videos fit and a server cannot fill a disk with many files under the per-file cap.
+pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 4 * idenfy_hyper::DEFAULT_MAX_DOWNLOAD_BYTES;
+
 /// How the files are fetched and written.
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
@@ -32,6 +42,10 @@ pub struct DownloadOptions {
     pub force: bool,
     /// The largest file accepted, in bytes.
     pub max_file_size: u64,
+    /// The most files one identification may list.
+    pub max_files: u32,
+    /// The most bytes all the files may hold together.
+    pub max_total_size: u64,
     /// The longest pause: for a response head, and between two pieces of a body.
     pub idle_timeout: Duration,
     /// When the whole command must be done.
@@ -71,6 +85,16 @@ pub async fn download_all(
     mut on_event: impl FnMut(Event<'_>),
 ) -> Result<usize, Failure> {
     let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
+    if listed.len() > options.max_files as usize {
+        return Err(Failure::new(
+            FailureKind::Api,
+            format!(
+                "the API listed {} files for one identification, over the limit of {} (a real answer lists about ten); --max-files sets the limit",
+                listed.len(),
+                options.max_files
+            ),
+        ));
+    }
     let wanted: Vec<(CheckedKind, DownloadUrl)> = listed
         .into_iter()
         .map(|file| match DownloadUrl::parse(file.url) {
@@ -101,8 +125,11 @@ pub async fn download_all(
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     };
     let mut staged = Vec::with_capacity(wanted.len());
+    let mut total = 0u64;
     for (kind, url) in &wanted {
-        staged.push(download_one(client, &progress, &staging, kind, url, options).await?);
+        let file = download_one(client, &progress, &staging, kind, url, options, total).await?;
+        total += file.bytes;
+        staged.push(file);
     }
     let count = staged.len();
     let published = download_set::publish(dir, staging, scan_ref, &kinds, staged, options.force)?;
@@ -131,7 +158,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// Streams one file into the staging directory.
+/// Streams one file into the staging directory; `before` bytes of the set arrived already.
 async fn download_one(
     client: &Client,
     progress: &MultiProgress,
@@ -139,8 +166,19 @@ async fn download_one(
     kind: &CheckedKind,
     url: &DownloadUrl,
     options: &DownloadOptions,
+    before: u64,
 ) -> Result<Staged, Failure> {
-    let failed = |err: DownloadError| download_failure(kind, &err, options);
+    // What is left of the set's cap bounds this file when it is below the file's own cap, and
+    // is then the cap a failure names.
+    let left = options.max_total_size.saturating_sub(before);
+    let total_binds = left < options.max_file_size;
+    let failed = |err: DownloadError| {
+        if total_binds && err.is_too_large() {
+            total_failure(kind, &err, options.max_total_size)
+        } else {
+            download_failure(kind, &err, options)
+        }
+    };
     let remaining = options.deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
         return Err(failed(DownloadError::DeadlineExceeded {
@@ -149,7 +187,7 @@ async fn download_one(
         }));
     }
     let limits = DownloadLimits::default()
-        .with_max_bytes(options.max_file_size)
+        .with_max_bytes(options.max_file_size.min(left))
         .with_idle_timeout(options.idle_timeout)
         .with_deadline(remaining);
     let mut download = client.download_with(url, &limits).await.map_err(failed)?;
@@ -198,6 +236,22 @@ async fn download_one(
         file: partial,
         bytes,
     })
+}
+
+/// The failure for a set whose files together pass `--max-total-size`.
+fn total_failure(kind: &CheckedKind, err: &DownloadError, limit: u64) -> Failure {
+    let detail = match err {
+        DownloadError::DeclaredTooLarge { declared, .. } => {
+            format!("the file server announced {declared} bytes, more than is left of")
+        }
+        _ => "the files together are larger than".to_owned(),
+    };
+    Failure::new(
+        FailureKind::Api,
+        format!(
+            "{kind}: {detail} the limit of {limit} bytes on all the files of one identification; --max-total-size sets the limit"
+        ),
+    )
 }
 
 /// The extension the content type calls for, if it names a format we know.

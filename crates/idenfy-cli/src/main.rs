@@ -85,7 +85,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(|_| Failure::bad_input("--download takes exactly one scanRef"))?;
                 let options = download::DownloadOptions {
                     force: files.force,
-                    max_file_size: files.max_file_size,
+                    max_file_size: files.max_file_size.0,
+                    max_files: files.max_files,
+                    max_total_size: files.max_total_size.0,
                     idle_timeout: timeout,
                     deadline: tokio::time::Instant::now() + deadline,
                     total_time: deadline,

@@ -991,6 +991,104 @@ fn two_runs_at_once_into_one_directory_do_not_mix() {
     );
 }
 
+// ---- Caps on the whole set. ----
+
+#[test]
+fn an_answer_with_too_many_kinds_is_refused_before_anything_is_fetched() {
+    static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        (0..300)
+            .map(|n| &*Box::leak(format!("EXTRA_{n:03}").into_boxed_str()))
+            .collect()
+    });
+    let server = file_server(&KINDS, |_, _| a_file("image/png", &vec![0u8; 512 * 1024]));
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("files");
+    let output = run(&mut download_from(&server, &dir, &[]));
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("300 files")
+            && output.stderr.contains("32")
+            && output.stderr.contains("--max-files"),
+        "{}",
+        output.stderr
+    );
+    assert!(!dir.exists(), "the directory was created");
+    assert!(
+        server.requests().iter().all(|seen| seen.method == "POST"),
+        "a file was fetched"
+    );
+    // A higher cap lets a larger set through.
+    let output = run(download_from(&server, &dir, &[]).arg("--max-files=300"));
+    output.assert_code(0);
+    assert_eq!(downloads_in(&dir).len(), 300);
+}
+
+#[test]
+fn the_total_size_cap_stops_the_set_while_streaming() {
+    // FRONT announces its length, BACK never ends: each under --max-file-size, together over
+    // --max-total-size.
+    let server = file_server(&["FRONT", "BACK"], |kind, _| {
+        if kind == "FRONT" {
+            a_file("image/png", &vec![7u8; 1536 * 1024])
+        } else {
+            Script::endless_chunked(200, &[("content-type", "image/png")], &[0u8; 64 * 1024])
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_with_timeout(
+        download_from(&server, dir.path(), &[]).arg("--max-total-size=2M"),
+        Duration::from_secs(30),
+    );
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("2097152 bytes") && output.stderr.contains("--max-total-size"),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("5ecre7f11e"), "{}", output.stderr);
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+
+    // A file announced past what is left of the cap is refused before its body.
+    let server = file_server(&["FRONT", "BACK"], |kind, _| {
+        if kind == "FRONT" {
+            a_file("image/png", &vec![7u8; 1536 * 1024])
+        } else {
+            Script::stalled_body(200, &[("content-type", "image/png")], 1 << 20)
+        }
+    });
+    let output = run_with_timeout(
+        download_from(&server, dir.path(), &["--timeout", "20"]).arg("--max-total-size=2M"),
+        Duration::from_secs(15),
+    );
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("--max-total-size"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn the_help_shows_the_caps_defaults() {
+    let output = run(idenfy().args(["files", "--help"]));
+    output.assert_code(0);
+    for default in [
+        "--max-file-size <BYTES>",
+        "[default: 1G]",
+        "--max-files <N>",
+        "[default: 32]",
+        "--max-total-size <BYTES>",
+        "[default: 4G]",
+    ] {
+        assert!(
+            output.stdout.contains(default),
+            "{default}: {}",
+            output.stdout
+        );
+    }
+}
+
 #[test]
 fn a_record_this_command_did_not_write_is_refused_without_force() {
     let server = file_server(&["FRONT"], |_, _| a_file("image/png", PNG));
