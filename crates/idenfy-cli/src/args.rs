@@ -141,20 +141,55 @@ pub struct FilesArgs {
     #[command(flatten)]
     pub lookup: LookupArgs,
 
-    /// Download every file of the (single) scanRef into DIR, named by kind (`FRONT.png`, ...).
+    /// Download every file of the (single) scanRef into DIR, named by kind (`FRONT.png`, ...),
+    /// as one set: published only once every file is complete, and recorded in
+    /// `DIR/.idenfy-download.json`. A directory holding another identification's files is
+    /// refused unless `--force` is given.
     #[arg(long, value_name = "DIR", conflicts_with = "input")]
     pub download: Option<PathBuf>,
 
-    /// Replace files that already exist in the download directory. A file of the same kind under
-    /// another extension (`FRONT.jpg` when `FRONT.png` arrives) is removed once the new one is in
-    /// place, and the removal is reported.
+    /// Replace the downloads already in the directory: files of the new set's kinds are
+    /// replaced, and the others (another extension, or a kind the new set does not have) are
+    /// removed once the new set is in place, each removal reported.
     #[arg(long, requires = "download")]
     pub force: bool,
 
     /// The largest file accepted, in bytes, or with a suffix K, M or G (powers of 1024). A larger
     /// file fails the download and leaves nothing behind.
-    #[arg(long, value_name = "BYTES", default_value = "1G", value_parser = parse_size, requires = "download")]
-    pub max_file_size: u64,
+    #[arg(long, value_name = "BYTES", default_value_t = ByteSize(idenfy_hyper::DEFAULT_MAX_DOWNLOAD_BYTES), value_parser = parse_byte_size, requires = "download")]
+    pub max_file_size: ByteSize,
+
+    /// The most files one identification may list. A longer answer is refused before anything
+    /// is fetched.
+    #[arg(long, value_name = "N", default_value_t = crate::download::DEFAULT_MAX_FILES, value_parser = clap::value_parser!(u32).range(1..), requires = "download")]
+    pub max_files: u32,
+
+    /// The most bytes all the files of the identification may hold together (suffixes as for
+    /// `--max-file-size`), counted as they arrive. A larger set fails the download and leaves
+    /// nothing behind.
+    #[arg(long, value_name = "BYTES", default_value_t = ByteSize(crate::download::DEFAULT_MAX_TOTAL_BYTES), value_parser = parse_byte_size, requires = "download")]
+    pub max_total_size: ByteSize,
+}
+
+/// A number of bytes, read and shown with the suffixes K, M and G (powers of 1024).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl std::fmt::Display for ByteSize {
+    /// In the largest unit that shows it exactly: `4G`, `1536M`, `1000`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes = self.0;
+        for (shift, suffix) in [(30, 'G'), (20, 'M'), (10, 'K')] {
+            if bytes != 0 && bytes.is_multiple_of(1 << shift) {
+                return write!(f, "{}{suffix}", bytes >> shift);
+            }
+        }
+        write!(f, "{bytes}")
+    }
+}
+
+fn parse_byte_size(text: &str) -> Result<ByteSize, String> {
+    parse_size(text).map(ByteSize)
 }
 
 /// `report`: which identifications, and where the PDFs go.
@@ -305,6 +340,13 @@ mod tests {
             "99999999999G",
         ] {
             assert!(parse_size(wrong).is_err(), "{wrong:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_size_is_shown_as_it_is_read() {
+        for text in ["4G", "1536M", "64K", "1000", "1"] {
+            assert_eq!(parse_byte_size(text).unwrap().to_string(), text);
         }
     }
 

@@ -1,34 +1,51 @@
 //! `idenfy files SCAN_REF --download DIR`: every photo, video and other file of an
-//! identification, streamed to disk with the client's own connections and limits.
+//! identification, streamed to disk with the client's own connections and limits, and
+//! published as one set.
 //!
-//! Each file is written to a new temporary file in `DIR` (created exclusively under a random
-//! name, mode 0600, never through a link), and published under its final name only once it is
-//! complete and as long as the server said: a cut, stalled, oversized or interrupted transfer
-//! leaves nothing behind. Publishing never replaces a file, even one created meanwhile, unless
-//! `--force` is given. Names come from the file's kind (`FRONT.png`), never from the URL, which
-//! the server controls.
+//! Every URL and every kind is checked, and the number of files capped, before anything is
+//! fetched or created. Each file is streamed into a new temporary file in the run's private
+//! staging directory (created exclusively under a random name, mode 0600, never through a
+//! link), checked to be as long as the server said, and flushed to disk; the bytes of the
+//! whole set are capped as they arrive. Only when every file is complete does the set go into
+//! `DIR`, as [`crate::download_set`] says: a cut, stalled, oversized or interrupted transfer
+//! leaves nothing published, and never one identification's files beside another's. Names
+//! come from the file's kind (`FRONT.png`), never from the URL, which the server controls.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use idenfy_hyper::models::FileUrls;
-use idenfy_hyper::{Client, DownloadError, DownloadLimits, DownloadUrl};
+use idenfy_hyper::{Client, DownloadError, DownloadLimits, DownloadUrl, ScanRef};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
+use crate::download_set::{self, Staged, Staging};
 use crate::failure::{Failure, FailureKind};
 use crate::file_kinds::{CheckedKind, file_urls};
 use crate::private_file;
 
+/// The default cap on the number of files of one identification: a real answer lists at most
+/// about ten (six documented kinds and a few others); a longer one is the server misbehaving.
+pub const DEFAULT_MAX_FILES: u32 = 32;
+
+/// The default cap on the bytes of all the files of one identification together: four times
+/// the default cap on one file (`idenfy_hyper::DEFAULT_MAX_DOWNLOAD_BYTES`), so that a few
+/// large videos fit and a server cannot fill a disk with many files under the per-file cap.
+pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 4 * idenfy_hyper::DEFAULT_MAX_DOWNLOAD_BYTES;
+
 /// How the files are fetched and written.
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
-    /// Replace existing files of the same kind.
+    /// Replace and remove the downloads already in the directory.
     pub force: bool,
     /// The largest file accepted, in bytes.
     pub max_file_size: u64,
+    /// The most files one identification may list.
+    pub max_files: u32,
+    /// The most bytes all the files may hold together.
+    pub max_total_size: u64,
     /// The longest pause: for a response head, and between two pieces of a body.
     pub idle_timeout: Duration,
     /// When the whole command must be done.
@@ -37,29 +54,47 @@ pub struct DownloadOptions {
     pub total_time: Duration,
 }
 
-/// A file saved to disk.
+/// What a download reports as it goes, for standard output and standard error.
 #[derive(Debug)]
-pub struct Saved {
-    pub path: PathBuf,
-    pub bytes: u64,
-    /// Files of the same kind under another extension that `--force` removed once this one was
-    /// in place (`FRONT.jpg` when `FRONT.png` arrived).
-    pub removed: Vec<PathBuf>,
+pub enum Event<'a> {
+    /// A temporary file or staging directory a killed run left, removed.
+    StaleRemoved(&'a Path),
+    /// The directory holds an interrupted publish of this identification, which this run
+    /// redoes.
+    RedoingInterruptedPublish,
+    /// A file of the set, in place.
+    Saved { path: &'a Path, bytes: u64 },
+    /// An earlier download the new set does not keep, removed; `replaced_by` is the new file
+    /// of the same kind, if any.
+    Removed {
+        path: &'a Path,
+        replaced_by: Option<&'a Path>,
+    },
 }
 
-/// Downloads every file `files` lists into `dir`, calling `on_saved` as soon as each one is in
-/// place, and returns how many were saved.
+/// Downloads every file `files` lists for `scan_ref` into `dir`, publishes them as one set,
+/// and returns how many were saved; `on_event` hears of each step as it happens.
 ///
-/// Every URL and every kind is checked, and without `--force` every kind is checked to have no
-/// file yet, before anything is fetched. A new `dir` is created private to its owner (0700).
+/// A new `dir` is created private to its owner (0700).
 pub async fn download_all(
     client: &Client,
+    scan_ref: &ScanRef,
     files: &FileUrls,
     dir: &Path,
     options: &DownloadOptions,
-    mut on_saved: impl FnMut(&Saved),
+    mut on_event: impl FnMut(Event<'_>),
 ) -> Result<usize, Failure> {
     let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
+    if listed.len() > options.max_files as usize {
+        return Err(Failure::new(
+            FailureKind::Api,
+            format!(
+                "the API listed {} files for one identification, over the limit of {} (a real answer lists about ten); --max-files sets the limit",
+                listed.len(),
+                options.max_files
+            ),
+        ));
+    }
     let wanted: Vec<(CheckedKind, DownloadUrl)> = listed
         .into_iter()
         .map(|file| match DownloadUrl::parse(file.url) {
@@ -70,46 +105,70 @@ pub async fn download_all(
             )),
         })
         .collect::<Result<_, Failure>>()?;
-    create_private_dir(dir)
+    let kinds: Vec<CheckedKind> = wanted.iter().map(|(kind, _)| kind.clone()).collect();
+    private_file::create_private_dir(dir)
         .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
-    if !options.force {
-        for (kind, _) in &wanted {
-            if let Some(existing) = files_of_kind(dir, kind)?.into_iter().next() {
-                return Err(private_file::exists(&existing));
-            }
-        }
+    let _lock = download_set::lock_directory(dir)?;
+    download_set::remove_stale_temporaries(dir, |path| on_event(Event::StaleRemoved(path)))?;
+    let survey = download_set::survey(dir, &kinds)?;
+    survey.check(dir, scan_ref, &kinds, options.force)?;
+    if survey.interrupted_publish_of(scan_ref) {
+        on_event(Event::RedoingInterruptedPublish);
     }
 
+    // Dropped on every failure and when an interrupt cancels this future: the staging
+    // directory goes with every file in it.
+    let staging = Staging::create(dir)?;
     let progress = if std::io::stderr().is_terminal() {
         MultiProgress::new()
     } else {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     };
+    let mut staged = Vec::with_capacity(wanted.len());
+    let mut total = 0u64;
     for (kind, url) in &wanted {
-        on_saved(&download_one(client, &progress, dir, kind, url, options).await?);
+        let file = download_one(client, &progress, &staging, kind, url, options, total).await?;
+        total += file.bytes;
+        staged.push(file);
     }
-    Ok(wanted.len())
+    let count = staged.len();
+    let published = download_set::publish(dir, staging, scan_ref, &kinds, staged, options.force)?;
+    for (path, bytes) in &published.saved {
+        on_event(Event::Saved {
+            path,
+            bytes: *bytes,
+        });
+    }
+    for (path, replaced_by) in &published.removed {
+        on_event(Event::Removed {
+            path,
+            replaced_by: replaced_by.as_deref(),
+        });
+    }
+    Ok(count)
 }
 
-/// Creates `dir` and its missing parents, readable by their owner only; an existing directory
-/// keeps its mode.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
+/// Streams one file into the staging directory; `before` bytes of the set arrived already.
 async fn download_one(
     client: &Client,
     progress: &MultiProgress,
-    dir: &Path,
+    staging: &Staging,
     kind: &CheckedKind,
     url: &DownloadUrl,
     options: &DownloadOptions,
-) -> Result<Saved, Failure> {
-    let failed = |err: DownloadError| download_failure(kind, &err, options);
+    before: u64,
+) -> Result<Staged, Failure> {
+    // What is left of the set's cap bounds this file when it is below the file's own cap, and
+    // is then the cap a failure names.
+    let left = options.max_total_size.saturating_sub(before);
+    let total_binds = left < options.max_file_size;
+    let failed = |err: DownloadError| {
+        if total_binds && err.is_too_large() {
+            total_failure(kind, &err, options.max_total_size)
+        } else {
+            download_failure(kind, &err, options)
+        }
+    };
     let remaining = options.deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
         return Err(failed(DownloadError::DeadlineExceeded {
@@ -118,21 +177,15 @@ async fn download_one(
         }));
     }
     let limits = DownloadLimits::default()
-        .with_max_bytes(options.max_file_size)
+        .with_max_bytes(options.max_file_size.min(left))
         .with_idle_timeout(options.idle_timeout)
         .with_deadline(remaining);
     let mut download = client.download_with(url, &limits).await.map_err(failed)?;
     let extension = extension_for(download.content_type()).unwrap_or(kind.default_extension());
-    let target = dir.join(format!("{kind}.{extension}"));
-    if !options.force && target.symlink_metadata().is_ok() {
-        return Err(private_file::exists(&target));
-    }
 
-    // Created exclusively (O_EXCL) under a random name, mode 0600; removed when dropped, which
-    // is what happens on every failure and when an interrupt cancels this future.
     let io_failure =
         |path: &Path, err: std::io::Error| Failure::other(format!("{}: {err}", path.display()));
-    let partial = private_file::create_partial(dir, &kind.to_string())?;
+    let partial = private_file::create_partial(staging.path(), kind.as_str())?;
     let mut file = partial
         .as_file()
         .try_clone()
@@ -168,40 +221,27 @@ async fn download_one(
     bar.finish_and_clear();
     let bytes = streamed?;
     drop(file);
-
-    private_file::persist(partial, &target, dir, options.force)?;
-    let mut removed = Vec::new();
-    if options.force {
-        for stale in files_of_kind(dir, kind)? {
-            if stale != target {
-                std::fs::remove_file(&stale).map_err(|err| io_failure(&stale, err))?;
-                removed.push(stale);
-            }
-        }
-    }
-    Ok(Saved {
-        path: target,
+    Ok(Staged {
+        name: format!("{kind}.{extension}"),
+        file: partial,
         bytes,
-        removed,
     })
 }
 
-/// The entries of `dir` named `KIND.<extension>` that are not directories (links included,
-/// not followed).
-fn files_of_kind(dir: &Path, kind: &CheckedKind) -> Result<Vec<PathBuf>, Failure> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let is_kind = path.file_stem().is_some_and(|stem| stem == kind.as_str())
-            && path.extension().is_some();
-        if is_kind && entry.file_type().is_ok_and(|kind| !kind.is_dir()) {
-            found.push(path);
+/// The failure for a set whose files together pass `--max-total-size`.
+fn total_failure(kind: &CheckedKind, err: &DownloadError, limit: u64) -> Failure {
+    let detail = match err {
+        DownloadError::DeclaredTooLarge { declared, .. } => {
+            format!("the file server announced {declared} bytes, more than is left of")
         }
-    }
-    found.sort();
-    Ok(found)
+        _ => "the files together are larger than".to_owned(),
+    };
+    Failure::new(
+        FailureKind::Api,
+        format!(
+            "{kind}: {detail} the limit of {limit} bytes on all the files of one identification; --max-total-size sets the limit"
+        ),
+    )
 }
 
 /// The extension the content type calls for, if it names a format we know.

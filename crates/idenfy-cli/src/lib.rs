@@ -15,6 +15,7 @@ pub mod confirm;
 pub mod connect;
 pub mod delete;
 pub mod download;
+pub mod download_set;
 pub mod durable;
 pub mod export_file;
 pub mod failure;

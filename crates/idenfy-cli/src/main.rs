@@ -85,19 +85,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(|_| Failure::bad_input("--download takes exactly one scanRef"))?;
                 let options = download::DownloadOptions {
                     force: files.force,
-                    max_file_size: files.max_file_size,
+                    max_file_size: files.max_file_size.0,
+                    max_files: files.max_files,
+                    max_total_size: files.max_total_size.0,
                     idle_timeout: timeout,
                     deadline: tokio::time::Instant::now() + deadline,
                     total_time: deadline,
                 };
                 let mut interrupt = interrupted()
                     .map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
-                // On an interrupt the download is dropped, and its temporary file with it.
+                // On an interrupt the download is dropped, and its staging directory with it.
                 tokio::select! {
                     result = download_files(&connection, &scan_ref, dir, &options) => result,
                     () = &mut interrupt => Err(Failure::new(
                         FailureKind::Interrupted,
-                        "interrupted; the file being downloaded was removed, the complete ones are kept",
+                        "interrupted; nothing was published: the files downloaded so far were removed",
                     )),
                 }
             }
@@ -121,19 +123,40 @@ async fn download_files(
         .files(scan_ref)
         .await
         .map_err(|error| Failure::lookup(scan_ref.as_str(), &error))?;
-    // Each file is reported once it is in place, so that a run stopped midway still says what
-    // it saved.
-    let saved = download::download_all(&connection.client, &urls, dir, options, |file| {
-        for removed in &file.removed {
-            eprintln!(
-                "idenfy: removed {} (--force): {} replaces it",
-                removed.display(),
-                file.path.display()
-            );
-        }
-        println!("{}\t{} bytes", file.path.display(), file.bytes);
-    })
-    .await?;
+    let saved =
+        download::download_all(&connection.client, scan_ref, &urls, dir, options, |event| {
+            match event {
+                download::Event::StaleRemoved(path) => {
+                    eprintln!(
+                        "idenfy: removed {}, left by an interrupted download",
+                        path.display()
+                    );
+                }
+                download::Event::RedoingInterruptedPublish => eprintln!(
+                    "idenfy: {} holds an interrupted download of {scan_ref}; downloading it again",
+                    dir.display()
+                ),
+                download::Event::Saved { path, bytes } => {
+                    println!("{}\t{bytes} bytes", path.display());
+                }
+                download::Event::Removed {
+                    path,
+                    replaced_by: Some(new),
+                } => eprintln!(
+                    "idenfy: removed {}: {} replaces it",
+                    path.display(),
+                    new.display()
+                ),
+                download::Event::Removed {
+                    path,
+                    replaced_by: None,
+                } => eprintln!(
+                    "idenfy: removed {}: {scan_ref} has no file of its kind",
+                    path.display()
+                ),
+            }
+        })
+        .await?;
     if saved == 0 {
         eprintln!("idenfy: {scan_ref} has no files");
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use tempfile::NamedTempFile;
 
+use crate::durable;
 use crate::failure::Failure;
 
 /// Writes `bytes` to `target` as described in the module's documentation. With `force`, the
@@ -64,25 +65,45 @@ pub fn persist(
     dir: &Path,
     force: bool,
 ) -> Result<(), Failure> {
-    let published = if force {
+    rename_into(partial, target, force)?;
+    let _ = durable::sync_directory(dir);
+    Ok(())
+}
+
+/// As [`persist`], without making the new name durable: for a caller that renames several
+/// files and then calls [`durable::sync_directory`] once. `partial` may be in another directory of the same
+/// file system.
+///
+/// # Errors
+/// As [`persist`].
+pub fn rename_into(partial: NamedTempFile, target: &Path, replace: bool) -> Result<(), Failure> {
+    let published = if replace {
         partial.persist(target)
     } else {
         partial.persist_noclobber(target)
     };
-    if let Err(err) = published {
-        return Err(if err.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::bad_input(format!(
+    match published {
+        Ok(_) => Ok(()),
+        Err(err) if err.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Failure::bad_input(format!(
                 "{} appeared while it was being written; pass --force to replace it",
                 target.display()
-            ))
-        } else {
-            io_failure(target, err.error)
-        });
+            )))
+        }
+        Err(err) => Err(io_failure(target, err.error)),
     }
-    if let Ok(directory) = std::fs::File::open(dir) {
-        let _ = directory.sync_all();
-    }
-    Ok(())
+}
+
+/// Creates `dir` and its missing parents, readable by their owner only (0700): the files that
+/// go into it hold personal data. An existing directory keeps its mode.
+///
+/// # Errors
+/// The file system's.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 fn io_failure(path: &Path, err: std::io::Error) -> Failure {

@@ -32,7 +32,7 @@ pub async fn run(client: &Client, args: &ReportArgs) -> Result<(), Failure> {
 
 async fn many(client: &Client, input: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
     let scan_refs = read_list(input)?;
-    create_private_dir(dir)
+    private_file::create_private_dir(dir)
         .map_err(|err| Failure::bad_input(format!("--output {}: {err}", dir.display())))?;
     let mut worst: Option<FailureKind> = None;
     let mut saved = 0u64;
@@ -106,13 +106,6 @@ pub fn file_name(scan_ref: &ScanRef) -> Result<PathBuf, Failure> {
             EscapedControls(text)
         )))
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 #[cfg(test)]

@@ -89,10 +89,12 @@ fn downloads_are_the_served_bytes_and_are_not_overwritten_without_force() {
         ]
     );
     let saved = files_in(&target);
+    let mut expected: Vec<&str> = vec![MARKER];
+    expected.extend(served.keys().map(String::as_str));
     assert_eq!(
         saved.keys().collect::<Vec<_>>(),
-        served.keys().collect::<Vec<_>>(),
-        "exactly the six files, nothing temporary"
+        expected,
+        "exactly the six files and the record, nothing temporary"
     );
     for (name, bytes) in &served {
         assert!(saved[name] == *bytes, "{name} differs from what was served");
@@ -121,7 +123,7 @@ fn downloads_are_the_served_bytes_and_are_not_overwritten_without_force() {
     std::fs::write(&tampered, b"not the served file").unwrap();
     let forced = download(true);
     forced.assert_code(0);
-    assert_eq!(files_in(&target), served);
+    assert_eq!(downloads_in(&target), served);
 }
 
 #[test]
@@ -384,7 +386,7 @@ fn a_prepared_link_is_never_written_through() {
 }
 
 #[test]
-fn an_interrupt_removes_the_partial_file_keeps_the_complete_ones_and_exits_130() {
+fn an_interrupt_publishes_nothing_leaves_nothing_and_exits_130() {
     // FRONT whole; BACK half, then nothing.
     let server = file_server(&["FRONT", "BACK"], |kind, _| {
         if kind == "FRONT" {
@@ -404,10 +406,12 @@ fn an_interrupt_removes_the_partial_file_keeps_the_complete_ones_and_exits_130()
             &["--timeout", "30"],
         ));
         let started = Instant::now();
-        while !names_in(dir.path())
-            .iter()
-            .any(|name| name.starts_with(".BACK"))
-        {
+        while !names_in(dir.path()).iter().any(|name| {
+            name.starts_with(".idenfy-staging.")
+                && names_in(&dir.path().join(name))
+                    .iter()
+                    .any(|inner| inner.starts_with(".BACK."))
+        }) {
             assert!(
                 started.elapsed() < Duration::from_secs(20) && !child.has_exited(),
                 "no partial file appeared: {:?}",
@@ -428,13 +432,9 @@ fn an_interrupt_removes_the_partial_file_keeps_the_complete_ones_and_exits_130()
         let output = child.wait(Duration::from_secs(10));
         output.assert_code(130);
         assert!(output.stderr.contains("interrupted"), "{}", output.stderr);
-        assert_eq!(names_in(dir.path()), ["FRONT.png"], "after {signal}");
-        let front = format!(
-            "{}\t{} bytes",
-            dir.path().join("FRONT.png").display(),
-            PNG.len()
-        );
-        assert_eq!(output.stdout.trim_end(), front, "after {signal}");
+        // The set was not complete: nothing of it is published.
+        assert_eq!(names_in(dir.path()), Vec::<String>::new(), "after {signal}");
+        assert_eq!(output.stdout, "", "after {signal}");
     }
 }
 
@@ -470,13 +470,14 @@ fn a_file_created_during_the_download_is_not_replaced() {
 }
 
 #[test]
-fn force_with_another_extension_removes_the_old_file_and_says_so() {
+fn force_removes_the_earlier_downloads_the_new_set_does_not_replace_and_says_so() {
     let server = file_server(&["FRONT"], |_, _| a_file("image/png", PNG));
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("FRONT.jpg");
     std::fs::write(&old, b"an earlier jpeg").unwrap();
-    // Another kind's file and an unrelated one stay.
-    std::fs::write(dir.path().join("FRONT_VIDEO.mp4"), b"video").unwrap();
+    // A documented kind the new set does not have goes too; an unrelated file stays.
+    let video = dir.path().join("FRONT_VIDEO.mp4");
+    std::fs::write(&video, b"video").unwrap();
     std::fs::write(dir.path().join("FRONT.jpg.notes"), b"notes").unwrap();
 
     let refused = run(&mut download_from(&server, dir.path(), &[]));
@@ -492,15 +493,17 @@ fn force_with_another_extension_removes_the_old_file_and_says_so() {
     output.assert_code(0);
     assert_eq!(
         names_in(dir.path()),
-        ["FRONT.jpg.notes", "FRONT.png", "FRONT_VIDEO.mp4"]
+        [MARKER, "FRONT.jpg.notes", "FRONT.png"]
     );
-    assert!(
-        output
-            .stderr
-            .contains(&format!("removed {}", old.display())),
-        "{}",
-        output.stderr
-    );
+    for removed in [&old, &video] {
+        assert!(
+            output
+                .stderr
+                .contains(&format!("removed {}", removed.display())),
+            "{}",
+            output.stderr
+        );
+    }
     assert_eq!(std::fs::read(dir.path().join("FRONT.png")).unwrap(), PNG);
 }
 
@@ -519,7 +522,7 @@ fn every_kind_the_api_sends_is_downloaded_after_the_documented_ones() {
     assert_eq!(mode, 0o700, "a new download directory has mode {mode:o}");
     assert_eq!(
         names_in(&dir),
-        ["FACE.png", "FRONT.png", "UTILITY_BILL.pdf"]
+        [MARKER, "FACE.png", "FRONT.png", "UTILITY_BILL.pdf"]
     );
     assert_eq!(std::fs::read(dir.join("UTILITY_BILL.pdf")).unwrap(), PDF);
     for name in names_in(&dir) {
@@ -560,4 +563,557 @@ fn a_kind_that_is_not_a_plain_name_is_refused_and_nothing_is_written() {
         "{:?}",
         server.requests()
     );
+}
+
+// ---- One identification's set per directory. ----
+
+/// The record of what a download directory holds.
+const MARKER: &str = ".idenfy-download.json";
+
+/// What a file of `scan_ref`'s set holds: its own bytes, so two sets never look alike.
+fn content_of(scan_ref: &str, kind: &str) -> Vec<u8> {
+    let mut bytes = if kind == "UTILITY_BILL" {
+        b"%PDF-1.7 ".to_vec()
+    } else {
+        PNG_SIGNATURE.to_vec()
+    };
+    bytes.extend_from_slice(format!("{scan_ref} {kind}").as_bytes());
+    bytes
+}
+
+fn name_of(kind: &str) -> String {
+    if kind == "UTILITY_BILL" {
+        format!("{kind}.pdf")
+    } else {
+        format!("{kind}.png")
+    }
+}
+
+/// `scan_ref`'s set as the command saves it: file name and bytes.
+fn set_of(scan_ref: &str, kinds: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    kinds
+        .iter()
+        .map(|kind| (name_of(kind), content_of(scan_ref, kind)))
+        .collect()
+}
+
+/// How a file is served, when not as [`content_of`] says.
+type Fault = dyn Fn(&str, &str) -> Option<Script> + Send + Sync;
+
+/// A server with several identifications: `/api/v2/files` answers each scanRef of `sets` with
+/// a URL per kind (`/files/SCANREF/KIND`), served as [`content_of`] unless `fault` says
+/// otherwise for that scanRef and kind.
+fn identifications(
+    sets: &'static [(&'static str, &'static [&'static str])],
+    fault: impl Fn(&str, &str) -> Option<Script> + Send + Sync + 'static,
+) -> HostileServer {
+    let fault: Box<Fault> = Box::new(fault);
+    HostileServer::start(move |seen| {
+        if seen.method == "POST" && seen.path == "/api/v2/files" {
+            let asked: Value = serde_json::from_slice(&seen.body).unwrap_or_default();
+            let host = seen.header("host").unwrap_or_default().to_owned();
+            let Some((scan_ref, kinds)) = sets.iter().find(|(name, _)| asked["scanRef"] == *name)
+            else {
+                return Script::json(404, r#"{"identifier":"NOT_FOUND","message":"no"}"#);
+            };
+            let table: serde_json::Map<String, Value> = kinds
+                .iter()
+                .map(|kind| {
+                    let url = format!("http://{host}/files/{scan_ref}/{kind}?{SIGNATURE}");
+                    ((*kind).to_owned(), json!(url))
+                })
+                .collect();
+            Script::json(200, &Value::Object(table).to_string())
+        } else if let Some(rest) = seen.path.strip_prefix("/files/") {
+            let rest = rest.split('?').next().unwrap_or_default();
+            let (scan_ref, kind) = rest.split_once('/').unwrap_or_default();
+            if let Some(script) = fault(scan_ref, kind) {
+                return script;
+            }
+            let content_type = if kind == "UTILITY_BILL" {
+                "application/pdf"
+            } else {
+                "image/png"
+            };
+            a_file(content_type, &content_of(scan_ref, kind))
+        } else {
+            Script::response(404, &[], b"")
+        }
+    })
+}
+
+/// `idenfy files SCAN_REF --download DIR` against `server`.
+fn download_of(server: &HostileServer, scan_ref: &str, dir: &Path, flags: &[&str]) -> Command {
+    let mut command = idenfy();
+    command
+        .env("IDENFY_API_KEY", "hostile-key")
+        .env("IDENFY_API_SECRET", "hostile-secret")
+        .arg("--base-url")
+        .arg(server.url(""))
+        .args(["files", scan_ref, "--download"])
+        .arg(dir)
+        .args(flags);
+    command
+}
+
+/// The files of `dir` that are not hidden (the downloads), with their bytes.
+fn downloads_in(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    names_in(dir)
+        .into_iter()
+        .filter(|name| !name.starts_with('.'))
+        .map(|name| {
+            let bytes = std::fs::read(dir.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// The record in `dir`: its scanRef, its files and its state.
+fn marker_in(dir: &Path) -> (String, Vec<String>, String) {
+    let text = std::fs::read(dir.join(MARKER)).expect("a download record");
+    let marker: Value = serde_json::from_slice(&text).expect("the record is JSON");
+    let files = marker["files"]
+        .as_array()
+        .expect("a list of files")
+        .iter()
+        .map(|name| name.as_str().unwrap().to_owned())
+        .collect();
+    (
+        marker["scanRef"].as_str().unwrap().to_owned(),
+        files,
+        marker["state"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[track_caller]
+fn assert_holds(dir: &Path, scan_ref: &str, kinds: &[&str]) {
+    assert_eq!(
+        downloads_in(dir),
+        set_of(scan_ref, kinds),
+        "{} does not hold exactly {scan_ref}'s set",
+        dir.display()
+    );
+    let (recorded, files, state) = marker_in(dir);
+    assert_eq!(recorded, scan_ref);
+    let mut names: Vec<String> = kinds.iter().map(|kind| name_of(kind)).collect();
+    names.sort();
+    let mut files = files;
+    files.sort();
+    assert_eq!(files, names);
+    assert_eq!(state, "complete");
+}
+
+const OLD_KINDS: &[&str] = &["FRONT", "BACK", "FACE", "UTILITY_BILL"];
+const NEW_KINDS: &[&str] = &["FRONT", "FACE"];
+const SETS: &[(&str, &[&str])] = &[("old-ref", OLD_KINDS), ("new-ref", NEW_KINDS)];
+
+#[test]
+fn a_failure_midway_with_force_leaves_the_earlier_set_whole() {
+    // NEW's FRONT arrives whole, its FACE is cut.
+    let server = identifications(SETS, |scan_ref, kind| {
+        (scan_ref == "new-ref" && kind == "FACE").then(|| {
+            Script::lying_length(200, &[("content-type", "image/png")], 1000, b"\x89PNG cut")
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    run(&mut download_of(&server, "old-ref", dir.path(), &[])).assert_code(0);
+    assert_holds(dir.path(), "old-ref", OLD_KINDS);
+
+    let output = run(&mut download_of(
+        &server,
+        "new-ref",
+        dir.path(),
+        &["--force"],
+    ));
+    output.assert_code(5);
+    assert_holds(dir.path(), "old-ref", OLD_KINDS);
+    assert_eq!(
+        names_in(dir.path())
+            .iter()
+            .filter(|name| name.starts_with('.'))
+            .collect::<Vec<_>>(),
+        [MARKER],
+        "something temporary was left"
+    );
+    assert!(output.stdout.is_empty(), "{}", output.stdout);
+}
+
+#[test]
+fn a_smaller_set_with_force_removes_the_earlier_extra_files_and_says_so() {
+    let server = identifications(SETS, |_, _| None);
+    let dir = tempfile::tempdir().unwrap();
+    run(&mut download_of(&server, "old-ref", dir.path(), &[])).assert_code(0);
+    // Not a download: stays.
+    std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+
+    let output = run(&mut download_of(
+        &server,
+        "new-ref",
+        dir.path(),
+        &["--force"],
+    ));
+    output.assert_code(0);
+    let mut expected = set_of("new-ref", NEW_KINDS);
+    expected.insert("notes.txt".into(), b"mine".to_vec());
+    assert_eq!(downloads_in(dir.path()), expected);
+    let (recorded, _, state) = marker_in(dir.path());
+    assert_eq!((recorded.as_str(), state.as_str()), ("new-ref", "complete"));
+    for gone in ["BACK.png", "UTILITY_BILL.pdf"] {
+        let reported = format!("removed {}", dir.path().join(gone).display());
+        assert!(output.stderr.contains(&reported), "{}", output.stderr);
+    }
+}
+
+#[test]
+fn another_identifications_files_are_refused_without_force_and_untouched() {
+    let server = identifications(
+        &[
+            ("old-ref", &["BACK", "UTILITY_BILL"]),
+            ("new-ref", &["FRONT"]),
+        ],
+        |_, _| None,
+    );
+    // Recorded: even a kind only the record names (UTILITY_BILL) counts.
+    let dir = tempfile::tempdir().unwrap();
+    run(&mut download_of(&server, "old-ref", dir.path(), &[])).assert_code(0);
+    let before = files_in(dir.path());
+    let output = run(&mut download_of(&server, "new-ref", dir.path(), &[]));
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("another identification") && output.stderr.contains("--force"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(files_in(dir.path()), before);
+
+    // Unrecorded (an earlier version's download): a documented kind's file counts.
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::write(bare.path().join("FACE.png"), b"someone's face").unwrap();
+    let output = run(&mut download_of(&server, "new-ref", bare.path(), &[]));
+    output.assert_code(2);
+    assert!(output.stderr.contains("--force"), "{}", output.stderr);
+    assert_eq!(names_in(bare.path()), ["FACE.png"]);
+    // Nothing was fetched either time.
+    assert!(
+        server
+            .requests()
+            .iter()
+            .filter(|seen| seen.method == "GET")
+            .count()
+            == 2,
+        "only old-ref's two files were fetched: {:?}",
+        server.requests()
+    );
+}
+
+/// Waits until `dir` holds a staging directory with a partial FACE in it.
+fn wait_for_partial_face(dir: &Path, child: &mut RunningChild) -> std::path::PathBuf {
+    let started = Instant::now();
+    loop {
+        for name in names_in(dir) {
+            if name.starts_with(".idenfy-staging.")
+                && names_in(&dir.join(&name))
+                    .iter()
+                    .any(|inner| inner.starts_with(".FACE."))
+            {
+                return dir.join(name);
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20) && !child.has_exited(),
+            "no partial FACE appeared: {:?}",
+            names_in(dir)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_kill_mid_download_leaves_the_earlier_set_and_the_next_run_cleans_up() {
+    // NEW's FACE, the first time: half a file, then nothing.
+    let served_face = std::sync::atomic::AtomicBool::new(false);
+    let server = identifications(SETS, move |scan_ref, kind| {
+        let first = scan_ref == "new-ref"
+            && kind == "FACE"
+            && !served_face.swap(true, std::sync::atomic::Ordering::SeqCst);
+        first.then(|| {
+            Script::raw(
+                b"HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 1000\r\n\r\n\x89PNG half"
+                    .to_vec(),
+            )
+            .then(Step::Hang)
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    run(&mut download_of(&server, "old-ref", dir.path(), &[])).assert_code(0);
+    // What an earlier version left when it was killed, and traps that are not ours.
+    let legacy = dir.path().join(".FRONT.Ab12Cd.part");
+    std::fs::write(&legacy, b"half a front").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("keep"), b"keep").unwrap();
+    let trap = dir.path().join(".idenfy-staging.Zz9Zz9");
+    std::os::unix::fs::symlink(elsewhere.path(), &trap).unwrap();
+    let linked_part = dir.path().join(".BACK.Qq1Qq1.part");
+    std::os::unix::fs::symlink(elsewhere.path().join("keep"), &linked_part).unwrap();
+
+    let mut child = RunningChild::spawn(&mut download_of(
+        &server,
+        "new-ref",
+        dir.path(),
+        &["--force", "--timeout", "30"],
+    ));
+    let staging = wait_for_partial_face(dir.path(), &mut child);
+    let killed = Command::new("kill")
+        .arg("-KILL")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait(Duration::from_secs(10));
+    assert_eq!(output.code, None, "killed by a signal");
+    // The killed run had already removed what the earlier version left.
+    assert!(!legacy.exists(), "{} is left", legacy.display());
+    let reported = format!("removed {}", legacy.display());
+    assert!(output.stderr.contains(&reported), "{}", output.stderr);
+    // Nothing published: OLD's set whole, no NEW file beside it.
+    assert_holds(dir.path(), "old-ref", OLD_KINDS);
+    assert!(staging.is_dir(), "the kill left its staging directory");
+
+    let output = run(&mut download_of(
+        &server,
+        "new-ref",
+        dir.path(),
+        &["--force"],
+    ));
+    output.assert_code(0);
+    assert_holds(dir.path(), "new-ref", NEW_KINDS);
+    assert!(!staging.exists(), "{} is left", staging.display());
+    let reported = format!("removed {}", staging.display());
+    assert!(output.stderr.contains(&reported), "{}", output.stderr);
+    // Links are neither followed nor removed.
+    assert!(std::fs::symlink_metadata(&trap).unwrap().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&linked_part)
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("keep")).unwrap(),
+        b"keep"
+    );
+    let mut hidden: Vec<String> = names_in(dir.path())
+        .into_iter()
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    hidden.sort();
+    assert_eq!(
+        hidden,
+        [".BACK.Qq1Qq1.part", MARKER, ".idenfy-staging.Zz9Zz9"]
+    );
+}
+
+#[test]
+fn an_interrupted_publish_is_redone_by_the_next_run() {
+    // What a kill between the record of NEW's set and the end of its renames leaves: the
+    // record says NEW is being published, NEW's FRONT is in, OLD's FACE, BACK and bill are
+    // not yet replaced or removed.
+    let server = identifications(SETS, |_, _| None);
+    let dir = tempfile::tempdir().unwrap();
+    let old = set_of("old-ref", OLD_KINDS);
+    for (name, bytes) in &old {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    std::fs::write(dir.path().join("FRONT.png"), content_of("new-ref", "FRONT")).unwrap();
+    let record = json!({
+        "scanRef": "new-ref",
+        "files": ["FACE.png", "FRONT.png"],
+        "state": "publishing",
+        "replacing": ["BACK.png", "FACE.png", "FRONT.png", "UTILITY_BILL.pdf"],
+    });
+    std::fs::write(dir.path().join(MARKER), record.to_string()).unwrap();
+
+    // Another identification's run sees a directory that is not its own.
+    let other = run(&mut download_of(&server, "old-ref", dir.path(), &[]));
+    other.assert_code(2);
+    assert!(
+        other.stderr.contains("another identification"),
+        "{}",
+        other.stderr
+    );
+
+    // NEW's run finishes the publish it had the right to make, without --force.
+    let output = run(&mut download_of(&server, "new-ref", dir.path(), &[]));
+    output.assert_code(0);
+    assert_holds(dir.path(), "new-ref", NEW_KINDS);
+    assert!(output.stderr.contains("interrupted"), "{}", output.stderr);
+}
+
+#[test]
+fn two_runs_at_once_into_one_directory_do_not_mix() {
+    // OLD's FACE takes a while.
+    let server = identifications(SETS, |scan_ref, kind| {
+        (scan_ref == "old-ref" && kind == "FACE").then(|| {
+            let body = content_of("old-ref", "FACE");
+            let mut head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            head.extend_from_slice(&body[..4]);
+            Script {
+                steps: vec![
+                    Step::Write(head),
+                    Step::Sleep(Duration::from_millis(1500)),
+                    Step::Write(body[4..].to_vec()),
+                ],
+            }
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = RunningChild::spawn(&mut download_of(&server, "old-ref", dir.path(), &[]));
+    let _ = wait_for_partial_face(dir.path(), &mut first);
+    let second = run(&mut download_of(
+        &server,
+        "new-ref",
+        dir.path(),
+        &["--force"],
+    ));
+    second.assert_code(2);
+    assert!(second.stderr.contains("running"), "{}", second.stderr);
+    first.wait(Duration::from_secs(30)).assert_code(0);
+    assert_holds(dir.path(), "old-ref", OLD_KINDS);
+    assert_eq!(
+        names_in(dir.path())
+            .iter()
+            .filter(|name| name.starts_with('.'))
+            .collect::<Vec<_>>(),
+        [MARKER]
+    );
+}
+
+// ---- Caps on the whole set. ----
+
+#[test]
+fn an_answer_with_too_many_kinds_is_refused_before_anything_is_fetched() {
+    static KINDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        (0..300)
+            .map(|n| &*Box::leak(format!("EXTRA_{n:03}").into_boxed_str()))
+            .collect()
+    });
+    let server = file_server(&KINDS, |_, _| a_file("image/png", &vec![0u8; 512 * 1024]));
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("files");
+    let output = run(&mut download_from(&server, &dir, &[]));
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("300 files")
+            && output.stderr.contains("32")
+            && output.stderr.contains("--max-files"),
+        "{}",
+        output.stderr
+    );
+    assert!(!dir.exists(), "the directory was created");
+    assert!(
+        server.requests().iter().all(|seen| seen.method == "POST"),
+        "a file was fetched"
+    );
+    // A higher cap lets a larger set through.
+    let output = run(download_from(&server, &dir, &[]).arg("--max-files=300"));
+    output.assert_code(0);
+    assert_eq!(downloads_in(&dir).len(), 300);
+}
+
+#[test]
+fn the_total_size_cap_stops_the_set_while_streaming() {
+    // FRONT announces its length, BACK never ends: each under --max-file-size, together over
+    // --max-total-size.
+    let server = file_server(&["FRONT", "BACK"], |kind, _| {
+        if kind == "FRONT" {
+            a_file("image/png", &vec![7u8; 1536 * 1024])
+        } else {
+            Script::endless_chunked(200, &[("content-type", "image/png")], &[0u8; 64 * 1024])
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_with_timeout(
+        download_from(&server, dir.path(), &[]).arg("--max-total-size=2M"),
+        Duration::from_secs(30),
+    );
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("2097152 bytes") && output.stderr.contains("--max-total-size"),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("5ecre7f11e"), "{}", output.stderr);
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+
+    // A file announced past what is left of the cap is refused before its body.
+    let server = file_server(&["FRONT", "BACK"], |kind, _| {
+        if kind == "FRONT" {
+            a_file("image/png", &vec![7u8; 1536 * 1024])
+        } else {
+            Script::stalled_body(200, &[("content-type", "image/png")], 1 << 20)
+        }
+    });
+    let output = run_with_timeout(
+        download_from(&server, dir.path(), &["--timeout", "20"]).arg("--max-total-size=2M"),
+        Duration::from_secs(15),
+    );
+    output.assert_code(3);
+    assert!(
+        output.stderr.contains("--max-total-size"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn the_help_shows_the_caps_defaults() {
+    let output = run(idenfy().args(["files", "--help"]));
+    output.assert_code(0);
+    for default in [
+        "--max-file-size <BYTES>",
+        "[default: 1G]",
+        "--max-files <N>",
+        "[default: 32]",
+        "--max-total-size <BYTES>",
+        "[default: 4G]",
+    ] {
+        assert!(
+            output.stdout.contains(default),
+            "{default}: {}",
+            output.stdout
+        );
+    }
+}
+
+#[test]
+fn a_record_this_command_did_not_write_is_refused_without_force() {
+    let server = file_server(&["FRONT"], |_, _| a_file("image/png", PNG));
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join(MARKER);
+    std::fs::write(
+        &record,
+        b"{\"scanRef\": \"x\", \"files\": [\"../../etc/passwd\"]}",
+    )
+    .unwrap();
+    let output = run(&mut download_from(&server, dir.path(), &[]));
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("not a download record"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(names_in(dir.path()), [MARKER]);
+
+    run(download_from(&server, dir.path(), &[]).arg("--force")).assert_code(0);
+    assert_eq!(names_in(dir.path()), [MARKER, "FRONT.png"]);
+    let (recorded, files, state) = marker_in(dir.path());
+    assert_eq!(
+        (recorded.as_str(), state.as_str()),
+        ("hostile-ref", "complete")
+    );
+    assert_eq!(files, ["FRONT.png"]);
 }
