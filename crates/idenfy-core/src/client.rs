@@ -16,10 +16,11 @@ use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use crate::report::DEFAULT_MAX_REPORT_BYTES;
+use crate::report::parse_report_masked;
 use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
 use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision, retry_after_of};
 use crate::timer::race_with;
-use crate::{Action, Deletion, DeletionFailure, Report, deletion_retryable, parse_report};
+use crate::{Action, Deletion, DeletionFailure, Report, deletion_retryable};
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
     RetryPolicy, ScanRef, Timer, Transport,
@@ -335,8 +336,14 @@ impl<T: Transport, K: Timer> Client<T, K> {
         let parse = |response: Response<Bytes>, retry_after| {
             // A clone of `Bytes` shares the buffer: keeping the body costs no copy.
             let body = response.body().clone();
-            parse_response_for::<R, _>(endpoint, response, self.max_body_bytes, retry_after)
-                .map(|value| (value, body))
+            parse_response_for::<R, _>(
+                endpoint,
+                response,
+                self.max_body_bytes,
+                retry_after,
+                &self.credential_mask,
+            )
+            .map(|value| (value, body))
         };
         self.read(
             Target::Lookup(endpoint),
@@ -360,7 +367,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// See [`Error`]; an answer that holds no PDF is [`Error::NotAPdf`].
     pub async fn report(&self, scan_ref: &ScanRef) -> Result<Report, LookupFailure<T::Error>> {
         let limit = self.max_report_bytes;
-        let parse = |response: Response<Bytes>, _retry_after| parse_report(response, limit);
+        let parse = |response: Response<Bytes>, _retry_after| {
+            parse_report_masked(response, limit, &self.credential_mask)
+        };
         self.read(Target::Action(Action::GeneratePdf), scan_ref, limit, parse)
             .await
             .map(|(report, attempts)| Report { attempts, ..report })
@@ -422,7 +431,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
                 let (error, retryable, outcome) = match sent {
                     Ok(response) => {
                         tracing::Span::current().record("status", response.status().as_u16());
-                        match deletion_answer(&response, outcome_unknown) {
+                        match deletion_answer(&response, outcome_unknown, &self.credential_mask) {
                             Ok(confirmation) => {
                                 tracing::Span::current().record("attempts", attempts);
                                 return Ok(Deletion {
@@ -708,6 +717,67 @@ mod tests {
         // A lookup on the same transport is retried: it is a read.
         let _ = client.status(&"abc".parse().unwrap()).await;
         assert_eq!(sent.load(Ordering::SeqCst), 5);
+    }
+
+    /// 13 characters, none of their 4-character prefixes a word that the messages below hold.
+    const LEAKY_SECRET: &str = "Zq8vWx3rTkLm2";
+
+    /// A client whose every answer is a 401 carrying `message` as the API's error message.
+    fn answering_401_with(message: String) -> Client<impl crate::Transport, impl crate::Timer> {
+        let transport = move |_request: http::Request<bytes::Bytes>| {
+            let body = serde_json::json!({"identifier": "UNAUTHORIZED", "message": message});
+            std::future::ready(Ok::<_, std::io::Error>(
+                http::Response::builder()
+                    .status(401)
+                    .header("content-type", "application/json")
+                    .body(bytes::Bytes::from(body.to_string()))
+                    .unwrap(),
+            ))
+        };
+        Client::builder(Credentials::new("the-key", LEAKY_SECRET).unwrap())
+            .build(transport, |_| std::future::ready(()))
+    }
+
+    fn assert_no_piece_of(shown: &str, needle: &str) {
+        for end in 4..=needle.len() {
+            assert!(
+                !shown
+                    .to_ascii_lowercase()
+                    .contains(&needle[..end].to_ascii_lowercase()),
+                "{:?} of {needle:?} shows in {shown:?}",
+                &needle[..end]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn no_piece_of_the_secret_survives_the_cut_of_a_long_message() {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode(format!("the-key:{LEAKY_SECRET}"));
+        let limit = crate::MAX_SERVER_TEXT_CHARS;
+        for message in [
+            // The secret across the cut: 9 of its 13 characters before it.
+            format!("{} {LEAKY_SECRET} was refused", "x".repeat(limit - 10)),
+            // The token across the cut: 5 of its characters before it, too few to be a
+            // recognisable piece of it on their own.
+            format!("{} Basic {token}", "x".repeat(limit - 12)),
+            // The server cut its own echo short.
+            format!("the secret {}", &LEAKY_SECRET[..9]),
+            format!("header Basic {}", &token[..6]),
+        ] {
+            let client = answering_401_with(message.clone());
+            let scan_ref = "abc".parse().unwrap();
+            let lookup = client.status(&scan_ref).await.unwrap_err();
+            let report = client.report(&scan_ref).await.unwrap_err().error;
+            let deletion = client.delete(&scan_ref).await.unwrap_err().error;
+            for error in [lookup, report, deletion] {
+                assert!(matches!(error, crate::Error::Api(_)), "{error:?}");
+                let shown = format!("{error} {error:?}");
+                assert_no_piece_of(&shown, LEAKY_SECRET);
+                assert_no_piece_of(&shown, &token);
+            }
+        }
     }
 
     fn well_formed(body: &[u8]) -> bool {

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::Response;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
+use crate::credential_mask::CredentialMask;
 use crate::error::{ApiError, BodyTooLarge, DecodeError, Error, UnexpectedResponse};
 use crate::error_page::excerpt;
 use crate::models::ApiError as ApiErrorBody;
@@ -37,16 +38,25 @@ where
     B: AsRef<[u8]>,
 {
     let retry_after = retry_after_of(&response);
-    parse_response_for(T::ENDPOINT, response, max_body_bytes, retry_after)
+    // Without the credentials nothing can be masked here: the client masks its own.
+    parse_response_for(
+        T::ENDPOINT,
+        response,
+        max_body_bytes,
+        retry_after,
+        &CredentialMask::NONE,
+    )
 }
 
 /// [`parse_response`] for `endpoint`, with the response's `Retry-After` already read
-/// (the client reads it once, for its retry decision and for the error).
+/// (the client reads it once, for its retry decision and for the error), and the server's
+/// strings in an API error masked with `mask`.
 pub(crate) fn parse_response_for<T, B>(
     endpoint: Endpoint,
     response: Response<B>,
     max_body_bytes: usize,
     retry_after: Option<Duration>,
+    mask: &CredentialMask,
 ) -> Result<T, Error>
 where
     T: serde::de::DeserializeOwned,
@@ -71,7 +81,7 @@ where
         };
     }
 
-    Err(failure_of(&response, retry_after))
+    Err(failure_of(&response, retry_after, mask))
 }
 
 /// Refuses a body over `max_body_bytes`, or one whose `Content-Length` declares more.
@@ -93,24 +103,25 @@ pub(crate) fn check_size<B: AsRef<[u8]>>(
 }
 
 /// The error a response that is not a success stands for: the API's own error when the body
-/// is its JSON error, otherwise an unexpected response.
+/// is its JSON error, otherwise an unexpected response. The server's strings are masked with
+/// `mask` before they are cut, so that a cut cannot split an echoed credential into pieces the
+/// mask no longer recognises.
 pub(crate) fn failure_of<B: AsRef<[u8]>>(
     response: &Response<B>,
     retry_after: Option<Duration>,
+    mask: &CredentialMask,
 ) -> Error {
     let body = response.body().as_ref();
+    let bounded = |text: &str| bounded(text, mask);
     match serde_json::from_slice::<ApiErrorBody>(body) {
         Ok(api) if api.identifier.is_some() || api.message.is_some() => ApiError {
             status: response.status(),
             identifier: api
                 .identifier
-                .map(|identifier| match bounded(identifier.as_str()) {
-                    Some(cut) => cut.into(),
-                    None => identifier,
-                }),
-            message: api.message.map(bounded_owned),
-            documentation: api.documentation.map(bounded_owned),
-            severity: api.severity.map(bounded_owned),
+                .map(|identifier| bounded(identifier.as_str()).into()),
+            message: api.message.as_deref().map(bounded),
+            documentation: api.documentation.as_deref().map(bounded),
+            severity: api.severity.as_deref().map(bounded),
             retry_after,
         }
         .into(),
@@ -122,14 +133,14 @@ pub(crate) fn failure_of<B: AsRef<[u8]>>(
 /// an error goes into audit and export lines whose length is bounded.
 pub const MAX_SERVER_TEXT_CHARS: usize = 1024;
 
-/// `text` cut to [`MAX_SERVER_TEXT_CHARS`] with `…` added, or `None` when it is short enough.
-fn bounded(text: &str) -> Option<String> {
-    let (cut, _) = text.char_indices().nth(MAX_SERVER_TEXT_CHARS)?;
-    Some(format!("{}…", &text[..cut]))
-}
-
-fn bounded_owned(text: String) -> String {
-    bounded(&text).unwrap_or(text)
+/// `text` masked, then cut to [`MAX_SERVER_TEXT_CHARS`] with `…` added when it is longer; the
+/// start of a credential the cut leaves at the end is masked too.
+fn bounded(text: &str, mask: &CredentialMask) -> String {
+    let masked = mask.mask(text);
+    match masked.char_indices().nth(MAX_SERVER_TEXT_CHARS) {
+        Some((cut, _)) => format!("{}…", mask.mask(&masked[..cut])),
+        None => masked.into_owned(),
+    }
 }
 
 /// Decodes `body`, reporting the JSON path of a failure (`.` for the root).
