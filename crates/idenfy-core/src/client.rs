@@ -1,6 +1,7 @@
 //! The client: validated lookups with retries, time limits and a body cap,
 //! over any [`Transport`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -152,7 +153,7 @@ impl Client<(), ()> {
 }
 
 /// The value of [`Client::lookup_raw`]: the body was checked to be a well-formed JSON object in
-/// valid UTF-8, and not decoded; it is in [`Lookup::body`].
+/// valid UTF-8, with no key twice in one object, and not decoded; it is in [`Lookup::body`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WellFormedJson;
 
@@ -168,7 +169,17 @@ impl<'de> serde::Deserialize<'de> for WellFormedJson {
 /// Walks a JSON value without keeping it. Every string, keys included, is asked for as a
 /// string, which makes the parser check its UTF-8: skipping it (`IgnoredAny`) would not, and a
 /// body with invalid UTF-8 would pass as JSON and be stored raw.
-struct JsonWalk;
+///
+/// A key twice in one object, at any depth, is refused: readers disagree on which value wins
+/// (`{"status":"DENIED","status":"APPROVED"}`), so whatever stores or forwards the body would
+/// say something other than what some reader of it sees. Keys are compared decoded, so
+/// `"st\u0061tus"` is `"status"`. The error names no key (a key may be personal data); the
+/// parser's path names the object.
+pub(crate) struct JsonWalk;
+
+/// The message of the error for a key twice in an object: no quotes, so that the decode error
+/// keeps all of it.
+pub(crate) const DUPLICATE_KEY: &str = "duplicate key in an object";
 
 impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk {
     type Value = ();
@@ -186,7 +197,14 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(JsonWalk)?.is_some() {
+        // Objects are small: a list of the keys seen is cheaper than a set, and a key that
+        // needs no unescaping is borrowed from the body, not copied.
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if keys.contains(&key) {
+                return Err(serde::de::Error::custom(DUPLICATE_KEY));
+            }
+            keys.push(key);
             map.next_value_seed(JsonWalk)?;
         }
         Ok(())
@@ -219,6 +237,40 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk {
 
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// An object's key, decoded: borrowed from the body when it holds no escape.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_owned()))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key))
     }
 }
 
@@ -313,9 +365,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
     }
 
     /// Looks up `endpoint` and checks that a successful response is a well-formed JSON object
-    /// in valid UTF-8, without decoding it into the model: for tools that store or forward the
-    /// API's JSON as sent (a bulk export keeps a response even if its shape departs from the
-    /// docs). Errors are typed as for every other lookup; a body that is not such an object is
+    /// in valid UTF-8 with no key twice in one object, without decoding it into the model: for
+    /// tools that store or forward the API's JSON as sent (a bulk export keeps a response even
+    /// if its shape departs from the docs). Errors are typed as for every other lookup; a body that is not such an object is
     /// an [`Error::Decode`] (or [`Error::UnexpectedResponse`] when it is not JSON at all).
     ///
     /// # Errors
@@ -794,6 +846,19 @@ mod tests {
         assert!(!well_formed(b"{\"status\": \"APPROVED\xff\"}"));
         assert!(!well_formed(b"{\"st\xc3\x28tus\": 1}"));
         assert!(!well_formed(br#"{"a": [{"b": "\xed\xa0\x80"}]}"#));
+        // A key twice in one object, at any depth, also when one of them is escaped.
+        for body in [
+            &br#"{"status": "DENIED", "scanRef": "x", "status": "APPROVED"}"#[..],
+            br#"{"status": 1, "st\u0061tus": 2}"#,
+            br#"{"client": {"docFirstName": "A", "docFirstName": "B"}}"#,
+            br#"{"a": [1, {"b": {"c": null, "c": null}}]}"#,
+        ] {
+            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
+        }
+        // The same key in two objects is no duplicate.
+        assert!(well_formed(
+            br#"{"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}], "x": 3}"#
+        ));
         // Not an object at the root, or not JSON.
         for body in [&b"[]"[..], b"null", b"\"text\"", b"1", b"{", b"{} {}"] {
             assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));

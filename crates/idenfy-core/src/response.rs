@@ -6,12 +6,13 @@ use bytes::Bytes;
 use http::Response;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
+use crate::client::DUPLICATE_KEY;
 use crate::credential_mask::CredentialMask;
 use crate::error::{ApiError, BodyTooLarge, DecodeError, Error, UnexpectedResponse};
 use crate::error_page::excerpt;
 use crate::models::ApiError as ApiErrorBody;
 use crate::retry::retry_after_of;
-use crate::{Endpoint, EndpointResponse};
+use crate::{Endpoint, EndpointResponse, WellFormedJson};
 
 /// The default response body limit: 4 MiB, far above any real lookup response
 /// (a full status is a few KiB) yet small enough to bound memory per call.
@@ -143,12 +144,30 @@ fn bounded(text: &str, mask: &CredentialMask) -> String {
     }
 }
 
-/// Decodes `body`, reporting the JSON path of a failure (`.` for the root).
+/// Decodes `body`, reporting the JSON path of a failure (`.` for the root). A body with a key
+/// twice in one object is refused, as [`Client::lookup_raw`](crate::Client::lookup_raw)
+/// refuses it: a model's derived fields refuse a duplicate, but the map of the keys the docs do
+/// not list (`extra`, and any `serde_json::Value` in it) keeps the last one silently.
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, serde_json::Error)> {
     // Tracking the path slows every decode down; pay for it only on failure.
     if let Ok(value) = serde_json::from_slice(body) {
-        return Ok(value);
+        return match serde_json::from_slice::<WellFormedJson>(body) {
+            Ok(WellFormedJson) => Ok(value),
+            Err(_) => decode_tracking_path::<WellFormedJson>(body).map(|_| value),
+        };
     }
+    // A derived field given twice fails as `duplicate field`: say it as for every other key.
+    if let Err(duplicate) = decode_tracking_path::<WellFormedJson>(body)
+        && duplicate.1.to_string().starts_with(DUPLICATE_KEY)
+    {
+        return Err(duplicate);
+    }
+    decode_tracking_path(body)
+}
+
+fn decode_tracking_path<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, (String, serde_json::Error)> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| (error.path().to_string(), error.into_inner()))?;
@@ -208,6 +227,57 @@ mod tests {
             let text = text.expect("kept, cut short");
             assert_eq!(text.chars().count(), MAX_SERVER_TEXT_CHARS + 1);
             assert!(text.ends_with('…'));
+        }
+    }
+
+    fn decode_error_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+        body: &'static str,
+    ) -> DecodeError {
+        let response = Response::builder().status(200).body(body).unwrap();
+        match parse_response_for::<T, _>(
+            Endpoint::FullStatus,
+            response,
+            1 << 20,
+            None,
+            &CredentialMask::NONE,
+        ) {
+            Err(Error::Decode(decode)) => decode,
+            other => panic!("a decode error for {body}, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_key_twice_in_an_object_is_refused_typed_or_raw_naming_the_object_only() {
+        use crate::models::FullStatus;
+        for (body, object) in [
+            (
+                r#"{"status":"DENIED","scanRef":"x","status":"APPROVED"}"#,
+                ".",
+            ),
+            (r#"{"status":"DENIED","st\u0061tus":"APPROVED"}"#, "."),
+            // Keys the docs do not list land in `extra`, which would keep the last silently.
+            (r#"{"nickname":"JOHN","nickname":"SMITH"}"#, "."),
+            (
+                r#"{"client":{"docFirstName":"JOHN","nickname":"JOHN","nickname":"SMITH"}}"#,
+                "client",
+            ),
+            (
+                r#"{"nickname":{"first":"JOHN","first":"SMITH"}}"#,
+                "nickname",
+            ),
+        ] {
+            let typed = decode_error_of::<FullStatus>(body);
+            let status = decode_error_of::<IdentificationStatus>(body);
+            let raw = decode_error_of::<WellFormedJson>(body);
+            for decode in [typed, status, raw] {
+                assert_eq!(decode.reason, DUPLICATE_KEY, "{body}");
+                assert_eq!(decode.path, object, "{body}");
+                let shown = format!("{decode} {decode:?}");
+                assert!(shown.contains("duplicate key"), "{shown}");
+                for value in ["JOHN", "SMITH", "DENIED", "APPROVED"] {
+                    assert!(!shown.contains(value), "{shown}");
+                }
+            }
         }
     }
 
