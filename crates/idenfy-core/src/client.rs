@@ -510,7 +510,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
                         if !unsent {
                             outcome_unknown = true;
                         }
-                        (error, deletion_retryable(&outcome, unsent), outcome)
+                        let retryable =
+                            deletion_retryable(&outcome, unsent) && !is_permanent::<T>(&error);
+                        (error, retryable, outcome)
                     }
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
@@ -593,12 +595,13 @@ impl<T: Transport, K: Timer> Client<T, K> {
                     Err(failed) => failed,
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
-                match self.retry_policy.decide(
-                    attempts,
-                    &outcome,
-                    remaining,
-                    self.jitter.next_u64(),
-                ) {
+                let decision = if is_permanent::<T>(&error) {
+                    RetryDecision::GiveUp(GiveUpReason::NotRetryable)
+                } else {
+                    self.retry_policy
+                        .decide(attempts, &outcome, remaining, self.jitter.next_u64())
+                };
+                match decision {
                     RetryDecision::RetryAfter(delay) => {
                         tracing::debug!(
                             attempt = attempts,
@@ -686,6 +689,12 @@ impl<T: Transport, K: Timer> Client<T, K> {
             }
         }
     }
+}
+
+/// Whether `error` is a transport failure that trying again cannot mend
+/// ([`Transport::is_permanent`]).
+fn is_permanent<T: Transport>(error: &Error<T::Error>) -> bool {
+    matches!(error, Error::Transport(error) if T::is_permanent(error))
 }
 
 /// What a request is sent to.
