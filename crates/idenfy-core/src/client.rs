@@ -1,6 +1,7 @@
 //! The client: validated lookups with retries, time limits and a body cap,
 //! over any [`Transport`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -16,10 +17,11 @@ use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use crate::report::DEFAULT_MAX_REPORT_BYTES;
+use crate::report::parse_report_masked;
 use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
 use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision, retry_after_of};
 use crate::timer::race_with;
-use crate::{Action, Deletion, DeletionFailure, Report, deletion_retryable, parse_report};
+use crate::{Action, Deletion, DeletionFailure, Report, deletion_retryable};
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
     RetryPolicy, ScanRef, Timer, Transport,
@@ -151,7 +153,7 @@ impl Client<(), ()> {
 }
 
 /// The value of [`Client::lookup_raw`]: the body was checked to be a well-formed JSON object in
-/// valid UTF-8, and not decoded; it is in [`Lookup::body`].
+/// valid UTF-8, with no key twice in one object, and not decoded; it is in [`Lookup::body`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WellFormedJson;
 
@@ -167,7 +169,17 @@ impl<'de> serde::Deserialize<'de> for WellFormedJson {
 /// Walks a JSON value without keeping it. Every string, keys included, is asked for as a
 /// string, which makes the parser check its UTF-8: skipping it (`IgnoredAny`) would not, and a
 /// body with invalid UTF-8 would pass as JSON and be stored raw.
-struct JsonWalk;
+///
+/// A key twice in one object, at any depth, is refused: readers disagree on which value wins
+/// (`{"status":"DENIED","status":"APPROVED"}`), so whatever stores or forwards the body would
+/// say something other than what some reader of it sees. Keys are compared decoded, so
+/// `"st\u0061tus"` is `"status"`. The error names no key (a key may be personal data); the
+/// parser's path names the object.
+pub(crate) struct JsonWalk;
+
+/// The message of the error for a key twice in an object: no quotes, so that the decode error
+/// keeps all of it.
+pub(crate) const DUPLICATE_KEY: &str = "duplicate key in an object";
 
 impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk {
     type Value = ();
@@ -185,7 +197,14 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(JsonWalk)?.is_some() {
+        // Objects are small: a list of the keys seen is cheaper than a set, and a key that
+        // needs no unescaping is borrowed from the body, not copied.
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if keys.contains(&key) {
+                return Err(serde::de::Error::custom(DUPLICATE_KEY));
+            }
+            keys.push(key);
             map.next_value_seed(JsonWalk)?;
         }
         Ok(())
@@ -218,6 +237,40 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk {
 
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// An object's key, decoded: borrowed from the body when it holds no escape.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_owned()))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key))
     }
 }
 
@@ -312,9 +365,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
     }
 
     /// Looks up `endpoint` and checks that a successful response is a well-formed JSON object
-    /// in valid UTF-8, without decoding it into the model: for tools that store or forward the
-    /// API's JSON as sent (a bulk export keeps a response even if its shape departs from the
-    /// docs). Errors are typed as for every other lookup; a body that is not such an object is
+    /// in valid UTF-8 with no key twice in one object, without decoding it into the model: for
+    /// tools that store or forward the API's JSON as sent (a bulk export keeps a response even
+    /// if its shape departs from the docs). Errors are typed as for every other lookup; a body that is not such an object is
     /// an [`Error::Decode`] (or [`Error::UnexpectedResponse`] when it is not JSON at all).
     ///
     /// # Errors
@@ -335,8 +388,14 @@ impl<T: Transport, K: Timer> Client<T, K> {
         let parse = |response: Response<Bytes>, retry_after| {
             // A clone of `Bytes` shares the buffer: keeping the body costs no copy.
             let body = response.body().clone();
-            parse_response_for::<R, _>(endpoint, response, self.max_body_bytes, retry_after)
-                .map(|value| (value, body))
+            parse_response_for::<R, _>(
+                endpoint,
+                response,
+                self.max_body_bytes,
+                retry_after,
+                &self.credential_mask,
+            )
+            .map(|value| (value, body))
         };
         self.read(
             Target::Lookup(endpoint),
@@ -360,7 +419,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// See [`Error`]; an answer that holds no PDF is [`Error::NotAPdf`].
     pub async fn report(&self, scan_ref: &ScanRef) -> Result<Report, LookupFailure<T::Error>> {
         let limit = self.max_report_bytes;
-        let parse = |response: Response<Bytes>, _retry_after| parse_report(response, limit);
+        let parse = |response: Response<Bytes>, _retry_after| {
+            parse_report_masked(response, limit, &self.credential_mask)
+        };
         self.read(Target::Action(Action::GeneratePdf), scan_ref, limit, parse)
             .await
             .map(|(report, attempts)| Report { attempts, ..report })
@@ -422,7 +483,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
                 let (error, retryable, outcome) = match sent {
                     Ok(response) => {
                         tracing::Span::current().record("status", response.status().as_u16());
-                        match deletion_answer(&response, outcome_unknown) {
+                        match deletion_answer(&response, outcome_unknown, &self.credential_mask) {
                             Ok(confirmation) => {
                                 tracing::Span::current().record("attempts", attempts);
                                 return Ok(Deletion {
@@ -449,7 +510,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
                         if !unsent {
                             outcome_unknown = true;
                         }
-                        (error, deletion_retryable(&outcome, unsent), outcome)
+                        let retryable =
+                            deletion_retryable(&outcome, unsent) && !is_permanent::<T>(&error);
+                        (error, retryable, outcome)
                     }
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
@@ -532,12 +595,13 @@ impl<T: Transport, K: Timer> Client<T, K> {
                     Err(failed) => failed,
                 };
                 let remaining = self.deadline.saturating_sub(started.elapsed());
-                match self.retry_policy.decide(
-                    attempts,
-                    &outcome,
-                    remaining,
-                    self.jitter.next_u64(),
-                ) {
+                let decision = if is_permanent::<T>(&error) {
+                    RetryDecision::GiveUp(GiveUpReason::NotRetryable)
+                } else {
+                    self.retry_policy
+                        .decide(attempts, &outcome, remaining, self.jitter.next_u64())
+                };
+                match decision {
                     RetryDecision::RetryAfter(delay) => {
                         tracing::debug!(
                             attempt = attempts,
@@ -627,6 +691,12 @@ impl<T: Transport, K: Timer> Client<T, K> {
     }
 }
 
+/// Whether `error` is a transport failure that trying again cannot mend
+/// ([`Transport::is_permanent`]).
+fn is_permanent<T: Transport>(error: &Error<T::Error>) -> bool {
+    matches!(error, Error::Transport(error) if T::is_permanent(error))
+}
+
 /// What a request is sent to.
 #[derive(Debug, Clone, Copy)]
 enum Target {
@@ -710,6 +780,67 @@ mod tests {
         assert_eq!(sent.load(Ordering::SeqCst), 5);
     }
 
+    /// 13 characters, none of their 4-character prefixes a word that the messages below hold.
+    const LEAKY_SECRET: &str = "Zq8vWx3rTkLm2";
+
+    /// A client whose every answer is a 401 carrying `message` as the API's error message.
+    fn answering_401_with(message: String) -> Client<impl crate::Transport, impl crate::Timer> {
+        let transport = move |_request: http::Request<bytes::Bytes>| {
+            let body = serde_json::json!({"identifier": "UNAUTHORIZED", "message": message});
+            std::future::ready(Ok::<_, std::io::Error>(
+                http::Response::builder()
+                    .status(401)
+                    .header("content-type", "application/json")
+                    .body(bytes::Bytes::from(body.to_string()))
+                    .unwrap(),
+            ))
+        };
+        Client::builder(Credentials::new("the-key", LEAKY_SECRET).unwrap())
+            .build(transport, |_| std::future::ready(()))
+    }
+
+    fn assert_no_piece_of(shown: &str, needle: &str) {
+        for end in 4..=needle.len() {
+            assert!(
+                !shown
+                    .to_ascii_lowercase()
+                    .contains(&needle[..end].to_ascii_lowercase()),
+                "{:?} of {needle:?} shows in {shown:?}",
+                &needle[..end]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn no_piece_of_the_secret_survives_the_cut_of_a_long_message() {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD_NO_PAD
+            .encode(format!("the-key:{LEAKY_SECRET}"));
+        let limit = crate::MAX_SERVER_TEXT_CHARS;
+        for message in [
+            // The secret across the cut: 9 of its 13 characters before it.
+            format!("{} {LEAKY_SECRET} was refused", "x".repeat(limit - 10)),
+            // The token across the cut: 5 of its characters before it, too few to be a
+            // recognisable piece of it on their own.
+            format!("{} Basic {token}", "x".repeat(limit - 12)),
+            // The server cut its own echo short.
+            format!("the secret {}", &LEAKY_SECRET[..9]),
+            format!("header Basic {}", &token[..6]),
+        ] {
+            let client = answering_401_with(message.clone());
+            let scan_ref = "abc".parse().unwrap();
+            let lookup = client.status(&scan_ref).await.unwrap_err();
+            let report = client.report(&scan_ref).await.unwrap_err().error;
+            let deletion = client.delete(&scan_ref).await.unwrap_err().error;
+            for error in [lookup, report, deletion] {
+                assert!(matches!(error, crate::Error::Api(_)), "{error:?}");
+                let shown = format!("{error} {error:?}");
+                assert_no_piece_of(&shown, LEAKY_SECRET);
+                assert_no_piece_of(&shown, &token);
+            }
+        }
+    }
+
     fn well_formed(body: &[u8]) -> bool {
         serde_json::from_slice::<WellFormedJson>(body).is_ok()
     }
@@ -724,6 +855,19 @@ mod tests {
         assert!(!well_formed(b"{\"status\": \"APPROVED\xff\"}"));
         assert!(!well_formed(b"{\"st\xc3\x28tus\": 1}"));
         assert!(!well_formed(br#"{"a": [{"b": "\xed\xa0\x80"}]}"#));
+        // A key twice in one object, at any depth, also when one of them is escaped.
+        for body in [
+            &br#"{"status": "DENIED", "scanRef": "x", "status": "APPROVED"}"#[..],
+            br#"{"status": 1, "st\u0061tus": 2}"#,
+            br#"{"client": {"docFirstName": "A", "docFirstName": "B"}}"#,
+            br#"{"a": [1, {"b": {"c": null, "c": null}}]}"#,
+        ] {
+            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
+        }
+        // The same key in two objects is no duplicate.
+        assert!(well_formed(
+            br#"{"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}], "x": 3}"#
+        ));
         // Not an object at the root, or not JSON.
         for body in [&b"[]"[..], b"null", b"\"text\"", b"1", b"{", b"{} {}"] {
             assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));

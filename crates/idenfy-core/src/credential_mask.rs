@@ -40,7 +40,19 @@ pub(crate) struct CredentialMask {
 /// are common words and numbers, and reveal at most a few characters of the pair.
 const MIN_TOKEN_PIECE: usize = 8;
 
+/// A start of a credential this long that ends a text is masked: a cut (the server's, or the
+/// client's own at [`MAX_SERVER_TEXT_CHARS`](crate::MAX_SERVER_TEXT_CHARS)) leaves the first
+/// characters of an echo at the very end, where no whole needle can be found.
+const MIN_CUT_PIECE: usize = 4;
+
 impl CredentialMask {
+    /// A mask with no credentials, for the sans-IO functions, which know none: it masks
+    /// nothing.
+    pub(crate) const NONE: CredentialMask = CredentialMask {
+        needles: Vec::new(),
+        tokens: Vec::new(),
+    };
+
     pub(crate) fn new(credentials: &Credentials) -> Self {
         let secret = credentials.expose_secret();
         let pair = format!("{}:{secret}", credentials.api_key());
@@ -67,7 +79,33 @@ impl CredentialMask {
         if let Some(masked) = self.mask_token_pieces(&text) {
             text = Cow::Owned(masked);
         }
+        if let Some(masked) = self.mask_cut_end(&text) {
+            text = Cow::Owned(masked);
+        }
         text
+    }
+
+    /// Masks the longest start of a needle, [`MIN_CUT_PIECE`] characters or more, that ends
+    /// `text` (before a trailing `…` or `.`, which a cut leaves).
+    fn mask_cut_end(&self, text: &str) -> Option<String> {
+        let body = text.trim_end_matches(['…', '.']);
+        let ends_with_start_of = |needle: &str, len: usize| {
+            needle.is_char_boundary(len)
+                && body.len() >= len
+                && body.as_bytes()[body.len() - len..]
+                    .eq_ignore_ascii_case(&needle.as_bytes()[..len])
+        };
+        let longest = self
+            .needles
+            .iter()
+            .filter_map(|needle| {
+                (MIN_CUT_PIECE..needle.len())
+                    .rev()
+                    .find(|&len| ends_with_start_of(needle, len))
+            })
+            .max()?;
+        let kept = body.get(..body.len() - longest)?;
+        Some(format!("{kept}{MASKED}{}", &text[body.len()..]))
     }
 
     /// Masks every run of base64 characters that is a piece of a token.
@@ -225,6 +263,17 @@ mod tests {
             mask.mask("a plain message with words").as_ref(),
             "a plain message with words"
         );
+    }
+
+    #[test]
+    fn the_start_of_a_credential_that_ends_a_text_is_masked() {
+        let mask = mask();
+        assert_eq!(mask.mask("echo hush-hu…").as_ref(), "echo <redacted>…");
+        assert_eq!(mask.mask("echo HUSH").as_ref(), "echo <redacted>");
+        // Three characters are too few to say anything of the secret; in the middle of a
+        // text a start is not a cut.
+        assert_eq!(mask.mask("echo hus").as_ref(), "echo hus");
+        assert_eq!(mask.mask("hush-hu then").as_ref(), "hush-hu then");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 use http::{Response, StatusCode};
 
+use crate::credential_mask::CredentialMask;
 use crate::error::Error;
 use crate::response::{failure_of, looks_like_json, unexpected};
 use crate::retry::{AttemptOutcome, retry_after_of};
@@ -98,10 +99,12 @@ pub(crate) fn answer_leaves_outcome_unknown<B: AsRef<[u8]>>(
 }
 
 /// What a complete answer to `/delete` means. `earlier_unknown`: an earlier attempt's outcome
-/// is unknown, so a 404 means that attempt deleted the data.
+/// is unknown, so a 404 means that attempt deleted the data. The server's strings in an API
+/// error are masked with `mask` before they are cut.
 pub(crate) fn deletion_answer<B: AsRef<[u8]>>(
     response: &Response<B>,
     earlier_unknown: bool,
+    mask: &CredentialMask,
 ) -> Result<DeletionConfirmation, Error> {
     let status = response.status();
     if status.is_success() {
@@ -119,7 +122,7 @@ pub(crate) fn deletion_answer<B: AsRef<[u8]>>(
     if status == StatusCode::NOT_FOUND && earlier_unknown {
         return Ok(DeletionConfirmation::AlreadyGone);
     }
-    Err(failure_of(response, retry_after_of(response)))
+    Err(failure_of(response, retry_after_of(response), mask))
 }
 
 #[cfg(test)]
@@ -164,11 +167,11 @@ mod tests {
     fn a_404_is_already_gone_only_after_an_unknown_outcome() {
         let gone = answer(404, r#"{"identifier":"NOT_FOUND","message":"gone"}"#);
         assert_eq!(
-            deletion_answer(&gone, true).unwrap(),
+            deletion_answer(&gone, true, &CredentialMask::NONE).unwrap(),
             DeletionConfirmation::AlreadyGone
         );
         assert!(matches!(
-            deletion_answer(&gone, false),
+            deletion_answer(&gone, false, &CredentialMask::NONE),
             Err(Error::Api(api)) if api.status == 404
         ));
     }
@@ -177,12 +180,16 @@ mod tests {
     fn success_is_an_empty_or_json_200_and_nothing_else() {
         for body in ["", " \n", "{}", r#"{"message":"ok"}"#] {
             assert_eq!(
-                deletion_answer(&answer(200, body), false).unwrap(),
+                deletion_answer(&answer(200, body), false, &CredentialMask::NONE).unwrap(),
                 DeletionConfirmation::Deleted
             );
         }
         assert!(matches!(
-            deletion_answer(&answer(200, "<html>Welcome</html>"), false),
+            deletion_answer(
+                &answer(200, "<html>Welcome</html>"),
+                false,
+                &CredentialMask::NONE
+            ),
             Err(Error::UnexpectedResponse(_))
         ));
         let refused = answer(
@@ -190,7 +197,7 @@ mod tests {
             r#"{"message":"Token has not expired yet.","identifier":"PARTNER_ERROR"}"#,
         );
         assert!(matches!(
-            deletion_answer(&refused, true),
+            deletion_answer(&refused, true, &CredentialMask::NONE),
             Err(Error::Api(api)) if api.identifier.as_ref().map(|i| i.as_str()) == Some("PARTNER_ERROR")
         ));
     }

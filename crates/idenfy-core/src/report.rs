@@ -21,6 +21,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
+use crate::credential_mask::CredentialMask;
 use crate::error::Error;
 use crate::response::{check_size, failure_of, looks_like_json};
 use crate::retry::retry_after_of;
@@ -186,10 +187,21 @@ pub fn parse_report<B: AsRef<[u8]>>(
     response: Response<B>,
     max_body_bytes: usize,
 ) -> Result<Report, Error> {
+    // Without the credentials nothing can be masked here: the client masks its own.
+    parse_report_masked(response, max_body_bytes, &CredentialMask::NONE)
+}
+
+/// [`parse_report`], with the server's strings in an API error masked with `mask` before
+/// they are cut.
+pub(crate) fn parse_report_masked<B: AsRef<[u8]>>(
+    response: Response<B>,
+    max_body_bytes: usize,
+    mask: &CredentialMask,
+) -> Result<Report, Error> {
     check_size(&response, max_body_bytes)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(failure_of(&response, retry_after_of(&response)));
+        return Err(failure_of(&response, retry_after_of(&response), mask));
     }
     let body = response.body().as_ref();
     let refuse = |reason| NotAPdf {

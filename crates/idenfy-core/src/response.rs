@@ -6,11 +6,13 @@ use bytes::Bytes;
 use http::Response;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
+use crate::client::DUPLICATE_KEY;
+use crate::credential_mask::CredentialMask;
 use crate::error::{ApiError, BodyTooLarge, DecodeError, Error, UnexpectedResponse};
 use crate::error_page::excerpt;
 use crate::models::ApiError as ApiErrorBody;
 use crate::retry::retry_after_of;
-use crate::{Endpoint, EndpointResponse};
+use crate::{Endpoint, EndpointResponse, WellFormedJson};
 
 /// The default response body limit: 4 MiB, far above any real lookup response
 /// (a full status is a few KiB) yet small enough to bound memory per call.
@@ -37,16 +39,25 @@ where
     B: AsRef<[u8]>,
 {
     let retry_after = retry_after_of(&response);
-    parse_response_for(T::ENDPOINT, response, max_body_bytes, retry_after)
+    // Without the credentials nothing can be masked here: the client masks its own.
+    parse_response_for(
+        T::ENDPOINT,
+        response,
+        max_body_bytes,
+        retry_after,
+        &CredentialMask::NONE,
+    )
 }
 
 /// [`parse_response`] for `endpoint`, with the response's `Retry-After` already read
-/// (the client reads it once, for its retry decision and for the error).
+/// (the client reads it once, for its retry decision and for the error), and the server's
+/// strings in an API error masked with `mask`.
 pub(crate) fn parse_response_for<T, B>(
     endpoint: Endpoint,
     response: Response<B>,
     max_body_bytes: usize,
     retry_after: Option<Duration>,
+    mask: &CredentialMask,
 ) -> Result<T, Error>
 where
     T: serde::de::DeserializeOwned,
@@ -71,7 +82,7 @@ where
         };
     }
 
-    Err(failure_of(&response, retry_after))
+    Err(failure_of(&response, retry_after, mask))
 }
 
 /// Refuses a body over `max_body_bytes`, or one whose `Content-Length` declares more.
@@ -93,24 +104,25 @@ pub(crate) fn check_size<B: AsRef<[u8]>>(
 }
 
 /// The error a response that is not a success stands for: the API's own error when the body
-/// is its JSON error, otherwise an unexpected response.
+/// is its JSON error, otherwise an unexpected response. The server's strings are masked with
+/// `mask` before they are cut, so that a cut cannot split an echoed credential into pieces the
+/// mask no longer recognises.
 pub(crate) fn failure_of<B: AsRef<[u8]>>(
     response: &Response<B>,
     retry_after: Option<Duration>,
+    mask: &CredentialMask,
 ) -> Error {
     let body = response.body().as_ref();
+    let bounded = |text: &str| bounded(text, mask);
     match serde_json::from_slice::<ApiErrorBody>(body) {
         Ok(api) if api.identifier.is_some() || api.message.is_some() => ApiError {
             status: response.status(),
             identifier: api
                 .identifier
-                .map(|identifier| match bounded(identifier.as_str()) {
-                    Some(cut) => cut.into(),
-                    None => identifier,
-                }),
-            message: api.message.map(bounded_owned),
-            documentation: api.documentation.map(bounded_owned),
-            severity: api.severity.map(bounded_owned),
+                .map(|identifier| bounded(identifier.as_str()).into()),
+            message: api.message.as_deref().map(bounded),
+            documentation: api.documentation.as_deref().map(bounded),
+            severity: api.severity.as_deref().map(bounded),
             retry_after,
         }
         .into(),
@@ -122,22 +134,40 @@ pub(crate) fn failure_of<B: AsRef<[u8]>>(
 /// an error goes into audit and export lines whose length is bounded.
 pub const MAX_SERVER_TEXT_CHARS: usize = 1024;
 
-/// `text` cut to [`MAX_SERVER_TEXT_CHARS`] with `…` added, or `None` when it is short enough.
-fn bounded(text: &str) -> Option<String> {
-    let (cut, _) = text.char_indices().nth(MAX_SERVER_TEXT_CHARS)?;
-    Some(format!("{}…", &text[..cut]))
+/// `text` masked, then cut to [`MAX_SERVER_TEXT_CHARS`] with `…` added when it is longer; the
+/// start of a credential the cut leaves at the end is masked too.
+fn bounded(text: &str, mask: &CredentialMask) -> String {
+    let masked = mask.mask(text);
+    match masked.char_indices().nth(MAX_SERVER_TEXT_CHARS) {
+        Some((cut, _)) => format!("{}…", mask.mask(&masked[..cut])),
+        None => masked.into_owned(),
+    }
 }
 
-fn bounded_owned(text: String) -> String {
-    bounded(&text).unwrap_or(text)
-}
-
-/// Decodes `body`, reporting the JSON path of a failure (`.` for the root).
+/// Decodes `body`, reporting the JSON path of a failure (`.` for the root). A body with a key
+/// twice in one object is refused, as [`Client::lookup_raw`](crate::Client::lookup_raw)
+/// refuses it: a model's derived fields refuse a duplicate, but the map of the keys the docs do
+/// not list (`extra`, and any `serde_json::Value` in it) keeps the last one silently.
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, serde_json::Error)> {
     // Tracking the path slows every decode down; pay for it only on failure.
     if let Ok(value) = serde_json::from_slice(body) {
-        return Ok(value);
+        return match serde_json::from_slice::<WellFormedJson>(body) {
+            Ok(WellFormedJson) => Ok(value),
+            Err(_) => decode_tracking_path::<WellFormedJson>(body).map(|_| value),
+        };
     }
+    // A derived field given twice fails as `duplicate field`: say it as for every other key.
+    if let Err(duplicate) = decode_tracking_path::<WellFormedJson>(body)
+        && duplicate.1.to_string().starts_with(DUPLICATE_KEY)
+    {
+        return Err(duplicate);
+    }
+    decode_tracking_path(body)
+}
+
+fn decode_tracking_path<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, (String, serde_json::Error)> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| (error.path().to_string(), error.into_inner()))?;
@@ -197,6 +227,57 @@ mod tests {
             let text = text.expect("kept, cut short");
             assert_eq!(text.chars().count(), MAX_SERVER_TEXT_CHARS + 1);
             assert!(text.ends_with('…'));
+        }
+    }
+
+    fn decode_error_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+        body: &'static str,
+    ) -> DecodeError {
+        let response = Response::builder().status(200).body(body).unwrap();
+        match parse_response_for::<T, _>(
+            Endpoint::FullStatus,
+            response,
+            1 << 20,
+            None,
+            &CredentialMask::NONE,
+        ) {
+            Err(Error::Decode(decode)) => decode,
+            other => panic!("a decode error for {body}, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_key_twice_in_an_object_is_refused_typed_or_raw_naming_the_object_only() {
+        use crate::models::FullStatus;
+        for (body, object) in [
+            (
+                r#"{"status":"DENIED","scanRef":"x","status":"APPROVED"}"#,
+                ".",
+            ),
+            (r#"{"status":"DENIED","st\u0061tus":"APPROVED"}"#, "."),
+            // Keys the docs do not list land in `extra`, which would keep the last silently.
+            (r#"{"nickname":"JOHN","nickname":"SMITH"}"#, "."),
+            (
+                r#"{"client":{"docFirstName":"JOHN","nickname":"JOHN","nickname":"SMITH"}}"#,
+                "client",
+            ),
+            (
+                r#"{"nickname":{"first":"JOHN","first":"SMITH"}}"#,
+                "nickname",
+            ),
+        ] {
+            let typed = decode_error_of::<FullStatus>(body);
+            let status = decode_error_of::<IdentificationStatus>(body);
+            let raw = decode_error_of::<WellFormedJson>(body);
+            for decode in [typed, status, raw] {
+                assert_eq!(decode.reason, DUPLICATE_KEY, "{body}");
+                assert_eq!(decode.path, object, "{body}");
+                let shown = format!("{decode} {decode:?}");
+                assert!(shown.contains("duplicate key"), "{shown}");
+                for value in ["JOHN", "SMITH", "DENIED", "APPROVED"] {
+                    assert!(!shown.contains(value), "{shown}");
+                }
+            }
         }
     }
 

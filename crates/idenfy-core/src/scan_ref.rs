@@ -38,10 +38,11 @@ pub enum ScanRefError {
         /// Number of characters given.
         length: usize,
     },
-    /// The string contains whitespace, a control character or a mark that reorders text
-    /// (a bidi override would make a scanRef print as another one).
+    /// The string contains whitespace, a control character or a character that does not print
+    /// as itself (a bidi override, a zero-width space or another invisible character would
+    /// make a scanRef print as another one).
     #[error(
-        "the scanRef contains whitespace, a control character or a bidi mark at character {position}; trim it (a trailing newline is a common cause)"
+        "the scanRef contains whitespace, a control character or an invisible character (a bidi mark, a zero-width space, ...) at character {position}; trim it (a trailing newline is a common cause)"
     )]
     InvalidCharacter {
         /// Zero-based character index of the first offending character.
@@ -54,8 +55,9 @@ impl ScanRef {
     ///
     /// # Errors
     /// [`ScanRefError`] when the value is empty, longer than
-    /// [`MAX_SCAN_REF_LEN`] characters, or contains whitespace, control characters or bidi
-    /// marks (so a scanRef prints as itself on a terminal).
+    /// [`MAX_SCAN_REF_LEN`] characters, or contains whitespace, control characters or
+    /// characters that print as nothing (bidi marks, zero-width and other format characters,
+    /// variation selectors, ...), so that a scanRef prints as itself on a terminal.
     pub fn new(value: impl Into<String>) -> Result<Self, ScanRefError> {
         let value = value.into();
         if value.is_empty() {
@@ -63,7 +65,7 @@ impl ScanRef {
         }
         if let Some(position) = value
             .chars()
-            .position(|c| c.is_whitespace() || crate::terminal_text::is_unsafe(c))
+            .position(|c| c == ' ' || crate::terminal_text::is_unsafe(c))
         {
             return Err(ScanRefError::InvalidCharacter { position });
         }
@@ -173,6 +175,24 @@ mod tests {
             ScanRef::new("ĄČĘ-ūž-ref").is_ok(),
             "other non-ASCII text is fine"
         );
+    }
+
+    #[test]
+    fn rejects_every_character_that_prints_as_nothing_or_as_another() {
+        // "sandbox-approved\u{200b}" shows as "sandbox-approved": a dry run would name the
+        // real one.
+        for c in crate::terminal_text::tests::invisible() {
+            assert_eq!(
+                ScanRef::new(format!("sandbox-approved{c}")),
+                Err(ScanRefError::InvalidCharacter { position: 16 }),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+        for letters in ["ąčęėįšųūž", "漢字かな한국어", "Ελληνικά-Кириллица"]
+        {
+            assert!(ScanRef::new(letters).is_ok(), "{letters}");
+        }
     }
 
     #[test]

@@ -9,20 +9,60 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// Whether `c` must not reach a terminal as itself: C0 controls (line breaks and
-/// tabs included), DEL, C1 controls, and the Unicode marks that reorder text
-/// (bidi embeddings, overrides and isolates, and the directional marks).
+/// Whether `c` must not reach a terminal as itself: it does not print as itself. That is every
+/// C0 and C1 control and DEL (line breaks and tabs included), every whitespace character but
+/// the plain space (a no-break or ideographic space reads as a space, a line separator may
+/// break the line), and every character that prints as nothing at all: a format character
+/// (bidi marks, zero-width spaces and joiners, the soft hyphen, tags) or another character a
+/// renderer ignores (variation selectors, Hangul fillers). Such a character makes a text read
+/// as another one: `ref\u{200b}` looks like `ref`.
+///
+/// The one definition of "does not print as itself": [`ScanRef`](crate::ScanRef) refuses what
+/// it names, and [`escape_controls`] escapes it.
 pub(crate) fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
+    c.is_control() || (c.is_whitespace() && c != ' ') || is_format_or_ignorable(c)
 }
 
-/// `text` with every character a terminal could act on written as a visible
+/// Whether `c` has the Unicode general category Cf (format) or the property
+/// Default_Ignorable_Code_Point, as of Unicode 16.0 (`UnicodeData.txt` and
+/// `DerivedCoreProperties.txt`; neither changed from 15.0 to 16.0). The ranges are the union of
+/// the two, merged where they touch; code points reserved within them are included, as the
+/// property includes them, so a character added there later is refused too.
+fn is_format_or_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{0600}'..='\u{0605}' // Arabic number signs
+            | '\u{061C}' // Arabic letter mark
+            | '\u{06DD}' // Arabic end of ayah
+            | '\u{070F}' // Syriac abbreviation mark
+            | '\u{0890}'..='\u{0891}' // Arabic pound and piastre marks above
+            | '\u{08E2}' // Arabic disputed end of ayah
+            | '\u{115F}'..='\u{1160}' // Hangul choseong and jungseong fillers
+            | '\u{17B4}'..='\u{17B5}' // Khmer inherent vowels
+            | '\u{180B}'..='\u{180F}' // Mongolian variation selectors, vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space, non-joiner, joiner; LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates, ...
+            | '\u{3164}' // Hangul filler
+            | '\u{FE00}'..='\u{FE0F}' // variation selectors
+            | '\u{FEFF}' // zero-width no-break space (byte order mark)
+            | '\u{FFA0}' // halfwidth Hangul filler
+            | '\u{FFF0}'..='\u{FFFB}' // reserved; interlinear annotation controls
+            | '\u{110BD}' // Kaithi number sign
+            | '\u{110CD}' // Kaithi number sign above
+            | '\u{13430}'..='\u{1343F}' // Egyptian hieroglyph format controls
+            | '\u{1BCA0}'..='\u{1BCA3}' // shorthand format controls
+            | '\u{1D173}'..='\u{1D17A}' // musical symbol beam and slur controls
+            | '\u{E0000}'..='\u{E0FFF}' // tags, variation selectors supplement, reserved
+    )
+}
+
+/// `text` with every character that does not print as itself written as a visible
 /// escape: `\n`, `\r`, `\t`, and `\u{1b}`-style for the others (C0, DEL, C1,
-/// bidi controls). Everything else, other non-ASCII text included, is kept.
+/// bidi controls, zero-width and other invisible characters, whitespace other than the
+/// space). Everything else, other non-ASCII text included, is kept.
 ///
 /// The result contains no such character, so escaping it again changes
 /// nothing: a value escaped where it was made and again where it is shown
@@ -70,7 +110,7 @@ impl fmt::Display for EscapedControls<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -93,6 +133,90 @@ mod tests {
             escape_controls(text),
             "\\u{202e}gnp.exe\\u{2066}x\\u{2069}\\u{200f}"
         );
+    }
+
+    /// Characters that print as nothing, or as another character: each must be escaped, and
+    /// refused in a scanRef.
+    pub(crate) const INVISIBLE: &[char] = &[
+        '\u{00A0}',
+        '\u{00AD}',
+        '\u{034F}',
+        '\u{0600}',
+        '\u{061C}',
+        '\u{06DD}',
+        '\u{115F}',
+        '\u{1160}',
+        '\u{17B4}',
+        '\u{180B}',
+        '\u{180E}',
+        '\u{200B}',
+        '\u{200C}',
+        '\u{200D}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{202F}',
+        '\u{2060}',
+        '\u{2061}',
+        '\u{2062}',
+        '\u{2063}',
+        '\u{2064}',
+        '\u{2065}',
+        '\u{206A}',
+        '\u{206B}',
+        '\u{206C}',
+        '\u{206D}',
+        '\u{206E}',
+        '\u{206F}',
+        '\u{3000}',
+        '\u{3164}',
+        '\u{FEFF}',
+        '\u{FFA0}',
+        '\u{FFF9}',
+        '\u{FFFA}',
+        '\u{FFFB}',
+        '\u{110BD}',
+        '\u{13430}',
+        '\u{1343F}',
+        '\u{1BCA0}',
+        '\u{1D173}',
+        '\u{E0001}',
+        '\u{E0100}',
+        '\u{E01EF}',
+    ];
+
+    /// [`INVISIBLE`], the variation selectors and every tag character.
+    pub(crate) fn invisible() -> impl Iterator<Item = char> {
+        let ranges = [('\u{FE00}', '\u{FE0F}'), ('\u{E0000}', '\u{E007F}')];
+        INVISIBLE
+            .iter()
+            .copied()
+            .chain(ranges.into_iter().flat_map(|(first, last)| first..=last))
+    }
+
+    #[test]
+    fn escapes_every_character_that_prints_as_nothing_or_as_another() {
+        for c in invisible() {
+            let escaped = escape_controls(&format!("sandbox-approved{c}")).into_owned();
+            assert_eq!(
+                escaped,
+                format!("sandbox-approved\\u{{{:x}}}", u32::from(c)),
+                "U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
+
+    #[test]
+    fn letters_of_any_script_and_the_space_are_kept() {
+        for text in [
+            "Ąžuolas Šiaulių",
+            "漢字かな한국어",
+            "Ελληνικά Кириллица",
+            "עברית العربية",
+            "a b",
+        ] {
+            assert!(matches!(escape_controls(text), Cow::Borrowed(_)), "{text}");
+        }
     }
 
     #[test]

@@ -27,7 +27,8 @@ use crate::response::DEFAULT_MAX_BODY_BYTES;
 /// # Errors
 ///
 /// Any failure to obtain a complete response is the transport's own error;
-/// the client treats it as a connection failure and retries it. Time limits
+/// the client treats it as a connection failure and retries it, unless
+/// [`Transport::is_permanent`] says that trying again cannot help. Time limits
 /// are enforced by the client, so a transport needs no timeouts of its own
 /// (a connect timeout is still useful).
 pub trait Transport: Send + Sync {
@@ -44,6 +45,14 @@ pub trait Transport: Send + Sync {
     /// could not be made). The client retries a deletion only then; the default, `false`,
     /// treats every transport failure as one whose request may have arrived.
     fn is_unsent(error: &Self::Error) -> bool {
+        let _ = error;
+        false
+    }
+
+    /// Whether trying again cannot mend `error`: a server certificate that is not trusted will
+    /// not be trusted on the next attempt either. The client then gives up at once, a lookup
+    /// as well as a deletion; the default, `false`, retries every transport failure.
+    fn is_permanent(error: &Self::Error) -> bool {
         let _ = error;
         false
     }

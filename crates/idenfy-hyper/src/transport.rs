@@ -1,6 +1,9 @@
 //! [`Transport`] over hyper-util's pooled client.
 
+use std::error::Error as StdError;
+use std::fmt;
 use std::future::{Future, poll_fn};
+use std::io;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,7 +17,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer as PoolTimer};
-use idenfy_core::{ResponseBodyLimit, Transport};
+use idenfy_core::{EscapedControls, ResponseBodyLimit, Transport};
 use tokio::sync::Notify;
 
 use crate::BuildError;
@@ -113,8 +116,16 @@ impl HyperTransport {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HyperError {
+    /// The TLS handshake failed: the server's certificate is not trusted (self-signed, expired,
+    /// issued for another name) or the server does not speak TLS. The next attempt would meet
+    /// the same server, so it is not retried ([`Transport::is_permanent`]).
+    #[error(
+        "the TLS handshake with the server failed (its certificate is not trusted, or it does not speak TLS): {}",
+        InnermostCause(.0)
+    )]
+    TlsHandshake(#[source] hyper_util::client::legacy::Error),
     /// Connecting, sending, or receiving the response head failed.
-    #[error("could not send the request or read the response head: {0}")]
+    #[error("{}", RequestFailure(.0))]
     Request(#[source] hyper_util::client::legacy::Error),
     /// The connection failed while the body was being read.
     #[error("the connection failed while reading the response body: {0}")]
@@ -133,8 +144,122 @@ pub enum HyperError {
 impl HyperError {
     /// Whether the failure happened while connecting (nothing was sent).
     pub fn is_connect(&self) -> bool {
-        matches!(self, HyperError::Request(error) if error.is_connect())
+        match self {
+            HyperError::TlsHandshake(_) => true,
+            HyperError::Request(error) => error.is_connect(),
+            HyperError::Body(_) | HyperError::TooManyInterimResponses { .. } => false,
+        }
     }
+
+    /// The error of a request hyper could not complete: a TLS handshake failure, or another.
+    fn of_request(error: hyper_util::client::legacy::Error) -> Self {
+        if is_tls_handshake_failure(&error) {
+            HyperError::TlsHandshake(error)
+        } else {
+            HyperError::Request(error)
+        }
+    }
+}
+
+/// The chain of causes of `error`, itself first. An `io::Error` that wraps another error
+/// displays it, yet its `source()` skips it (it returns that error's own source), so the walk
+/// steps into it instead. A chain is a handful of links; the bound only keeps a strange one
+/// from looping.
+fn causes<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(
+        Some(error),
+        |&error: &&'a (dyn StdError + 'static)| match error
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => error.source(),
+        },
+    )
+    .take(32)
+}
+
+/// Whether connecting failed in the TLS handshake itself: the TLS library refused the server
+/// (its certificate, or what it sent instead of TLS). A connection reset, closed or timed out
+/// during the handshake is a connection failure like any other, and may pass on another try.
+fn is_tls_handshake_failure(error: &hyper_util::client::legacy::Error) -> bool {
+    if !error.is_connect() {
+        return false;
+    }
+    let mut refused_by_tls = false;
+    for cause in causes(error) {
+        if cause.downcast_ref::<io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::TimedOut
+            )
+        }) {
+            return false;
+        }
+        refused_by_tls |= is_tls_error(cause);
+    }
+    refused_by_tls
+}
+
+/// Displays the innermost cause of an error, escaped: hyper-util's own text says only
+/// `client error (Connect)`, the innermost cause says why (`Connection refused`, the TLS
+/// library's reason). It comes from the operating system and the TLS library, which may quote
+/// what the server sent, so it is escaped for a terminal.
+struct InnermostCause<'a>(&'a hyper_util::client::legacy::Error);
+
+impl fmt::Display for InnermostCause<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let innermost = causes(self.0)
+            .map(|cause| cause.to_string())
+            .filter(|text| !text.is_empty())
+            .last()
+            .unwrap_or_default();
+        write!(f, "{}", EscapedControls(&innermost))
+    }
+}
+
+/// Displays a request failure as what went wrong (a connection refused, a host that did not
+/// resolve, ...) and its innermost cause.
+struct RequestFailure<'a>(&'a hyper_util::client::legacy::Error);
+
+impl fmt::Display for RequestFailure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let error = self.0;
+        let what = if !error.is_connect() {
+            "could not send the request or read the response head"
+        } else if causes(error).any(|cause| {
+            cause
+                .downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused)
+        }) {
+            "could not connect: connection refused"
+        } else if causes(error).any(|cause| cause.to_string() == HYPER_UTIL_DNS_ERROR) {
+            "could not resolve host"
+        } else {
+            "could not connect"
+        };
+        write!(f, "{what}: {}", InnermostCause(error))
+    }
+}
+
+/// What hyper-util's connector says of a host name that did not resolve. Its error type is not
+/// public, so its text is what tells the failure apart.
+const HYPER_UTIL_DNS_ERROR: &str = "dns error";
+
+#[cfg(feature = "native-tls")]
+fn is_tls_error(cause: &(dyn StdError + 'static)) -> bool {
+    cause.is::<hyper_tls::native_tls::Error>()
+}
+
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn is_tls_error(cause: &(dyn StdError + 'static)) -> bool {
+    cause.is::<rustls::Error>()
 }
 
 impl Transport for HyperTransport {
@@ -142,6 +267,10 @@ impl Transport for HyperTransport {
 
     fn is_unsent(error: &HyperError) -> bool {
         error.is_connect()
+    }
+
+    fn is_permanent(error: &HyperError) -> bool {
+        matches!(error, HyperError::TlsHandshake(_))
     }
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HyperError> {
@@ -160,7 +289,7 @@ impl Transport for HyperTransport {
             .ok_or(HyperError::TooManyInterimResponses {
                 limit: MAX_INTERIM_RESPONSES,
             })?
-            .map_err(HyperError::Request)?;
+            .map_err(HyperError::of_request)?;
         let (parts, mut body) = response.into_parts();
         let declared = parts
             .headers

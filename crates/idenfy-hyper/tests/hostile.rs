@@ -264,3 +264,31 @@ async fn statuses_that_are_not_transient_are_not_retried() {
         assert_eq!(server.requests().len(), 1, "{status} was retried");
     }
 }
+
+#[tokio::test]
+async fn a_raw_lookup_refuses_a_body_that_gives_a_key_twice() {
+    // Readers of the export would disagree on which status holds: one takes the first, one the
+    // last. The second key is escaped, as a lying server may send it to pass a naive check.
+    let server = HostileServer::start(|_| {
+        Script::json(
+            200,
+            r#"{"status":"DENIED","scanRef":"scan-ref-1","st\u0061tus":"APPROVED"}"#,
+        )
+    });
+    let failure = client(&server, RetryPolicy::default(), Duration::from_secs(5))
+        .lookup_raw(idenfy_hyper::core::Endpoint::Status, &scan_ref())
+        .await
+        .unwrap_err();
+    let Error::Decode(decode) = &failure.error else {
+        panic!("a decode error, not {failure:?}");
+    };
+    let shown = format!("{} {:?}", failure.error, failure.error);
+    assert!(shown.contains("duplicate key"), "{shown}");
+    assert!(
+        !shown.contains("APPROVED") && !shown.contains("DENIED"),
+        "{shown}"
+    );
+    assert_eq!(decode.path, ".");
+    assert_eq!(failure.attempts, 1, "a malformed body is not retried");
+    assert_eq!(server.requests().len(), 1);
+}

@@ -1,0 +1,110 @@
+//! Connections that cannot be made, over real sockets on 127.0.0.1: each failure says why, and
+//! one that trying again cannot mend (a TLS handshake refused) is not tried again.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use idenfy_hyper::core::{Endpoint, Error};
+use idenfy_hyper::{BaseUrl, Client, Credentials, HyperError, RetryPolicy};
+
+fn client(base_url: &str) -> Client {
+    Client::builder(Credentials::new("the-key", "the-secret").unwrap())
+        .base_url(BaseUrl::parse(base_url).unwrap())
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
+        )
+        .attempt_timeout(Duration::from_secs(5))
+        .deadline(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// A server on 127.0.0.1 that answers whatever it is sent, a TLS ClientHello included, with a
+/// plain HTTP error and closes; it counts the connections it accepts.
+fn plain_http_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut hello = [0u8; 512];
+            let _ = stream.read(&mut hello);
+            let _ = stream.write_all(
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (format!("https://127.0.0.1:{port}"), accepted)
+}
+
+#[tokio::test]
+async fn a_refused_tls_handshake_fails_at_once_and_says_so() {
+    let (base_url, accepted) = plain_http_server();
+    let failure = client(&base_url)
+        .lookup_raw(Endpoint::Status, &"scan-ref-1".parse().unwrap())
+        .await
+        .unwrap_err();
+    let Error::Transport(error) = &failure.error else {
+        panic!("a transport failure, not {failure:?}");
+    };
+    assert!(matches!(error, HyperError::TlsHandshake(_)), "{error:?}");
+    let shown = failure.error.to_string();
+    assert!(shown.contains("TLS handshake"), "{shown}");
+    // The cause from the TLS library follows what the client says of it.
+    let (_, cause) = shown.rsplit_once(": ").unwrap();
+    assert!(
+        !cause.is_empty() && !cause.contains("client error"),
+        "{shown}"
+    );
+    assert_eq!(failure.attempts, 1, "{shown}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "{shown}");
+    // A deletion is retried where its request went unsent, as here, but not into the same
+    // refusal.
+    let deletion = client(&base_url)
+        .delete(&"scan-ref-1".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(deletion.attempts, 1, "{}", deletion.error);
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_refused_connection_says_so_and_is_retried() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let failure = client(&format!("http://127.0.0.1:{port}"))
+        .lookup_raw(Endpoint::Status, &"scan-ref-1".parse().unwrap())
+        .await
+        .unwrap_err();
+    let shown = failure.error.to_string();
+    assert!(shown.contains("connection refused"), "{shown}");
+    assert!(!shown.contains("resolve"), "{shown}");
+    assert_eq!(
+        failure.attempts, 4,
+        "a refused connection may be accepted later"
+    );
+}
+
+#[tokio::test]
+async fn a_host_that_does_not_resolve_says_so() {
+    // `.invalid` never resolves (RFC 2606).
+    let failure = client("https://idenfy-hyper-test.invalid")
+        .lookup_raw(Endpoint::Status, &"scan-ref-1".parse().unwrap())
+        .await
+        .unwrap_err();
+    let shown = failure.error.to_string();
+    assert!(shown.contains("could not resolve host"), "{shown}");
+    assert!(!shown.contains("refused"), "{shown}");
+}
