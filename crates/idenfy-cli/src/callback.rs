@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use idenfy_hyper::core::callback::{
     CallbackError, CallbackSecret, CallbackVerifier, DEFAULT_MAX_CALLBACK_BYTES,
 };
+use idenfy_hyper::core::escape_controls;
 use idenfy_hyper::models::ResultCallback;
 use idenfy_sandbox::{CallbackFault, DEFAULT_API_SECRET, DeliveryError, DeliveryOptions, Sandbox};
 
@@ -140,9 +141,12 @@ async fn send(args: &SendArgs, connection: &ConnectionArgs) -> Result<(), Failur
         .await
         .map_err(|err| match err {
             DeliveryError::UnknownScanRef(_) | DeliveryError::UnsupportedUrl(_) => {
-                Failure::bad_input(terminal_text(&err.to_string()))
+                Failure::bad_input(escape_controls(&err.to_string()).into_owned())
             }
-            other => Failure::new(FailureKind::Network, terminal_text(&other.to_string())),
+            other => Failure::new(
+                FailureKind::Network,
+                escape_controls(&other.to_string()).into_owned(),
+            ),
         })?;
     let answer = &delivery.answers[0];
     let excerpt: String = String::from_utf8_lossy(&answer.body)
@@ -157,8 +161,8 @@ async fn send(args: &SendArgs, connection: &ConnectionArgs) -> Result<(), Failur
     println!(
         "{}\t{}\t{}{more}",
         answer.status,
-        terminal_text(&args.scan_ref),
-        terminal_text(&excerpt)
+        escape_controls(&args.scan_ref),
+        escape_controls(&excerpt)
     );
     if answer.status == http::StatusCode::OK {
         Ok(())
@@ -196,7 +200,7 @@ fn read_body(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
             "standard input".to_owned(),
         ),
         Some(path) => {
-            let name = terminal_text(&path.display().to_string());
+            let name = escape_controls(&path.display().to_string()).into_owned();
             let file = std::fs::File::open(path)
                 .map_err(|err| Failure::bad_input(format!("cannot open {name}: {err}")))?;
             (file.take(limit).read_to_end(&mut body), name)
@@ -217,9 +221,10 @@ fn read_body(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
 /// The key facts of a verified callback, for a person.
 fn key_facts(callback: &ResultCallback) -> String {
     let text = |value: Option<String>| {
-        value
-            .filter(|value| !value.is_empty())
-            .map_or_else(|| "-".to_owned(), |value| terminal_text(&value))
+        value.filter(|value| !value.is_empty()).map_or_else(
+            || "-".to_owned(),
+            |value| escape_controls(&value).into_owned(),
+        )
     };
     let status = callback.status.as_ref();
     let pair = |auto: Option<String>, manual: Option<String>| {
@@ -301,35 +306,9 @@ fn key_facts(callback: &ResultCallback) -> String {
         .collect()
 }
 
-/// Text from a file or the network, made safe for a terminal: control characters (escape
-/// sequences, carriage returns, ...) are shown escaped, never sent as they are.
-pub fn terminal_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_and_direction_overrides_are_escaped() {
-        assert_eq!(
-            terminal_text("ok\u{1b}[31mred\r\n"),
-            "ok\\u{1b}[31mred\\r\\n"
-        );
-        assert_eq!(terminal_text("a\u{202e}b"), "a\\u{202e}b");
-        assert_eq!(terminal_text("ŠILUVA"), "ŠILUVA");
-    }
 
     #[test]
     fn each_refused_check_has_its_exit_class() {

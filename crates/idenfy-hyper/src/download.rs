@@ -13,7 +13,7 @@ use idenfy_core::{DownloadUrl, USER_AGENT_VALUE};
 use tokio::time::Instant;
 
 use crate::HyperTransport;
-use crate::transport::Pool;
+use crate::transport::{HyperError, Pool};
 
 /// The default cap on one file's size: 1 GiB, far above any photo or video of an
 /// identification, far below a full disk.
@@ -101,9 +101,10 @@ pub enum DownloadError {
         "this client has no TLS (its base URL is plain HTTP), so it cannot fetch an https:// file URL"
     )]
     NoTls,
-    /// Connecting, sending, or receiving the response head failed.
+    /// Connecting (the TLS handshake included), sending, or receiving the response head
+    /// failed; the error says which, and its cause.
     #[error("could not fetch the file: {0}")]
-    Request(#[source] hyper_util::client::legacy::Error),
+    Request(#[source] HyperError),
     /// The file server answered something other than `200 OK`.
     #[error("the file server answered {status}")]
     Status {
@@ -353,7 +354,7 @@ pub(crate) async fn start(
         sending,
     )
     .await?
-    .map_err(DownloadError::Request)?;
+    .map_err(|error| DownloadError::Request(HyperError::of_request(error)))?;
     if response.status() != StatusCode::OK {
         return Err(DownloadError::Status {
             status: response.status(),

@@ -152,7 +152,7 @@ impl HyperError {
     }
 
     /// The error of a request hyper could not complete: a TLS handshake failure, or another.
-    fn of_request(error: hyper_util::client::legacy::Error) -> Self {
+    pub(crate) fn of_request(error: hyper_util::client::legacy::Error) -> Self {
         if is_tls_handshake_failure(&error) {
             HyperError::TlsHandshake(error)
         } else {

@@ -295,6 +295,10 @@ async fn a_refused_connection_names_no_signature() {
         .unwrap();
     let error = client.download_with(&url, &limits()).await.unwrap_err();
     assert!(matches!(error, DownloadError::Request(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("connection refused"),
+        "the cause is not named: {error}"
+    );
     assert_no_signature(&error);
 }
 
