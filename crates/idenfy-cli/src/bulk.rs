@@ -9,9 +9,10 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::Args;
 use idenfy_hyper::core::Endpoint;
 use idenfy_hyper::{Client, ScanRef};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -19,7 +20,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::args::BulkArgs;
 use crate::export_file;
 use crate::failure::{Failure, FailureKind};
 use crate::input::{InputError, count_scan_refs, scan_ref_lines};
@@ -88,6 +88,52 @@ enum Next {
     Duplicate,
     Bad(InputError),
 }
+
+/// Bulk export: many scanRefs from a file, results as JSON lines.
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// Read scanRefs from FILE, one per line (`-` for standard input); blank lines and lines
+    /// starting with `#` are skipped. Results are written as JSON lines.
+    #[arg(long, value_name = "FILE", conflicts_with = "scan_refs")]
+    pub input: Option<PathBuf>,
+
+    /// Write the JSON lines to FILE (`-` for standard output, the default).
+    #[arg(long, value_name = "FILE", requires = "input")]
+    pub output: Option<PathBuf>,
+
+    /// How many lookups run at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256), requires = "input")]
+    pub concurrency: u16,
+
+    /// Start at most N lookups a second, across all of `--concurrency` (a lookup's own retries
+    /// are not counted): keeps an export under the account's rate limit. From 0.01 (one every
+    /// 100 seconds) to 100000.
+    #[arg(long, value_name = "N", value_parser = parse_rate, requires = "input")]
+    pub rate: Option<f64>,
+
+    /// Keep the successful lines already in `--output` for this endpoint and look up only the
+    /// other scanRefs. The file must be the output of a bulk export; it keeps its mode.
+    #[arg(long, requires = "output")]
+    pub resume: bool,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of lookups per second"))?;
+    if !(MIN_RATE..=MAX_RATE).contains(&rate) {
+        return Err(format!(
+            "{text} is outside {MIN_RATE} to {MAX_RATE} lookups per second"
+        ));
+    }
+    Ok(rate)
+}
+
+/// The slowest `--rate`: one lookup every 100 seconds. Slower is no export any more, and a
+/// spacing of years (or one `Duration` cannot hold) would only look like a hang.
+const MIN_RATE: f64 = 0.01;
+/// The fastest `--rate`; beyond it, the limit would not limit anything.
+const MAX_RATE: f64 = 100_000.0;
 
 /// Runs a bulk export of `endpoint` for the scanRefs in `args.input`.
 pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result<Summary, Failure> {
@@ -338,4 +384,21 @@ fn progress_bar() -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_must_be_positive_and_bounded() {
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        assert_eq!(parse_rate("0.01"), Ok(0.01));
+        assert_eq!(parse_rate("100000"), Ok(100_000.0));
+        for wrong in [
+            "0", "NaN", "inf", "-1", "0.009", "1e-9", "5e-20", "1e-400", "100001",
+        ] {
+            assert!(parse_rate(wrong).is_err(), "{wrong:?} was accepted");
+        }
+    }
 }

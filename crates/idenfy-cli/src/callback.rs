@@ -10,13 +10,17 @@ use idenfy_hyper::core::callback::{
 };
 use idenfy_hyper::core::escape_controls;
 use idenfy_hyper::models::ResultCallback;
+#[cfg(feature = "sandbox")]
 use idenfy_sandbox::{CallbackFault, DEFAULT_API_SECRET, DeliveryError, DeliveryOptions, Sandbox};
 
-use crate::args::{ConnectionArgs, Format};
+use crate::cli::Format;
+use crate::connect::ConnectionArgs;
 use crate::failure::{Failure, FailureKind};
 
 /// How much of a receiver's answer is kept, and how much of it is shown.
+#[cfg(feature = "sandbox")]
 const MAX_ANSWER_BYTES: usize = 16 * 1024;
+#[cfg(feature = "sandbox")]
 const SHOWN_ANSWER_CHARS: usize = 200;
 
 /// The `callback` subcommands.
@@ -25,6 +29,7 @@ pub enum CallbackCommand {
     /// POST the result callback of a sandbox fixture to URL, signed with IDENFY_API_SECRET (with
     /// --sandbox, the sandbox's own secret), and print the receiver's answer. Exits 0 only when
     /// it answered 200.
+    #[cfg(feature = "sandbox")]
     Send(SendArgs),
     /// Check a captured callback body against its Idenfy-Signature with IDENFY_API_SECRET (with
     /// --sandbox, the sandbox's secret), and print its key facts (`--format json`: the body).
@@ -35,6 +40,7 @@ pub enum CallbackCommand {
 }
 
 /// `callback send`.
+#[cfg(feature = "sandbox")]
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The fixture whose callback is sent (`sandbox-approved`, `sandbox-denied-face`, ...).
@@ -69,12 +75,13 @@ pub struct SignArgs {
 
 /// Runs a `callback` subcommand.
 pub async fn run(
-    command: CallbackCommand,
+    command: &CallbackCommand,
     connection: &ConnectionArgs,
     format: Format,
 ) -> Result<(), Failure> {
     match command {
-        CallbackCommand::Send(args) => send(&args, connection).await,
+        #[cfg(feature = "sandbox")]
+        CallbackCommand::Send(args) => send(args, connection).await,
         CallbackCommand::Verify(args) => {
             let secret = secret(connection)?;
             let body = read_body(args.file.as_deref())?;
@@ -101,8 +108,12 @@ pub async fn run(
 
 /// The secret that signs callbacks: the sandbox's with `--sandbox`, otherwise the API secret.
 fn secret(connection: &ConnectionArgs) -> Result<CallbackSecret, Failure> {
-    let text = if connection.sandbox {
-        DEFAULT_API_SECRET
+    #[cfg(feature = "sandbox")]
+    let sandbox_secret = connection.sandbox.then_some(DEFAULT_API_SECRET);
+    #[cfg(not(feature = "sandbox"))]
+    let sandbox_secret = None;
+    let text = if let Some(sandbox_secret) = sandbox_secret {
+        sandbox_secret
     } else {
         connection.api_secret.as_deref().ok_or_else(|| {
             Failure::bad_input(
@@ -113,6 +124,7 @@ fn secret(connection: &ConnectionArgs) -> Result<CallbackSecret, Failure> {
     CallbackSecret::new(text).map_err(|err| Failure::bad_input(err.to_string()))
 }
 
+#[cfg(feature = "sandbox")]
 async fn send(args: &SendArgs, connection: &ConnectionArgs) -> Result<(), Failure> {
     let secret_text = if connection.sandbox {
         None

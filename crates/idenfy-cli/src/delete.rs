@@ -9,18 +9,46 @@
 //! that never got its outcome: the run was killed) is sent again with the rule that a 404
 //! confirms the earlier deletion ([`idenfy_hyper::Client::delete_after_unknown`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use clap::Args;
 use idenfy_hyper::core::{DeletionConfirmation, Error, EscapedControls};
 use idenfy_hyper::{Client, ScanRef};
 
-use crate::args::{ConnectionArgs, DeleteArgs};
 use crate::audit::{AuditFile, Earlier, Outcome, Record};
 use crate::confirm::{Confirmation, ask};
+use crate::connect::ConnectionArgs;
 use crate::connect::connect;
 use crate::failure::{Failure, FailureKind};
-use crate::input::read_list;
+use crate::input::{parse_scan_refs, read_list};
 use crate::interrupt::interrupted;
+
+/// `delete`: which identifications, the confirmation, and the record.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The scanRefs whose data is deleted.
+    #[arg(
+        value_name = "SCAN_REF",
+        required_unless_present = "input",
+        conflicts_with = "input"
+    )]
+    pub scan_refs: Vec<String>,
+    /// Read scanRefs from FILE, one per line (`-` for standard input; blank lines and `#`
+    /// comments skipped).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The audit file: one JSON line per deletion, refusal or failure is appended (created
+    /// with mode 0600; never through a symbolic link). ScanRefs it records as deleted are
+    /// skipped, so an interrupted run is resumed by running it again.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub audit: PathBuf,
+    /// Delete without asking (required when there is no terminal to ask on).
+    #[arg(long)]
+    pub yes: bool,
+    /// Show what would be deleted, and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 /// Runs `delete`.
 pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), Failure> {
@@ -92,12 +120,10 @@ pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), F
     .await
 }
 
+/// The scanRefs given, checked, each once.
 fn parse_all(texts: &[String]) -> Result<Vec<ScanRef>, Failure> {
     let mut list: Vec<ScanRef> = Vec::new();
-    for text in texts {
-        let scan_ref: ScanRef = text.parse().map_err(|err| {
-            Failure::bad_input(format!("scanRef `{}`: {err}", EscapedControls(text)))
-        })?;
+    for scan_ref in parse_scan_refs(texts)? {
         if !list.contains(&scan_ref) {
             list.push(scan_ref);
         }

@@ -60,11 +60,6 @@ impl CheckedKind {
         self.0.as_str()
     }
 
-    /// The kind.
-    pub fn kind(&self) -> &FileKind {
-        &self.0
-    }
-
     /// The extension when the server's content type does not say better: `png` for the
     /// documented photos, `mp4` for the documented videos, `bin` for a kind the docs do not list.
     /// (The schema names the kinds but not their media: the docs' prose calls three of them

@@ -8,9 +8,10 @@
 use std::io::{self, BufRead};
 
 use idenfy_hyper::ScanRef;
-use idenfy_hyper::core::ScanRefError;
+use idenfy_hyper::core::{EscapedControls, ScanRefError};
 
 use crate::bounded_line::{LineRead, read_line};
+use crate::failure::Failure;
 
 /// The longest input line accepted, in bytes, line break included. A scanRef has at most
 /// 40 characters; this leaves room for white space and comments, and bounds what one line can
@@ -165,8 +166,7 @@ pub const MAX_LIST_SCAN_REFS: usize = 1_000_000;
 /// # Errors
 /// A bad-input failure naming the first bad line, or when the list is too long or cannot be
 /// opened.
-pub fn read_list(path: &std::path::Path) -> Result<Vec<ScanRef>, crate::failure::Failure> {
-    use crate::failure::Failure;
+pub fn read_list(path: &std::path::Path) -> Result<Vec<ScanRef>, Failure> {
     let shown = path.display();
     let reader: Box<dyn BufRead> = if path == std::path::Path::new("-") {
         Box::new(io::BufReader::new(io::stdin()))
@@ -189,6 +189,21 @@ pub fn read_list(path: &std::path::Path) -> Result<Vec<ScanRef>, crate::failure:
         }
     }
     Ok(list)
+}
+
+/// The scanRefs given on the command line, checked.
+///
+/// # Errors
+/// A bad-input failure naming the first that is not a scanRef (escaped).
+pub fn parse_scan_refs(texts: &[String]) -> Result<Vec<ScanRef>, Failure> {
+    texts
+        .iter()
+        .map(|text| {
+            text.parse().map_err(|err| {
+                Failure::bad_input(format!("scanRef `{}`: {err}", EscapedControls(text)))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,14 +2,29 @@
 
 use std::io::Write;
 
+use clap::Args;
 use idenfy_hyper::core::{Endpoint, Error, escape_controls};
 use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Client, ScanRef};
 
-use crate::args::Format;
+use crate::bulk::BulkArgs;
+use crate::cli::Format;
+use crate::connect::Connection;
 use crate::failure::{Failure, FailureKind};
+use crate::input::parse_scan_refs;
 use crate::render::{self, OverallStatus};
 use crate::result_line;
+
+/// Which identifications to look up, and where results go.
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// The scanRefs to look up.
+    #[arg(value_name = "SCAN_REF", required_unless_present = "input")]
+    pub scan_refs: Vec<String>,
+
+    #[command(flatten)]
+    pub bulk: BulkArgs,
+}
 
 /// Looks up each scanRef in turn and prints the results to `out`; failures go to standard
 /// error and the run goes on. Returns the most serious failure, if any.
@@ -167,4 +182,34 @@ fn unavailable_because(error: &idenfy_hyper::Error) -> String {
 
 fn write_failure(err: std::io::Error) -> Failure {
     Failure::other(format!("writing the output failed: {err}"))
+}
+
+/// Runs `status`, `data`, `full-status` (and `files` without `--download`): a bulk export
+/// with `--input`, otherwise the scanRefs given.
+pub async fn run_command(
+    connection: &Connection,
+    endpoint: Endpoint,
+    args: &LookupArgs,
+    format: Format,
+) -> Result<(), Failure> {
+    if args.bulk.input.is_some() {
+        let summary = crate::bulk::run(&connection.client, endpoint, &args.bulk).await?;
+        eprintln!("idenfy: {}", summary.report());
+        return match summary.worst {
+            None if !summary.stopped_early => Ok(()),
+            worst => Err(Failure::new(
+                worst.unwrap_or(FailureKind::Other),
+                "the export is incomplete or has failed lookups (see the error lines in the output)",
+            )),
+        };
+    }
+    let scan_refs = parse_scan_refs(&args.scan_refs)?;
+    run(
+        &connection.client,
+        endpoint,
+        &scan_refs,
+        format,
+        &mut std::io::stdout().lock(),
+    )
+    .await
 }

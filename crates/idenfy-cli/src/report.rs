@@ -6,13 +6,36 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::Args;
 use idenfy_hyper::core::EscapedControls;
 use idenfy_hyper::{Client, ScanRef};
 
-use crate::args::ReportArgs;
 use crate::failure::{Failure, FailureKind};
 use crate::input::read_list;
 use crate::private_file::{self, publish};
+
+/// `report`: which identifications, and where the PDFs go.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The scanRef whose report is saved.
+    #[arg(
+        value_name = "SCAN_REF",
+        required_unless_present = "input",
+        conflicts_with = "input"
+    )]
+    pub scan_ref: Option<String>,
+    /// Read scanRefs from FILE, one per line (`-` for standard input; blank lines and `#`
+    /// comments skipped), and save each report as `OUTPUT/SCANREF.pdf`.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The PDF file to write (one scanRef), or the directory the PDFs go into (`--input`;
+    /// created with mode 0700 if missing).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub output: PathBuf,
+    /// Replace a report file that already exists.
+    #[arg(long)]
+    pub force: bool,
+}
 
 /// Runs `report`.
 pub async fn run(client: &Client, args: &ReportArgs) -> Result<(), Failure> {

@@ -260,7 +260,7 @@ pub fn sandbox_request(data: &[u8]) {
 pub fn bulk_input(data: &[u8]) {
     let mut last_line = 0;
     let mut failed = false;
-    for item in idenfy_cli::input::scan_ref_lines(data) {
+    for item in idenfy_cli::fuzzing::scan_ref_lines(data) {
         assert!(!failed, "a line was read after an error");
         match item {
             Ok(line) => {
@@ -284,9 +284,9 @@ pub fn bulk_input(data: &[u8]) {
 /// The resume reader on any earlier output: what it keeps is whole lines of valid UTF-8
 /// JSON, and resuming what it kept keeps all of it again (nothing dropped, nothing cut).
 pub fn resume(data: &[u8]) {
-    let mut done = idenfy_cli::lookup_set::LookupSet::with_key(7, 11);
+    let mut done = idenfy_cli::fuzzing::LookupSet::with_key(7, 11);
     let mut kept = Vec::new();
-    let Ok(first) = idenfy_cli::resume::rewrite_export(data, &mut kept, &mut done) else {
+    let Ok(first) = idenfy_cli::fuzzing::rewrite_export(data, &mut kept, &mut done) else {
         return;
     };
     assert!(
@@ -305,9 +305,9 @@ pub fn resume(data: &[u8]) {
             String::from_utf8_lossy(line)
         );
     }
-    let mut again_done = idenfy_cli::lookup_set::LookupSet::with_key(7, 11);
+    let mut again_done = idenfy_cli::fuzzing::LookupSet::with_key(7, 11);
     let mut again = Vec::new();
-    let second = idenfy_cli::resume::rewrite_export(kept.as_slice(), &mut again, &mut again_done)
+    let second = idenfy_cli::fuzzing::rewrite_export(kept.as_slice(), &mut again, &mut again_done)
         .expect("what resume kept resumes again");
     assert_eq!(again, kept, "resuming the kept lines changed them");
     assert_eq!(second.kept, first.kept);
