@@ -331,6 +331,10 @@ fn export(
 }
 
 #[test]
+#[cfg_attr(
+    not(idenfy_tests_as_root),
+    ignore = "giving a file to another user needs root"
+)]
 fn an_empty_output_someone_else_owns_is_refused_and_gets_nothing() {
     use std::os::unix::fs::PermissionsExt as _;
 
@@ -341,11 +345,8 @@ fn an_empty_output_someone_else_owns_is_refused_and_gets_nothing() {
     let out = dir.path().join("shared.jsonl");
     std::fs::write(&out, "").unwrap();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o666)).unwrap();
-    // Another user left it there: only root can make that so here, as CI runs.
-    if std::os::unix::fs::chown(&out, Some(65534), Some(65534)).is_err() {
-        eprintln!("not root: cannot give the file to another user; the refusal is not checked");
-        return;
-    }
+    // Another user left it there.
+    support::give_to_another_user(&out);
     let output = export(&sandbox, &input, &out, &[]);
     output.assert_code(2);
     assert!(output.stderr.contains("another user"), "{}", output.stderr);
@@ -398,14 +399,8 @@ fn resume_is_refused_while_another_run_still_writes_the_export() {
     export(&sandbox, &input, &out, &["--resume"]).assert_code(0);
 }
 
-/// Gives `path` to another user (uid and gid 65534, `nobody` on Debian), as only root can;
-/// `false` when this is not root.
-fn give_to_another_user(path: &std::path::Path) -> bool {
-    std::os::unix::fs::chown(path, Some(65534), Some(65534)).is_ok()
-}
-
 #[test]
-fn resume_refuses_an_export_that_another_user_owns_or_others_can_write() {
+fn resume_refuses_an_export_that_others_can_write() {
     use std::os::unix::fs::PermissionsExt as _;
 
     let sandbox = TestSandbox::start();
@@ -438,12 +433,22 @@ fn resume_refuses_an_export_that_another_user_owns_or_others_can_write() {
         let kept = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
         assert_eq!(kept, mode, "a refused export keeps its mode");
     }
+}
 
-    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
-    if !give_to_another_user(&out) {
-        eprintln!("not root: cannot give the export to another user; that refusal is not checked");
-        return;
-    }
+#[test]
+#[cfg_attr(
+    not(idenfy_tests_as_root),
+    ignore = "giving a file to another user needs root"
+)]
+fn resume_refuses_an_export_that_another_user_owns() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let before = std::fs::read(&out).unwrap();
+    support::give_to_another_user(&out);
     let refused = export(&sandbox, &input, &out, &["--resume"]);
     refused.assert_code(2);
     assert!(

@@ -58,6 +58,27 @@ pub fn idenfy_at(sandbox: &TestSandbox) -> Command {
     command
 }
 
+/// `idenfy` pointed at a hostile test server, with a five-second attempt timeout: a failure
+/// these tests wait for comes in seconds, not the default ten.
+pub fn idenfy_against_with_short_timeout(server: &idenfy_hostile::HostileServer) -> Command {
+    let mut command = idenfy_against(server);
+    command.args(["--timeout", "5"]);
+    command
+}
+
+/// Gives `path` to another user (uid and gid 65534, `nobody` on Debian), as only root can: the
+/// tests that call it are ignored where the build found no root (`cfg(idenfy_tests_as_root)`).
+pub fn give_to_another_user(path: &Path) {
+    std::os::unix::fs::chown(path, Some(65534), Some(65534))
+        .expect("root gives a file to another user");
+}
+
+/// The permission bits of the file at `path`.
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    path.metadata().unwrap().permissions().mode() & 0o777
+}
+
 /// `idenfy` pointed at a hostile test server, with the test credentials.
 pub fn idenfy_against(server: &idenfy_hostile::HostileServer) -> Command {
     let mut command = idenfy();
