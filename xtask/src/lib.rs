@@ -75,37 +75,3 @@ pub fn codegen(schema_dir: &Path, out: &Path, check: bool) -> Result<Outcome, St
     let code = codegen::generate(schema_dir)?;
     output::ensure_file(out, &code, check)
 }
-
-/// The schemas the sandbox checks its answers and callbacks against.
-pub const SANDBOX_SCHEMAS: [&str; 5] = ["status", "data", "files", "full-status", "callback"];
-
-/// Where the sandbox keeps its copies, relative to the workspace root: inside its own package, so
-/// that the published crate carries them.
-pub const SANDBOX_SCHEMA_DIR: &str = "crates/idenfy-sandbox/schema";
-
-/// What the sandbox's schema folder says of itself (JSON has no comments, so the copies are
-/// byte for byte the originals and the note is here).
-const SANDBOX_SCHEMA_README: &str = "\
-# The sandbox's copies of the schemas
-
-Each `*.json` file here is a byte-for-byte copy of the file of the same name in the workspace's
-`schema/` folder, made by `cargo xtask codegen`; do not edit them here. They are inside the
-sandbox's package so that the published crate carries the schemas it checks its fixtures
-against. `cargo xtask codegen --check`, and a plain `cargo test`, fail when a copy is stale.
-";
-
-/// Copies the sandbox's schemas from `schema_dir` into `out` (or, with `check`, compares).
-pub fn copy_sandbox_schemas(schema_dir: &Path, out: &Path, check: bool) -> Result<Outcome, String> {
-    let mut outcome = output::ensure_file(&out.join("README.md"), SANDBOX_SCHEMA_README, check)?;
-    for name in SANDBOX_SCHEMAS {
-        let source = schema_dir.join(format!("{name}.json"));
-        let text = std::fs::read_to_string(&source)
-            .map_err(|err| format!("{}: {err}", source.display()))?;
-        outcome = outcome.and(output::ensure_file(
-            &out.join(format!("{name}.json")),
-            &text,
-            check,
-        )?);
-    }
-    Ok(outcome)
-}

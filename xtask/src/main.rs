@@ -3,8 +3,7 @@
 //! - `cargo xtask schema --docs DIR [--check]` derives `schema/*.json` from the vendor's pages
 //!   and the errata in `schema/errata.json`.
 //! - `cargo xtask codegen [--check]` generates `crates/idenfy-models/src/generated.rs` from
-//!   `schema/*.json`, and copies the schemas the sandbox needs into its package
-//!   (`crates/idenfy-sandbox/schema/`, byte-identical copies).
+//!   `schema/*.json`.
 //!
 //! - `cargo xtask soak [--scan-refs N] [--runs N] [--seed N] [--crash-rounds N]` runs the bulk
 //!   export fault soak and the crash harness with the release `idenfy` binary and prints their
@@ -16,7 +15,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xtask::{Outcome, SANDBOX_SCHEMA_DIR, codegen, copy_sandbox_schemas, schema, workspace_root};
+use xtask::{Outcome, codegen, schema, workspace_root};
 
 const USAGE: &str = "\
 usage:
@@ -24,8 +23,7 @@ usage:
       Derive schema/*.json from the vendor's Markdown pages in DIR (default: $IDENFY_DOCS_DIR)
       and schema/errata.json.
   cargo xtask codegen [--schema DIR] [--out FILE] [--check]
-      Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json, and copy
-      the schemas the sandbox checks against into crates/idenfy-sandbox/schema/.
+      Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json.
 
   cargo xtask soak    [--scan-refs N] [--runs N] [--seed N] [--crash-rounds N]
       Bulk export fault soak with the release `idenfy` binary (default 10000 scanRefs, 3 runs):
@@ -80,10 +78,7 @@ fn run(args: Vec<String>) -> Result<Outcome, String> {
                 PathBuf::from,
             );
             options.finish()?;
-            let models = codegen(&schema_dir, &out, options.check)?;
-            let copies =
-                copy_sandbox_schemas(&schema_dir, &root.join(SANDBOX_SCHEMA_DIR), options.check)?;
-            Ok(models.and(copies))
+            codegen(&schema_dir, &out, options.check)
         }
         "soak" => {
             let mut bench = std::process::Command::new(

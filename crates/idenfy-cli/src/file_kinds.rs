@@ -61,13 +61,12 @@ impl CheckedKind {
     }
 
     /// The extension when the server's content type does not say better: `png` for the
-    /// documented photos, `mp4` for the documented videos, `bin` for a kind the docs do not list.
-    /// (The schema names the kinds but not their media: the docs' prose calls three of them
-    /// videos.)
+    /// documented photos, `mp4` for the documented videos ([`FileKind::is_video`]), `bin` for a
+    /// kind the docs do not list.
     pub fn default_extension(&self) -> &'static str {
-        match self.0 {
-            FileKind::FrontVideo | FileKind::BackVideo | FileKind::FaceVideo => "mp4",
+        match &self.0 {
             FileKind::Other(_) => "bin",
+            kind if kind.is_video() => "mp4",
             _ => "png",
         }
     }

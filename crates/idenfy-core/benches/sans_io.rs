@@ -8,13 +8,9 @@ use idenfy_core::{
     BaseUrl, Credentials, DEFAULT_MAX_BODY_BYTES, Endpoint, RequestBuilder, parse_response,
 };
 
-/// The sandbox's approved fixture: a realistic full-status body.
-fn full_status_body() -> Vec<u8> {
-    let fixtures: serde_json::Value =
-        serde_json::from_str(idenfy_sandbox::BUILTIN_FIXTURES_JSON).expect("fixtures parse");
-    let approved = &fixtures["fixtures"][0]["fullStatus"];
-    serde_json::to_vec(approved).expect("serializes")
-}
+/// A realistic full-status body: the same file as the models' deserialization benchmark, kept
+/// here too so that this crate's package carries it.
+const FULL_STATUS_BODY: &[u8] = include_bytes!("full_status.json");
 
 fn benches(c: &mut Criterion) {
     let credentials = Credentials::new("api-key", "api-secret").unwrap();
@@ -24,7 +20,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| builder.build(black_box(Endpoint::FullStatus), black_box(&scan_ref)))
     });
 
-    let body = bytes::Bytes::from(full_status_body());
+    let body = bytes::Bytes::from_static(FULL_STATUS_BODY);
     c.bench_function(
         &format!("parse full-status response ({} bytes)", body.len()),
         |b| {

@@ -62,7 +62,7 @@ impl CredentialMask {
             .collect();
         let mut needles: Vec<String> = tokens.clone();
         needles.push(secret.to_ascii_lowercase());
-        needles.push(percent_encoded(secret).to_ascii_lowercase());
+        needles.push(crate::percent_encode(secret).to_ascii_lowercase());
         needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
         needles.dedup();
         Self { needles, tokens }
@@ -193,19 +193,6 @@ fn replace_ignoring_ascii_case(text: &str, needle: &str) -> Option<String> {
     }
     out.push_str(&text[copied..]);
     Some(out)
-}
-
-/// `text` as a URL or a form encodes it: every byte but the unreserved ones as `%XX`.
-fn percent_encoded(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 impl fmt::Debug for CredentialMask {

@@ -14,6 +14,7 @@ mod endpoint;
 mod error;
 mod error_page;
 mod jitter;
+mod percent;
 mod report;
 mod request;
 mod response;
@@ -39,6 +40,7 @@ pub use endpoint::{Endpoint, EndpointResponse};
 pub use error::{
     ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse,
 };
+pub use percent::percent_encode;
 pub use report::{
     DEFAULT_MAX_REPORT_BYTES, NotAPdf, NotAPdfReason, PDF_MAGIC, REPORT_JSON_KEYS, Report,
     ReportShape, parse_report,

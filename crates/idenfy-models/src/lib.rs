@@ -4,6 +4,7 @@
 
 mod client_id;
 mod dates;
+mod file_kind;
 mod open_enum;
 #[cfg(feature = "redact-debug")]
 mod redact;

@@ -241,3 +241,18 @@ fn the_error_body_reads_with_and_without_its_optional_keys() {
     );
     assert_eq!(error.severity.as_deref(), Some("NOT_SEVERE"));
 }
+
+#[test]
+fn a_number_in_an_unlisted_key_is_written_back_digit_for_digit() {
+    // The default float parser of serde_json may be off in the last digit; the models ask for
+    // the exact one, so a stored payload is written back as it came.
+    let text = r#"{"docFirstName":null,"riskScore":6.599999999999999e-29,"ratio":0.1}"#;
+    let data: IdentificationData = serde_json::from_str(text).expect("the payload deserializes");
+    let again: IdentificationData =
+        serde_json::from_str(&serde_json::to_string(&data).unwrap()).unwrap();
+    assert_eq!(again, data);
+    assert_eq!(
+        serde_json::to_value(&data).unwrap()["riskScore"],
+        serde_json::from_str::<Value>("6.599999999999999e-29").unwrap()
+    );
+}

@@ -7,18 +7,17 @@
 //! signature is the hex HMAC-SHA256 of the body keyed with the sandbox's API secret, in the
 //! `Idenfy-Signature` header.
 
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use hmac::{Hmac, KeyInit, Mac};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT};
 use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
+use idenfy_core::CredentialsError;
+use idenfy_core::callback::CallbackSecret;
 use serde_json::{Map, Value, json};
-use sha2::Sha256;
 use tokio::net::TcpStream;
 
 use crate::downloads;
@@ -26,8 +25,8 @@ use crate::endpoint::Endpoint;
 use crate::fixtures::{Fixture, Prepared};
 use crate::router::State;
 
-/// The header that carries the signature.
-pub const SIGNATURE_HEADER: &str = "Idenfy-Signature";
+/// The header that carries the signature, as idenfy-core defines it.
+pub use idenfy_core::callback::SIGNATURE_HEADER;
 /// How long a delivery waits for the receiver (connecting, and then its whole answer) by
 /// default.
 pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,8 +34,6 @@ pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// Deliveries the sandbox remembers; older ones are forgotten first.
 const MAX_RECORDED_DELIVERIES: usize = 1000;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// What a fixture's callback is.
 #[derive(Clone)]
@@ -49,10 +46,10 @@ pub(crate) enum CallbackSource {
     Raw { content_type: String, body: Bytes },
 }
 
-/// Signs callbacks with the sandbox's API secret. Only the keyed HMAC state is kept; `Debug`
-/// shows nothing of it.
+/// Signs callbacks like iDenfy, with idenfy-core's [`sign`](idenfy_core::callback::sign):
+/// the hex HMAC-SHA256 of the body keyed with a secret. `Debug` shows nothing of the secret.
 #[derive(Clone)]
-pub(crate) struct CallbackSigner(HmacSha256);
+pub(crate) struct CallbackSigner(CallbackSecret);
 
 impl std::fmt::Debug for CallbackSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,27 +58,15 @@ impl std::fmt::Debug for CallbackSigner {
 }
 
 impl CallbackSigner {
-    pub(crate) fn new(secret: &str) -> Self {
-        // HMAC takes a key of any length: this cannot fail.
-        Self(
-            <HmacSha256 as KeyInit>::new_from_slice(secret.as_bytes())
-                .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default())),
-        )
+    /// A signer keyed with `secret`, refused as core refuses a callback secret (empty, or with
+    /// white space or control characters, which iDenfy's secrets never have).
+    pub(crate) fn new(secret: &str) -> Result<Self, CredentialsError> {
+        CallbackSecret::new(secret).map(Self)
     }
 
     pub(crate) fn sign(&self, body: &[u8]) -> String {
-        let mut mac = self.0.clone();
-        mac.update(body);
-        hex(&mac.finalize().into_bytes())
+        idenfy_core::callback::sign(&self.0, body)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
 }
 
 /// The callback body of `scan_ref` and its content type, or `None` for an unknown scanRef.
@@ -218,7 +203,7 @@ pub struct DeliveryOptions {
     fault: Option<CallbackFault>,
     timeout: Duration,
     max_answer_bytes: usize,
-    signer: Option<CallbackSigner>,
+    signer: Option<Result<CallbackSigner, CredentialsError>>,
 }
 
 impl std::fmt::Debug for DeliveryOptions {
@@ -269,7 +254,8 @@ impl DeliveryOptions {
     }
 
     /// Signs with `secret` instead of the sandbox's API secret (your real secret, to test a
-    /// receiver configured with it).
+    /// receiver configured with it). A secret idenfy-core refuses (white space, a control
+    /// character) makes the delivery fail with [`DeliveryError::Secret`].
     pub fn signed_with(mut self, secret: &str) -> Self {
         self.signer = Some(CallbackSigner::new(secret));
         self
@@ -325,6 +311,9 @@ pub enum DeliveryError {
         /// What happened.
         reason: String,
     },
+    /// The secret given to [`DeliveryOptions::signed_with`] cannot be an API secret.
+    #[error("cannot sign with this secret: {0}")]
+    Secret(CredentialsError),
     /// The receiver did not answer in time.
     #[error("the receiver at {url} did not answer within {timeout:?}")]
     Timeout {
@@ -380,9 +369,7 @@ fn target(url: &str) -> Result<Target, DeliveryError> {
     let host = uri
         .host()
         .ok_or_else(|| unsupported("the URL has no host"))?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = bare == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if !loopback {
+    if !idenfy_core::is_loopback_host(host) {
         return Err(unsupported(
             "the sandbox delivers to this machine only (127.0.0.1, ::1 or localhost)",
         ));
@@ -394,7 +381,12 @@ fn target(url: &str) -> Result<Target, DeliveryError> {
         .unwrap_or_default();
     Ok(Target {
         authority,
-        addr: (bare.to_owned(), port),
+        addr: (
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port,
+        ),
         path_and_query: uri
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
@@ -411,7 +403,11 @@ pub(crate) async fn deliver(
     let (content_type, body) = callback_body(state, scan_ref)
         .ok_or_else(|| DeliveryError::UnknownScanRef(scan_ref.to_owned()))?;
     let target = target(url)?;
-    let signer = options.signer.as_ref().unwrap_or(&state.callback_signer);
+    let signer = match &options.signer {
+        None => &state.callback_signer,
+        Some(Ok(signer)) => signer,
+        Some(Err(refused)) => return Err(DeliveryError::Secret(refused.clone())),
+    };
     let signature = match options.fault {
         None | Some(CallbackFault::Duplicate) => Some(signer.sign(&body)),
         // The signature of a body that differs in its last byte: well formed, and wrong.
@@ -534,6 +530,10 @@ mod tests {
         assert!(target("http://127.0.0.1:9/callback").is_ok());
         assert!(target("http://[::1]:9/").is_ok());
         assert!(target("http://localhost/").is_ok());
+        assert!(
+            target("http://LocalHost:9/").is_ok(),
+            "host names have no case"
+        );
         for url in [
             "https://127.0.0.1/",
             "http://example.com/",
@@ -547,7 +547,7 @@ mod tests {
     #[test]
     fn the_signature_is_hex_hmac_sha256_of_the_body() {
         // RFC 4231, test case 2.
-        let signer = CallbackSigner::new("Jefe");
+        let signer = CallbackSigner::new("Jefe").unwrap();
         assert_eq!(
             signer.sign(b"what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"

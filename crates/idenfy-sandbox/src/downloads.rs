@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;
+use idenfy_core::percent_encode;
 use serde_json::{Map, Value};
 
 use crate::media::{self, FileKind};
@@ -22,75 +23,56 @@ pub fn file_table(files: &[FileKind], url_for: impl Fn(&FileKind) -> String) -> 
     Value::Object(table)
 }
 
-/// The download path of one file, before signing.
+/// The download path of one file, before signing: the scanRef percent-encoded (idenfy-core's
+/// encoding), so any scanRef is one safe path segment.
 pub fn download_path(scan_ref: &str, kind: &FileKind) -> String {
     format!(
         "/files/{}/{}",
-        encode_segment(scan_ref),
+        percent_encode(scan_ref),
         media::file_name(kind)
     )
 }
 
-/// Splits a download path into the scanRef and the file.
-pub fn parse_download_path(path: &str) -> Option<(String, FileKind)> {
+/// Splits a download path into the scanRef's segment (still encoded) and the file. The segment
+/// is matched against the fixtures' encoded scanRefs ([`scan_ref_of_segment`]), so no decoder is
+/// needed.
+pub fn parse_download_path(path: &str) -> Option<(&str, FileKind)> {
     let rest = path.strip_prefix("/files/")?;
     let (segment, name) = rest.split_once('/')?;
-    Some((decode_segment(segment)?, media::kind_of_file_name(name)?))
+    Some((segment, media::kind_of_file_name(name)?))
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters, so any
-/// scanRef is one safe path segment.
-pub fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+/// The scanRef among `scan_refs` whose encoded form is `segment`.
+pub fn scan_ref_of_segment<'a>(
+    mut scan_refs: impl Iterator<Item = &'a str>,
+    segment: &str,
+) -> Option<&'a str> {
+    scan_refs.find(|scan_ref| percent_encode(scan_ref) == segment)
 }
 
-/// Reverses [`encode_segment`]; `None` for malformed escapes or non-UTF-8.
-pub fn decode_segment(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = segment.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Rendered files, kept so a file is generated once per sandbox, not per download.
+/// Videos grown to each size fixtures ask for, built once per sandbox, not per download (there
+/// are as many sizes as fixtures at most). Pictures are served from the binary as they are.
 #[derive(Debug, Default)]
 pub struct MediaCache {
-    rendered: Mutex<HashMap<(String, FileKind), Bytes>>,
+    videos: Mutex<HashMap<u64, Bytes>>,
 }
 
 impl MediaCache {
-    /// The bytes of `kind` for `scan_ref`, rendering them on first use.
-    pub fn get(&self, scan_ref: &str, kind: &FileKind, video_bytes: u64) -> Bytes {
-        let key = (scan_ref.to_owned(), kind.clone());
-        if let Some(hit) = self.lock().get(&key) {
+    /// The bytes of `kind` for a fixture whose videos are `video_bytes` long.
+    pub fn get(&self, kind: &FileKind, video_bytes: u64) -> Bytes {
+        if !kind.is_video() {
+            return Bytes::from_static(media::picture(kind));
+        }
+        if let Some(hit) = self.lock().get(&video_bytes) {
             return hit.clone();
         }
-        // Render without holding the lock: a large video takes a while, and
-        // two racing renders produce identical bytes anyway.
-        let bytes = Bytes::from(media::render(kind, scan_ref, video_bytes));
-        self.lock().entry(key).or_insert(bytes).clone()
+        // Built without holding the lock: two racing builds give identical bytes anyway.
+        let video = Bytes::from(media::video(video_bytes));
+        self.lock().entry(video_bytes).or_insert(video).clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, FileKind), Bytes>> {
-        self.rendered
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Bytes>> {
+        self.videos
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -101,25 +83,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn segments_round_trip_and_reject_bad_escapes() {
-        for text in ["plain-ref_1.x~", "with space/and?query#", "ąčę"] {
-            let encoded = encode_segment(text);
-            assert!(!encoded.contains(['/', '?', '#', ' ']));
-            assert_eq!(decode_segment(&encoded).as_deref(), Some(text));
-        }
-        assert_eq!(decode_segment("%G0"), None);
-        assert_eq!(decode_segment("%4"), None);
-        assert_eq!(decode_segment("%FF"), None);
-    }
-
-    #[test]
-    fn download_paths_parse_back() {
-        let path = download_path("a b", &FileKind::FaceVideo);
-        assert_eq!(path, "/files/a%20b/FACE_VIDEO.mp4");
+    fn download_paths_name_the_scan_ref_and_the_file() {
+        let path = download_path("a b/ą", &FileKind::FaceVideo);
+        assert_eq!(path, "/files/a%20b%2F%C4%85/FACE_VIDEO.mp4");
+        let (segment, kind) = parse_download_path(&path).unwrap();
+        assert_eq!(kind, FileKind::FaceVideo);
+        let known = ["a b", "a b/ą", "other"];
         assert_eq!(
-            parse_download_path(&path),
-            Some(("a b".to_owned(), FileKind::FaceVideo))
+            scan_ref_of_segment(known.into_iter(), segment),
+            Some("a b/ą")
         );
+        assert_eq!(scan_ref_of_segment(known.into_iter(), "a b"), None);
         assert_eq!(parse_download_path("/files/x/FACE.gif"), None);
         assert_eq!(parse_download_path("/files/x"), None);
     }
@@ -132,5 +106,18 @@ mod tests {
         for kind in &FileKind::DOCUMENTED[1..] {
             assert!(table[kind.as_str()].is_null(), "{kind}");
         }
+    }
+
+    #[test]
+    fn videos_are_built_once_per_size() {
+        let cache = MediaCache::default();
+        let first = cache.get(&FileKind::FaceVideo, 100_000);
+        let again = cache.get(&FileKind::FrontVideo, 100_000);
+        assert_eq!(first.len(), 100_000);
+        assert_eq!(first.as_ptr(), again.as_ptr(), "the same bytes, not a copy");
+        assert_eq!(
+            cache.get(&FileKind::Face, 100_000).len(),
+            media::picture(&FileKind::Face).len()
+        );
     }
 }

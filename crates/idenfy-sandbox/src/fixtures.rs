@@ -1,17 +1,18 @@
 //! Fixtures: the identifications the sandbox knows, loaded from JSON.
 //!
 //! A fixture file is `{"fixtures": [ ... ]}`. Each fixture has a `scanRef`
-//! and, per endpoint, either a response that must match the API's schema
+//! and, per endpoint, either a response that must match its model in idenfy-models
 //! (`status`, `data`, `fullStatus` as JSON objects; `files` as the list of
 //! file slots the identification has) or, under `raw`, a response served
-//! byte for byte and never checked against the schema. A fixture's result
-//! callback is built from its answers, unless `callback` gives one (checked
-//! against the callback's schema) or `raw.callback` one sent as it is.
+//! byte for byte and never checked. A fixture's result callback is built from
+//! its answers, unless `callback` gives one (checked against the callback's
+//! model) or `raw.callback` one sent as it is.
 //!
 //! The shape of a file is read into `#[serde(deny_unknown_fields)]` types through
 //! serde_path_to_error, so that a mistake names the fixture (its scanRef, or its position) and
-//! the path to the field; the answers are checked against the API's JSON Schemas, which is what
-//! keeps fixtures true to the docs. No message quotes a value: it may be personal data.
+//! the path to the field; the answers are read into the models generated from the API's
+//! schema and held to them exactly ([`crate::strict`]), which is what keeps fixtures true to
+//! the docs. No message quotes a value: it may be personal data.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,7 +29,8 @@ use crate::callback::CallbackSource;
 use crate::endpoint::{self, Endpoint};
 use crate::fault::FaultSpec;
 use crate::media::FileKind;
-use crate::schema;
+use crate::strict::{self, Strict};
+use idenfy_core::models::{FullStatus, IdentificationData, IdentificationStatus, ResultCallback};
 
 /// The built-in fixtures, in the same format `--fixtures` files use.
 pub const BUILTIN_FIXTURES_JSON: &str = include_str!("../fixtures/builtin.json");
@@ -72,7 +74,7 @@ pub enum FixtureError {
     },
 }
 
-/// A response given as is, outside the schema.
+/// A response given as is, outside the models.
 #[derive(Clone)]
 pub(crate) struct RawResponse {
     pub status: StatusCode,
@@ -83,7 +85,7 @@ pub(crate) struct RawResponse {
 /// What one endpoint answers for one fixture.
 #[derive(Clone)]
 pub(crate) enum Prepared {
-    /// A schema-checked JSON body, serialised once at load time.
+    /// A JSON body checked against its model, serialised once at load time.
     Json(Bytes),
     /// The `/files` table, rendered per request because its URLs are signed
     /// with a fresh expiry.
@@ -194,8 +196,8 @@ impl Fixtures {
         self.by_scan_ref.is_empty()
     }
 
-    /// Whether `endpoint` of this fixture answers from the schema (and so
-    /// must validate), rather than raw or not at all.
+    /// Whether `endpoint` of this fixture answers what its model describes (checked when the
+    /// fixture was loaded), rather than raw or not at all.
     pub fn is_schema_response(&self, scan_ref: &str, endpoint: Endpoint) -> bool {
         matches!(
             self.get(scan_ref).and_then(|f| f.responses.get(&endpoint)),
@@ -224,7 +226,7 @@ struct FixtureFile {
     fixtures: Vec<Value>,
 }
 
-/// One fixture, as written. The answers stay JSON: the schema, not these types, says what an
+/// One fixture, as written. The answers stay JSON: their models, not these types, say what an
 /// answer may hold.
 #[derive(Deserialize)]
 #[serde(
@@ -479,8 +481,11 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
         let (Some(body), Some(key)) = (body, endpoint::fixture_key(endpoint)) else {
             continue;
         };
-        schema::validate(endpoint, body)
-            .map_err(|v| invalid(name, format!("{key}{}", v.pointer), v.reason))?;
+        match endpoint {
+            Endpoint::Status => exact::<IdentificationStatus>(name, key, body)?,
+            Endpoint::Data => exact::<IdentificationData>(name, key, body)?,
+            _ => exact::<FullStatus>(name, key, body)?,
+        }
         if let Some(inner) = body.get("scanRef").and_then(Value::as_str)
             && inner != scan_ref
         {
@@ -496,21 +501,11 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
     let mut files = Vec::new();
     if let Some(listed) = spec.files {
         files = check_file_list(name, listed)?;
-        let table = crate::downloads::file_table(&files, |kind| {
-            format!(
-                "http://127.0.0.1:8080/files/{}/{}?expires=0&signature=00",
-                crate::downloads::encode_segment(name),
-                crate::media::file_name(kind)
-            )
-        });
-        schema::validate(Endpoint::Files, &table)
-            .map_err(|v| invalid(name, format!("files (as served){}", v.pointer), v.reason))?;
         responses.insert(Endpoint::Files, Prepared::FileTable(files.clone()));
     }
     let mut callback = CallbackSource::Derived;
     if let Some(body) = &spec.callback {
-        schema::validate_callback(body)
-            .map_err(|v| invalid(name, format!("callback{}", v.pointer), v.reason))?;
+        exact::<ResultCallback>(name, "callback", body)?;
         if body.get("scanRef").and_then(Value::as_str) != Some(name) {
             return Err(invalid(
                 name,
@@ -574,6 +569,21 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
             refuses_deletion: spec.deletion == Deletion::Refused,
         },
     ))
+}
+
+/// Checks an answer given outside `raw` against its model `T`: it must read into it (a wrong
+/// type is refused with its path) and say nothing the docs do not describe (see
+/// [`crate::strict`]).
+fn exact<T>(name: &str, key: &str, body: &Value) -> Result<(), FixtureError>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + Strict,
+{
+    let model: T = read(name, key, body)?;
+    strict::check(model, body).map_err(|departure| {
+        let mut field = vec![key.to_owned()];
+        field.extend(departure.path);
+        invalid(name, field.join("/"), departure.reason)
+    })
 }
 
 /// The kinds a fixture lists: documented ones, each once, in the docs' order.
@@ -709,6 +719,94 @@ mod tests {
         assert!(!message.contains("SECRET-77"), "{message}");
         let (name, field, _) = refusal(serde_json::json!("a fixture"));
         assert_eq!((name.as_str(), field.as_str()), ("#0", "(fixture)"));
+    }
+
+    /// The built-in fixture `scan_ref` as a JSON value.
+    fn builtin(scan_ref: &str) -> Value {
+        let file: Value = serde_json::from_str(BUILTIN_FIXTURES_JSON).unwrap();
+        let fixtures = file["fixtures"].as_array().unwrap();
+        fixtures
+            .iter()
+            .find(|f| f["scanRef"] == scan_ref)
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn what_the_docs_do_not_describe_is_refused_at_its_path_without_its_value() {
+        type Change = fn(&mut Value);
+        let cases: [(&str, Change); 5] = [
+            ("fullStatus/client/sex", |f| {
+                f["fullStatus"]["client"]["sex"] = "SECRET-77".into()
+            }),
+            ("fullStatus/suspection_reasons/0", |f| {
+                f["fullStatus"]["suspection_reasons"] = serde_json::json!(["SECRET-77"])
+            }),
+            ("data/extraKey", |f| {
+                f["data"]["extraKey"] = "SECRET-77".into()
+            }),
+            ("status/clientId", |f| {
+                f["status"].as_object_mut().unwrap().remove("clientId");
+            }),
+            ("fullStatus/client/sex", |f| {
+                f["fullStatus"]["client"]["sex"] = 77.into()
+            }),
+        ];
+        for (path, change) in cases {
+            let mut fixture = builtin(crate::scan_refs::APPROVED);
+            change(&mut fixture);
+            let (name, field, message) = refusal(fixture);
+            assert_eq!(
+                (name.as_str(), field.as_str()),
+                (crate::scan_refs::APPROVED, path)
+            );
+            assert!(!message.contains("77"), "{message}");
+        }
+    }
+
+    /// Every string of every built-in answer, made a value no list documents in turn: where the
+    /// models read it as an open enum, the refusal names exactly that place, which checks the
+    /// paths of the marking against the JSON.
+    #[test]
+    fn an_undocumented_value_is_named_where_it_is_wherever_it_is() {
+        fn strings(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+            match value {
+                Value::String(_) => out.push(path.clone()),
+                Value::Object(map) => map.iter().for_each(|(key, inner)| {
+                    path.push(key.clone());
+                    strings(inner, path, out);
+                    path.pop();
+                }),
+                Value::Array(items) => items.iter().enumerate().for_each(|(i, inner)| {
+                    path.push(i.to_string());
+                    strings(inner, path, out);
+                    path.pop();
+                }),
+                _ => {}
+            }
+        }
+        let mut refused = 0;
+        for scan_ref in [crate::scan_refs::SUSPECTED, crate::scan_refs::DENIED_FACE] {
+            let fixture = builtin(scan_ref);
+            for key in ["status", "data", "fullStatus"] {
+                let mut leaves = Vec::new();
+                strings(&fixture[key], &mut vec![key.to_owned()], &mut leaves);
+                for leaf in leaves {
+                    let pointer = format!("/{}", leaf.join("/"));
+                    let mut changed = fixture.clone();
+                    *changed.pointer_mut(&pointer).unwrap() = "SANDBOX-PROBE".into();
+                    let text = serde_json::json!({ "fixtures": [changed] }).to_string();
+                    if let Err(FixtureError::Invalid { field, reason, .. }) =
+                        Fixtures::from_json_str(&text)
+                        && reason.starts_with("must be one of")
+                    {
+                        assert_eq!(field, leaf.join("/"), "{reason}");
+                        refused += 1;
+                    }
+                }
+            }
+        }
+        assert!(refused >= 10, "only {refused} enum values found");
     }
 
     #[test]

@@ -14,9 +14,9 @@ mod fixtures;
 mod media;
 mod report_pdf;
 mod router;
-mod schema;
 mod server;
 mod signing;
+mod strict;
 
 pub use callback::{
     CallbackFault, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, Delivery, DeliveryError,

@@ -272,8 +272,9 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     // A valid signature means the sandbox issued this path, but the fixture
     // may still lack the file if the URL was edited and re-signed elsewhere;
     // answer 404 rather than trusting it.
-    let found = downloads::parse_download_path(path).and_then(|(scan_ref, kind)| {
-        let fixture = state.fixtures.get(&scan_ref)?;
+    let found = downloads::parse_download_path(path).and_then(|(segment, kind)| {
+        let scan_ref = downloads::scan_ref_of_segment(state.fixtures.scan_refs(), segment)?;
+        let fixture = state.fixtures.get(scan_ref)?;
         fixture
             .files
             .contains(&kind)
@@ -283,10 +284,10 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
         return Reply::from(ApiError::unknown_path()).into_response();
     };
     // A URL issued before the deletion leads nowhere after it.
-    if state.deletions.contains(&scan_ref) {
+    if state.deletions.contains(scan_ref) {
         return Reply::from(ApiError::deleted()).into_response();
     }
-    let body = state.media.get(&scan_ref, &kind, fixture.video_bytes);
+    let body = state.media.get(&kind, fixture.video_bytes);
     let reply = Reply {
         status: StatusCode::OK,
         content_type: crate::media::Format::of(&kind).content_type().to_owned(),
@@ -295,7 +296,7 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
         retry_after: None,
     };
     let fault = header_fault.or_else(|| fixture.download_fault.clone());
-    with_fault(state, fault, &scan_ref, reply).await
+    with_fault(state, fault, scan_ref, reply).await
 }
 
 /// What a request is for.

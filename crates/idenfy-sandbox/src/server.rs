@@ -49,6 +49,10 @@ pub enum SandboxError {
     /// The operating system gave no randomness for the URL-signing key.
     #[error("cannot draw a random key for download URLs: {0}")]
     Randomness(String),
+    /// The API secret cannot key callback signatures: it has white space or a control
+    /// character, which iDenfy's secrets never have (idenfy-core's rule for a secret).
+    #[error("the sandbox's API secret cannot sign callbacks: {0}")]
+    Secret(idenfy_core::CredentialsError),
     /// An empty API key or secret would let any client in.
     #[error("the sandbox's API key and secret must not be empty")]
     EmptyCredentials,
@@ -289,7 +293,7 @@ impl SandboxBuilder {
             max_body_bytes: self.max_body_bytes,
             body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
-            callback_signer: CallbackSigner::new(&self.api_secret),
+            callback_signer: CallbackSigner::new(&self.api_secret).map_err(SandboxError::Secret)?,
             deliveries: DeliveryLog::default(),
             deletions: Deletions::default(),
         })
@@ -515,6 +519,28 @@ mod tests {
                 .is_exposed_with_default_credentials()
         );
         assert!(!Sandbox::builder().is_exposed_with_default_credentials());
+    }
+
+    #[tokio::test]
+    async fn a_secret_core_refuses_cannot_sign_callbacks() {
+        let refused = Sandbox::builder()
+            .credentials("key", "se cret")
+            .start()
+            .await;
+        assert!(
+            matches!(refused, Err(SandboxError::Secret(_))),
+            "{refused:?}"
+        );
+        let sandbox = Sandbox::builder().start().await.unwrap();
+        let options = DeliveryOptions::new().signed_with("se\ncret");
+        let url = "http://127.0.0.1:9/callback";
+        let refused = sandbox
+            .deliver_callback(crate::scan_refs::APPROVED, url, &options)
+            .await;
+        assert!(
+            matches!(refused, Err(DeliveryError::Secret(_))),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]

@@ -8,15 +8,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use base64::Engine as _;
+use idenfy_core::callback::{CallbackError, CallbackSecret, CallbackVerifier};
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// Signs and checks download URLs.
+/// Signs and checks download URLs with idenfy-core's HMAC-SHA256 signatures (the ones iDenfy
+/// puts on callbacks): the same hex digest, compared in constant time, keyed here with random
+/// bytes instead of an API secret.
 #[derive(Clone)]
 pub struct UrlSigner {
-    key: [u8; 32],
+    verifier: CallbackVerifier,
 }
 
 impl std::fmt::Debug for UrlSigner {
@@ -49,27 +49,27 @@ impl Refusal {
 
 impl UrlSigner {
     /// A signer with a fresh random key.
-    pub fn random() -> Result<Self, getrandom::Error> {
+    pub fn random() -> Result<Self, String> {
         let mut key = [0u8; 32];
-        getrandom::fill(&mut key)?;
-        Ok(Self { key })
+        getrandom::fill(&mut key).map_err(|e| e.to_string())?;
+        // A secret is text: the key's bytes in base64, which has no white space.
+        let secret = CallbackSecret::new(base64::engine::general_purpose::STANDARD.encode(key))
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            verifier: CallbackVerifier::new(secret),
+        })
     }
 
-    fn mac(&self, path: &str, expires: u64) -> HmacSha256 {
-        // A 32-byte key is always accepted by HMAC; the fallback is unreachable.
-        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
-        mac.update(path.as_bytes());
-        mac.update(b"\n");
-        mac.update(expires.to_string().as_bytes());
-        mac
+    /// What is signed: the path and the expiry, on two lines.
+    fn message(path: &str, expires: u64) -> Vec<u8> {
+        format!("{path}\n{expires}").into_bytes()
     }
 
     /// The query string (without `?`) that makes `path` downloadable for `ttl`.
     pub fn query_for(&self, path: &str, ttl: Duration) -> String {
         let expires = unix_now().saturating_add(ttl.as_secs());
-        let signature = self.mac(path, expires).finalize().into_bytes();
-        format!("expires={expires}&signature={}", hex(&signature))
+        let signature = self.verifier.sign(&Self::message(path, expires));
+        format!("expires={expires}&signature={signature}")
     }
 
     /// Checks the query string of a download request for `path`.
@@ -79,17 +79,21 @@ impl UrlSigner {
         for pair in query.unwrap_or_default().split('&') {
             match pair.split_once('=') {
                 Some(("expires", value)) => expires = value.parse::<u64>().ok(),
-                Some(("signature", value)) => signature = unhex(value),
+                Some(("signature", value)) => signature = Some(value),
                 _ => {}
             }
         }
         let (Some(expires), Some(signature)) = (expires, signature) else {
             return Err(Refusal::Malformed);
         };
-        // verify_slice compares in constant time.
-        self.mac(path, expires)
-            .verify_slice(&signature)
-            .map_err(|_| Refusal::BadSignature)?;
+        match self
+            .verifier
+            .verify(Some(signature), &Self::message(path, expires))
+        {
+            Ok(()) => {}
+            Err(CallbackError::SignatureMismatch) => return Err(Refusal::BadSignature),
+            Err(_) => return Err(Refusal::Malformed),
+        }
         if unix_now() >= expires {
             return Err(Refusal::Expired);
         }
@@ -102,20 +106,6 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

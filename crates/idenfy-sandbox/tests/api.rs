@@ -11,15 +11,15 @@ async fn sandbox() -> SandboxHandle {
     Sandbox::builder().start().await.expect("sandbox starts")
 }
 
-const ENDPOINTS: [(&str, &str); 4] = [
-    ("/api/v2/status", STATUS_SCHEMA),
-    ("/api/v2/data", DATA_SCHEMA),
-    ("/api/v2/files", FILES_SCHEMA),
-    ("/api/v2/full-status", FULL_STATUS_SCHEMA),
+const ENDPOINTS: [(&str, Model); 4] = [
+    ("/api/v2/status", STATUS_MODEL),
+    ("/api/v2/data", DATA_MODEL),
+    ("/api/v2/files", FILES_MODEL),
+    ("/api/v2/full-status", FULL_STATUS_MODEL),
 ];
 
 #[tokio::test]
-async fn every_builtin_fixture_serves_four_responses_that_match_the_schema() {
+async fn every_builtin_fixture_serves_four_responses_that_match_their_models() {
     let sandbox = sandbox().await;
     let addr = sandbox.local_addr();
     for scan_ref in scan_refs::SCHEMA_FIXTURES {
@@ -27,7 +27,7 @@ async fn every_builtin_fixture_serves_four_responses_that_match_the_schema() {
             let reply = post_scan_ref(addr, path, scan_ref).await;
             assert_eq!(reply.status, 200, "{scan_ref} {path}");
             assert_eq!(reply.header("content-type"), Some("application/json"));
-            assert_matches_schema(schema, &reply.json(), &format!("{scan_ref} {path}"));
+            assert_matches_model(schema, &reply.json(), &format!("{scan_ref} {path}"));
         }
     }
 }
@@ -187,7 +187,7 @@ async fn other_methods_get_405_with_allow() {
         assert_eq!(reply.status, 405, "{method}");
         assert_eq!(reply.header("allow"), Some("POST"));
         assert_eq!(reply.error_identifier(), "METHOD_NOT_ALLOWED");
-        assert_matches_schema(ERROR_SCHEMA, &reply.json(), "405 body");
+        assert_matches_model(ERROR_MODEL, &reply.json(), "405 body");
     }
 }
 
@@ -211,7 +211,7 @@ async fn missing_or_wrong_credentials_get_401() {
         .await;
         assert_eq!(reply.status, 401, "{headers:?}");
         assert_eq!(reply.error_identifier(), "UNAUTHORIZED");
-        assert_matches_schema(ERROR_SCHEMA, &reply.json(), "401 body");
+        assert_matches_model(ERROR_MODEL, &reply.json(), "401 body");
         assert!(!String::from_utf8_lossy(&reply.body).contains("sandbox-secret"));
     }
 }
@@ -265,7 +265,7 @@ async fn body_errors_get_the_documented_identifiers() {
         assert_eq!(reply.status, status, "{body}");
         assert_eq!(reply.error_identifier(), identifier, "{body}");
         if identifier != "NOT_FOUND" {
-            assert_matches_schema(ERROR_SCHEMA, &reply.json(), "400 body");
+            assert_matches_model(ERROR_MODEL, &reply.json(), "400 body");
         }
     }
 }

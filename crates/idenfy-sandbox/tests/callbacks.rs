@@ -6,7 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{CALLBACK_SCHEMA, WAIT, assert_matches_schema, get_url, post_scan_ref};
+use common::{CALLBACK_MODEL, WAIT, assert_matches_model, get_url, post_scan_ref};
 use hmac::{Hmac, KeyInit, Mac};
 use idenfy_sandbox::{
     CallbackFault, DEFAULT_API_SECRET, DeliveryError, DeliveryOptions, Fixtures, Sandbox, scan_refs,
@@ -69,14 +69,14 @@ async fn receiver(
 }
 
 #[tokio::test]
-async fn each_builtin_callback_matches_the_fixture_answers_and_the_schema() {
+async fn each_builtin_callback_matches_the_fixture_answers_and_its_model() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     for scan_ref in scan_refs::SCHEMA_FIXTURES {
         let body = sandbox
             .callback_body(scan_ref)
             .expect("a built-in fixture has a callback");
         let callback: Value = serde_json::from_slice(&body).unwrap();
-        assert_matches_schema(CALLBACK_SCHEMA, &callback, &format!("{scan_ref} callback"));
+        assert_matches_model(CALLBACK_MODEL, &callback, &format!("{scan_ref} callback"));
         assert_eq!(callback["scanRef"], scan_ref);
 
         let status = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_ref)

@@ -51,7 +51,7 @@ async fn status_500_is_a_json_internal_error() {
     let reply = faulty(&sandbox, "/api/v2/data", scan_refs::APPROVED, "status=500").await;
     assert_eq!(reply.status, 500);
     assert_eq!(reply.error_identifier(), "INTERNAL_ERROR");
-    assert_matches_schema(ERROR_SCHEMA, &reply.json(), "500 body");
+    assert_matches_model(ERROR_MODEL, &reply.json(), "500 body");
 }
 
 #[tokio::test]

@@ -197,23 +197,54 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Validates a response against one of the workspace's schema files.
-pub fn assert_matches_schema(schema_text: &str, instance: &Value, what: &str) {
-    let schema: Value = serde_json::from_str(schema_text).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match its schema: {errors:#?}"
-    );
+/// An answer's model, as the sandbox holds its fixtures to them.
+#[derive(Debug, Clone, Copy)]
+pub enum Model {
+    /// `/status`, `/data`, `/full-status` or the callback: by the fixture key that holds it.
+    Answer(&'static str),
+    /// The `/files` table.
+    Files,
+    /// An error body.
+    Error,
 }
 
-pub const STATUS_SCHEMA: &str = include_str!("../../../../schema/status.json");
-pub const DATA_SCHEMA: &str = include_str!("../../../../schema/data.json");
-pub const FILES_SCHEMA: &str = include_str!("../../../../schema/files.json");
-pub const FULL_STATUS_SCHEMA: &str = include_str!("../../../../schema/full-status.json");
-pub const ERROR_SCHEMA: &str = include_str!("../../../../schema/error.json");
-pub const CALLBACK_SCHEMA: &str = include_str!("../../../../schema/callback.json");
+pub const STATUS_MODEL: Model = Model::Answer("status");
+pub const DATA_MODEL: Model = Model::Answer("data");
+pub const FILES_MODEL: Model = Model::Files;
+pub const FULL_STATUS_MODEL: Model = Model::Answer("fullStatus");
+pub const ERROR_MODEL: Model = Model::Error;
+pub const CALLBACK_MODEL: Model = Model::Answer("callback");
+
+/// Checks that a served body is what its model describes, exactly: an answer by loading it as a
+/// fixture (which refuses keys and values the docs do not describe, and missing keys), the file
+/// table and error bodies by reading them into their models with nothing left over.
+pub fn assert_matches_model(model: Model, instance: &Value, what: &str) {
+    match model {
+        Model::Answer(key) => {
+            let scan_ref = instance["scanRef"].as_str().unwrap_or("answer-under-test");
+            let fixture = serde_json::json!({"fixtures": [{"scanRef": scan_ref, key: instance}]});
+            if let Err(refusal) = idenfy_sandbox::Fixtures::from_json_str(&fixture.to_string()) {
+                panic!("{what} is not what its model describes: {refusal}");
+            }
+        }
+        Model::Files => {
+            let table: idenfy_core::models::FileUrls =
+                serde_json::from_value(instance.clone()).expect(what);
+            assert!(table.extra.is_empty(), "{what}: undocumented keys");
+            assert_eq!(
+                instance.as_object().map(|o| o.len()),
+                Some(6),
+                "{what}: every slot"
+            );
+        }
+        Model::Error => {
+            let error: idenfy_core::models::ApiError =
+                serde_json::from_value(instance.clone()).expect(what);
+            assert!(error.extra.is_empty(), "{what}: undocumented keys");
+            assert!(
+                error.identifier.is_some() && error.message.is_some(),
+                "{what}"
+            );
+        }
+    }
+}

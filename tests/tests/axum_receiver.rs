@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 // The example's own router, so that what the example shows is what is tested.
-#[path = "../examples/axum_receiver.rs"]
+#[path = "../../crates/idenfy-core/examples/axum_receiver.rs"]
 #[allow(dead_code)]
 mod example;
 
