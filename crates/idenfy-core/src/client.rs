@@ -455,8 +455,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// [`delete`](Self::delete) for a scanRef whose earlier deletion ended with its outcome
     /// unknown (the connection was lost after the request was sent, or it timed out). A 404
     /// then means the earlier request did its work: the call succeeds with
-    /// [`DeletionConfirmation::AlreadyGone`]. Only use it when an earlier outcome really is
-    /// unknown; otherwise a 404 is an unknown scanRef, and [`delete`](Self::delete) says so.
+    /// [`DeletionConfirmation::AlreadyGone`](crate::DeletionConfirmation::AlreadyGone). Only
+    /// use it when an earlier outcome really is unknown; otherwise a 404 is an unknown
+    /// scanRef, and [`delete`](Self::delete) says so.
     ///
     /// # Errors
     /// As [`delete`](Self::delete), except for the 404.
