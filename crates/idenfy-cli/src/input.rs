@@ -75,7 +75,7 @@ pub struct InputLine {
     pub scan_ref: ScanRef,
 }
 
-/// The scanRefs of `reader`, in order, duplicates included; see [`ScanRefLines`].
+/// The scanRefs of `reader`, in order, duplicates included; see `ScanRefLines`.
 pub fn scan_ref_lines<R: BufRead>(reader: R) -> ScanRefLines<R> {
     ScanRefLines {
         reader,

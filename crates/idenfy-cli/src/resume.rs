@@ -62,7 +62,7 @@ pub enum ResumeError {
 /// the successful lookups in `done`.
 ///
 /// # Errors
-/// [`ResumeError::NotAnExport`] for a line that is not ours (nothing in `done` can be trusted
+/// `ResumeError::NotAnExport` for a line that is not ours (nothing in `done` can be trusted
 /// then, and `kept` must be thrown away); IO errors of either side.
 pub fn rewrite_export(
     mut earlier: impl BufRead,

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::Target;
+
 /// An endpoint that acts on an identification rather than reading one of its records.
 ///
 /// Each takes the same body as the lookups, `{"scanRef": "..."}`.
@@ -24,18 +26,12 @@ impl Action {
 
     /// The path appended to the base URL.
     pub const fn path(self) -> &'static str {
-        match self {
-            Action::GeneratePdf => "/api/v2/generate-pdf",
-            Action::Delete => "/api/v2/delete",
-        }
+        self.target().path()
     }
 
     /// A short name for logs and traces (`generate-pdf`, `delete`).
     pub const fn name(self) -> &'static str {
-        match self {
-            Action::GeneratePdf => "generate-pdf",
-            Action::Delete => "delete",
-        }
+        self.target().name()
     }
 
     /// The action a request path names; a trailing slash is tolerated.
@@ -44,11 +40,18 @@ impl Action {
         Action::ALL.into_iter().find(|action| action.path() == path)
     }
 
-    pub(crate) const fn index(self) -> usize {
+    /// The request target of this action; a `const` [`From`].
+    const fn target(self) -> Target {
         match self {
-            Action::GeneratePdf => 0,
-            Action::Delete => 1,
+            Action::GeneratePdf => Target::GeneratePdf,
+            Action::Delete => Target::Delete,
         }
+    }
+}
+
+impl From<Action> for Target {
+    fn from(action: Action) -> Target {
+        action.target()
     }
 }
 
@@ -70,7 +73,7 @@ mod tests {
                 Action::from_path(&format!("{}/", action.path())),
                 Some(action)
             );
-            assert_eq!(Action::ALL[action.index()], action);
+            assert!(Target::ALL.contains(&Target::from(action)));
             for endpoint in crate::Endpoint::ALL {
                 assert_ne!(endpoint.path(), action.path());
             }

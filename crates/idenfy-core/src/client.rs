@@ -12,7 +12,7 @@ use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::credential_mask::CredentialMask;
-use crate::deletion::{answer_leaves_outcome_unknown, deletion_answer};
+use crate::deletion::{attempt_leaves_outcome_unknown, deletion_answer};
 use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
@@ -21,11 +21,11 @@ use crate::report::parse_report_masked;
 use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
 use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision, retry_after_of};
 use crate::timer::race_with;
-use crate::{Action, Deletion, DeletionFailure, Report, deletion_retryable};
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
     RetryPolicy, ScanRef, Timer, Transport,
 };
+use crate::{Deletion, DeletionFailure, Report, Target, deletion_retryable};
 
 /// Default limit for one attempt, request and whole body.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -397,10 +397,11 @@ impl<T: Transport, K: Timer> Client<T, K> {
             )
             .map(|value| (value, body))
         };
-        self.read(
-            Target::Lookup(endpoint),
+        self.call(
+            endpoint.into(),
             scan_ref,
             self.max_body_bytes,
+            Resend::Transient,
             parse,
         )
         .await
@@ -409,6 +410,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
             body,
             attempts,
         })
+        .map_err(CallFailure::into_lookup_failure)
     }
 
     /// `POST /api/v2/generate-pdf`: the identification report as a PDF, in whichever shape the
@@ -422,9 +424,16 @@ impl<T: Transport, K: Timer> Client<T, K> {
         let parse = |response: Response<Bytes>, _retry_after| {
             parse_report_masked(response, limit, &self.credential_mask)
         };
-        self.read(Target::Action(Action::GeneratePdf), scan_ref, limit, parse)
-            .await
-            .map(|(report, attempts)| Report { attempts, ..report })
+        self.call(
+            Target::GeneratePdf,
+            scan_ref,
+            limit,
+            Resend::Transient,
+            parse,
+        )
+        .await
+        .map(|(report, attempts)| Report { attempts, ..report })
+        .map_err(CallFailure::into_lookup_failure)
     }
 
     /// `POST /api/v2/delete`: deletes the identification's personal data at iDenfy.
@@ -446,8 +455,9 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// [`delete`](Self::delete) for a scanRef whose earlier deletion ended with its outcome
     /// unknown (the connection was lost after the request was sent, or it timed out). A 404
     /// then means the earlier request did its work: the call succeeds with
-    /// [`DeletionConfirmation::AlreadyGone`]. Only use it when an earlier outcome really is
-    /// unknown; otherwise a 404 is an unknown scanRef, and [`delete`](Self::delete) says so.
+    /// [`DeletionConfirmation::AlreadyGone`](crate::DeletionConfirmation::AlreadyGone). Only
+    /// use it when an earlier outcome really is unknown; otherwise a 404 is an unknown
+    /// scanRef, and [`delete`](Self::delete) says so.
     ///
     /// # Errors
     /// As [`delete`](Self::delete), except for the 404.
@@ -463,60 +473,90 @@ impl<T: Transport, K: Timer> Client<T, K> {
         scan_ref: &ScanRef,
         earlier_unknown: bool,
     ) -> Result<Deletion, DeletionFailure<T::Error>> {
-        let target = Target::Action(Action::Delete);
-        let span = tracing::info_span!(
-            "idenfy.delete",
-            scan_ref = scan_ref.as_str(),
-            attempts = Empty,
-            status = Empty,
-        );
+        let answer = |response: Response<Bytes>, _retry_after| {
+            deletion_answer(&response, earlier_unknown, &self.credential_mask)
+        };
+        let body_limit = self.max_body_bytes;
+        match self
+            .call(Target::Delete, scan_ref, body_limit, Resend::Unsent, answer)
+            .await
+        {
+            Ok((confirmation, attempts)) => Ok(Deletion {
+                confirmation,
+                attempts,
+            }),
+            Err(failure) => Err(DeletionFailure {
+                // Only the last attempt can have left the outcome unknown: an attempt that
+                // may have reached the API is never sent again.
+                outcome_unknown: earlier_unknown
+                    || attempt_leaves_outcome_unknown(&failure.outcome, failure.unsent),
+                error: failure.error,
+                attempts: failure.attempts,
+            }),
+        }
+    }
+
+    /// Makes a call: attempts to `target` until `answer` turns a complete answer into the
+    /// value, or until a failure that `resend` does not send again, the retry policy's limits
+    /// or the deadline end it. Every call the client makes runs here, so the deadline, the
+    /// backoff, the counting of attempts, the tracing span and the masking of echoed
+    /// credentials are the same for all. The value comes with the number of attempts.
+    async fn call<V>(
+        &self,
+        target: Target,
+        scan_ref: &ScanRef,
+        body_limit: usize,
+        resend: Resend,
+        answer: impl Fn(Response<Bytes>, Option<Duration>) -> Result<V, Error>,
+    ) -> Result<(V, u32), CallFailure<T::Error>> {
+        // The span names are the ones tools filter on: a deletion is no lookup.
+        let span = match target {
+            Target::Delete => tracing::info_span!(
+                "idenfy.delete",
+                scan_ref = scan_ref.as_str(),
+                attempts = Empty,
+                status = Empty,
+            ),
+            _ => tracing::info_span!(
+                "idenfy.lookup",
+                endpoint = target.name(),
+                scan_ref = scan_ref.as_str(),
+                attempts = Empty,
+                status = Empty,
+                latency_ms = Empty,
+            ),
+        };
         let call = async {
             let started = Instant::now();
             let mut attempts = 0u32;
-            let mut outcome_unknown = earlier_unknown;
-            loop {
+            let result = loop {
                 attempts += 1;
                 let remaining = self.deadline.saturating_sub(started.elapsed());
                 let sent = self
-                    .send_attempt(target, scan_ref, self.max_body_bytes, attempts, remaining)
+                    .send_attempt(target, scan_ref, body_limit, attempts, remaining)
                     .await;
-                let (error, retryable, outcome) = match sent {
+                let (error, outcome) = match sent {
                     Ok(response) => {
-                        tracing::Span::current().record("status", response.status().as_u16());
-                        match deletion_answer(&response, outcome_unknown, &self.credential_mask) {
-                            Ok(confirmation) => {
-                                tracing::Span::current().record("attempts", attempts);
-                                return Ok(Deletion {
-                                    confirmation,
-                                    attempts,
-                                });
-                            }
-                            Err(error) => {
-                                let retry_after = retry_after_of(&response);
-                                let outcome = AttemptOutcome::Status {
-                                    status: response.status(),
+                        let status = response.status();
+                        let retry_after = retry_after_of(&response);
+                        match answer(response, retry_after) {
+                            Ok(value) => break Ok((value, attempts, status)),
+                            // A server may echo the request's credentials; they leave no error.
+                            Err(error) => (
+                                self.credential_mask.mask_error(error).with_transport(),
+                                AttemptOutcome::Status {
+                                    status,
                                     retry_after,
-                                };
-                                if answer_leaves_outcome_unknown(&response, retry_after) {
-                                    outcome_unknown = true;
-                                }
-                                let error = self.credential_mask.mask_error(error).with_transport();
-                                (error, deletion_retryable(&outcome, false), outcome)
-                            }
+                                },
+                            ),
                         }
                     }
-                    Err((error, outcome)) => {
-                        let unsent = matches!(&error, Error::Transport(e) if T::is_unsent(e));
-                        if !unsent {
-                            outcome_unknown = true;
-                        }
-                        let retryable =
-                            deletion_retryable(&outcome, unsent) && !is_permanent::<T>(&error);
-                        (error, retryable, outcome)
-                    }
+                    Err(failed) => failed,
                 };
+                let unsent = matches!(&error, Error::Transport(e) if T::is_unsent(e));
                 let remaining = self.deadline.saturating_sub(started.elapsed());
-                let decision = if retryable {
+                let decision = if resend.sends_again(&outcome, unsent) && !is_permanent::<T>(&error)
+                {
                     self.retry_policy.decide_retryable(
                         attempts,
                         &outcome,
@@ -531,104 +571,32 @@ impl<T: Transport, K: Timer> Client<T, K> {
                         tracing::debug!(
                             attempt = attempts,
                             delay_ms = delay.as_millis() as u64,
-                            "retrying a deletion that cannot have reached the API"
-                        );
-                        self.timer.sleep(delay).await;
-                    }
-                    RetryDecision::GiveUp(reason) => {
-                        tracing::debug!(attempt = attempts, ?reason, "giving up");
-                        tracing::Span::current().record("attempts", attempts);
-                        return Err(DeletionFailure {
-                            error,
-                            attempts,
-                            outcome_unknown,
-                        });
-                    }
-                }
-            }
-        };
-        call.instrument(span).await
-    }
-
-    /// Runs a read (a lookup or the report): retried as [`RetryPolicy`] says, each attempt's
-    /// answer parsed by `parse`. The value comes with the number of attempts.
-    async fn read<V>(
-        &self,
-        target: Target,
-        scan_ref: &ScanRef,
-        body_limit: usize,
-        parse: impl Fn(Response<Bytes>, Option<Duration>) -> Result<V, Error>,
-    ) -> Result<(V, u32), LookupFailure<T::Error>> {
-        let span = tracing::info_span!(
-            "idenfy.lookup",
-            endpoint = target.name(),
-            scan_ref = scan_ref.as_str(),
-            attempts = Empty,
-            status = Empty,
-            latency_ms = Empty,
-        );
-        let call = async {
-            let started = Instant::now();
-            let mut attempts = 0u32;
-            let result = loop {
-                attempts += 1;
-                let remaining = self.deadline.saturating_sub(started.elapsed());
-                let sent = self
-                    .send_attempt(target, scan_ref, body_limit, attempts, remaining)
-                    .await;
-                let (error, outcome) = match sent {
-                    Ok(response) => {
-                        let retry_after = retry_after_of(&response);
-                        let outcome = AttemptOutcome::Status {
-                            status: response.status(),
-                            retry_after,
-                        };
-                        match parse(response, retry_after) {
-                            Ok(value) => break Ok((value, attempts)),
-                            // A server may echo the request's credentials; they leave no error.
-                            Err(error) => (
-                                self.credential_mask.mask_error(error).with_transport(),
-                                outcome,
-                            ),
-                        }
-                    }
-                    Err(failed) => failed,
-                };
-                let remaining = self.deadline.saturating_sub(started.elapsed());
-                let decision = if is_permanent::<T>(&error) {
-                    RetryDecision::GiveUp(GiveUpReason::NotRetryable)
-                } else {
-                    self.retry_policy
-                        .decide(attempts, &outcome, remaining, self.jitter.next_u64())
-                };
-                match decision {
-                    RetryDecision::RetryAfter(delay) => {
-                        tracing::debug!(
-                            attempt = attempts,
-                            delay_ms = delay.as_millis() as u64,
                             "retrying after a retryable failure"
                         );
                         self.timer.sleep(delay).await;
                     }
                     RetryDecision::GiveUp(reason) => {
                         tracing::debug!(attempt = attempts, ?reason, "giving up");
-                        break Err(LookupFailure { error, attempts });
+                        break Err(CallFailure {
+                            error,
+                            attempts,
+                            outcome,
+                            unsent,
+                        });
                     }
                 }
             };
             let span = tracing::Span::current();
             span.record("attempts", attempts);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
-            if let Some(status) = result
-                .as_ref()
-                .err()
-                .and_then(|failure| failure.error.status())
-            {
+            let status = match &result {
+                Ok((_, _, status)) => Some(*status),
+                Err(failure) => failure.error.status(),
+            };
+            if let Some(status) = status {
                 span.record("status", status.as_u16());
-            } else if result.is_ok() {
-                span.record("status", 200u16);
             }
-            result
+            result.map(|(value, attempts, _)| (value, attempts))
         };
         call.instrument(span).await
     }
@@ -668,10 +636,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
             status = Empty,
             latency_ms = Empty,
         );
-        let mut request = match target {
-            Target::Lookup(endpoint) => self.requests.build(endpoint, scan_ref),
-            Target::Action(action) => self.requests.build_action(action, scan_ref),
-        };
+        let mut request = self.requests.build(target, scan_ref);
         request
             .extensions_mut()
             .insert(ResponseBodyLimit(body_limit));
@@ -697,18 +662,42 @@ fn is_permanent<T: Transport>(error: &Error<T::Error>) -> bool {
     matches!(error, Error::Transport(error) if T::is_permanent(error))
 }
 
-/// What a request is sent to.
+/// Which failed attempts a call sends again; the policy's limits apply to both.
 #[derive(Debug, Clone, Copy)]
-enum Target {
-    Lookup(Endpoint),
-    Action(Action),
+enum Resend {
+    /// A read (a lookup, the report): every failure that may pass
+    /// ([`RetryPolicy::is_retryable`]).
+    Transient,
+    /// A deletion: only a failure whose request cannot have reached the API
+    /// ([`deletion_retryable`]).
+    Unsent,
 }
 
-impl Target {
-    fn name(self) -> &'static str {
+impl Resend {
+    /// Whether an attempt that ended as `outcome` is sent again; `unsent`: the transport
+    /// failed before sending anything ([`Transport::is_unsent`]).
+    fn sends_again(self, outcome: &AttemptOutcome, unsent: bool) -> bool {
         match self {
-            Target::Lookup(endpoint) => endpoint.name(),
-            Target::Action(action) => action.name(),
+            Resend::Transient => RetryPolicy::is_retryable(outcome),
+            Resend::Unsent => deletion_retryable(outcome, unsent),
+        }
+    }
+}
+
+/// A call that failed: its last attempt's error and how that attempt ended, and the number of
+/// attempts; each public method keeps what its failure type holds.
+struct CallFailure<E> {
+    error: Error<E>,
+    attempts: u32,
+    outcome: AttemptOutcome,
+    unsent: bool,
+}
+
+impl<E> CallFailure<E> {
+    fn into_lookup_failure(self) -> LookupFailure<E> {
+        LookupFailure {
+            error: self.error,
+            attempts: self.attempts,
         }
     }
 }

@@ -86,16 +86,23 @@ pub fn deletion_retryable(outcome: &AttemptOutcome, unsent: bool) -> bool {
     }
 }
 
-/// Whether a complete answer that is not a confirmation still leaves open whether the data
-/// was deleted: a server error (the server may have acted before failing; not a 503 with
-/// `Retry-After`, which turns the request away), or a success that is not the API's.
-pub(crate) fn answer_leaves_outcome_unknown<B: AsRef<[u8]>>(
-    response: &Response<B>,
-    retry_after: Option<std::time::Duration>,
-) -> bool {
-    let status = response.status();
-    let turned_away = status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some();
-    status.is_success() || (status.is_server_error() && !turned_away)
+/// Whether a failed attempt leaves open whether the data was deleted: its request may have
+/// arrived (the connection was lost after sending, the attempt timed out), or its answer was a
+/// server error (the server may have acted before failing; not a 503 with `Retry-After`, which
+/// turns the request away) or a success that is not the API's. `unsent` as for
+/// [`deletion_retryable`]. Such an attempt is never sent again.
+pub(crate) fn attempt_leaves_outcome_unknown(outcome: &AttemptOutcome, unsent: bool) -> bool {
+    match outcome {
+        AttemptOutcome::Status {
+            status,
+            retry_after,
+        } => {
+            let turned_away = *status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some();
+            status.is_success() || (status.is_server_error() && !turned_away)
+        }
+        AttemptOutcome::TransportFailure => !unsent,
+        AttemptOutcome::AttemptTimeout => true,
+    }
 }
 
 /// What a complete answer to `/delete` means. `earlier_unknown`: an earlier attempt's outcome
@@ -153,6 +160,38 @@ mod tests {
             false
         ));
         assert!(!deletion_retryable(&AttemptOutcome::AttemptTimeout, false));
+    }
+
+    #[test]
+    fn an_attempt_that_leaves_the_outcome_unknown_is_never_sent_again() {
+        let mut outcomes = vec![
+            AttemptOutcome::TransportFailure,
+            AttemptOutcome::AttemptTimeout,
+        ];
+        for code in 100..600 {
+            outcomes.push(status(code, None));
+            outcomes.push(status(code, Some(1)));
+        }
+        for outcome in &outcomes {
+            for unsent in [false, true] {
+                assert!(
+                    !(attempt_leaves_outcome_unknown(outcome, unsent)
+                        && deletion_retryable(outcome, unsent)),
+                    "{outcome:?}, unsent: {unsent}"
+                );
+            }
+        }
+        assert!(attempt_leaves_outcome_unknown(&status(502, None), false));
+        assert!(attempt_leaves_outcome_unknown(&status(503, None), false));
+        assert!(!attempt_leaves_outcome_unknown(
+            &status(503, Some(1)),
+            false
+        ));
+        assert!(!attempt_leaves_outcome_unknown(&status(404, None), false));
+        assert!(!attempt_leaves_outcome_unknown(
+            &AttemptOutcome::TransportFailure,
+            true
+        ));
     }
 
     fn answer(code: u16, body: &str) -> Response<Vec<u8>> {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 
+use crate::Target;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 
 /// One of the identification data retrieval endpoints.
@@ -34,12 +35,7 @@ impl Endpoint {
 
     /// The path appended to the base URL.
     pub const fn path(self) -> &'static str {
-        match self {
-            Endpoint::Status => "/api/v2/status",
-            Endpoint::Data => "/api/v2/data",
-            Endpoint::Files => "/api/v2/files",
-            Endpoint::FullStatus => "/api/v2/full-status",
-        }
+        self.target().path()
     }
 
     /// The endpoint a request path names (a server's view of [`Endpoint::path`]); one trailing
@@ -59,12 +55,7 @@ impl Endpoint {
 
     /// A short name for logs and traces (`status`, `data`, `files`, `full-status`).
     pub const fn name(self) -> &'static str {
-        match self {
-            Endpoint::Status => "status",
-            Endpoint::Data => "data",
-            Endpoint::Files => "files",
-            Endpoint::FullStatus => "full-status",
-        }
+        self.target().name()
     }
 
     /// The Rust type the response body is decoded into.
@@ -77,13 +68,20 @@ impl Endpoint {
         }
     }
 
-    pub(crate) const fn index(self) -> usize {
+    /// The request target of this endpoint; a `const` [`From`].
+    const fn target(self) -> Target {
         match self {
-            Endpoint::Status => 0,
-            Endpoint::Data => 1,
-            Endpoint::Files => 2,
-            Endpoint::FullStatus => 3,
+            Endpoint::Status => Target::Status,
+            Endpoint::Data => Target::Data,
+            Endpoint::Files => Target::Files,
+            Endpoint::FullStatus => Target::FullStatus,
         }
+    }
+}
+
+impl From<Endpoint> for Target {
+    fn from(endpoint: Endpoint) -> Target {
+        endpoint.target()
     }
 }
 

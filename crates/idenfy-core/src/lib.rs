@@ -45,7 +45,7 @@ pub use report::{
     DEFAULT_MAX_REPORT_BYTES, NotAPdf, NotAPdfReason, PDF_MAGIC, REPORT_JSON_KEYS, Report,
     ReportShape, parse_report,
 };
-pub use request::{RequestBuilder, USER_AGENT_VALUE, build_request};
+pub use request::{RequestBuilder, Target, USER_AGENT_VALUE, build_request};
 pub use response::{DEFAULT_MAX_BODY_BYTES, MAX_SERVER_TEXT_CHARS, parse_response};
 pub use retry::{
     AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, is_transient, parse_retry_after,

@@ -1,10 +1,10 @@
-//! Building the HTTP request for a lookup: no IO, just an `http::Request`.
+//! Where a request goes and what it looks like: no IO, just an `http::Request`.
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, Request, Uri};
 
-use crate::{Action, BaseUrl, Credentials, Endpoint, ScanRef};
+use crate::{Action, BaseUrl, Credentials, ScanRef};
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT_VALUE: &str = concat!("idenfy-rs/", env!("CARGO_PKG_VERSION"));
@@ -13,9 +13,87 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// The report may come as the PDF itself or wrapped in JSON; both are welcome.
 const PDF_OR_JSON: HeaderValue = HeaderValue::from_static("application/pdf, application/json");
 
-/// Builds lookup requests for one base URL and one set of credentials.
+/// What a request is sent to: one of the four lookups or one of the two actions. The one type
+/// the request builder and the client take; [`Endpoint`](crate::Endpoint) and [`Action`]
+/// convert into it, and
+/// the paths and names of both are defined here, once.
 ///
-/// The endpoint URLs and the `Authorization` header are computed once, so
+/// ```
+/// use idenfy_core::{Action, Endpoint, Target};
+/// assert_eq!(Target::from(Endpoint::FullStatus).path(), "/api/v2/full-status");
+/// assert_eq!(Target::from(Action::Delete), Target::Delete);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Target {
+    /// `POST /api/v2/status` ([`Endpoint::Status`](crate::Endpoint::Status)).
+    Status,
+    /// `POST /api/v2/data` ([`Endpoint::Data`](crate::Endpoint::Data)).
+    Data,
+    /// `POST /api/v2/files` ([`Endpoint::Files`](crate::Endpoint::Files)).
+    Files,
+    /// `POST /api/v2/full-status` ([`Endpoint::FullStatus`](crate::Endpoint::FullStatus)).
+    FullStatus,
+    /// `POST /api/v2/generate-pdf` ([`Action::GeneratePdf`]).
+    GeneratePdf,
+    /// `POST /api/v2/delete` ([`Action::Delete`]).
+    Delete,
+}
+
+impl Target {
+    /// Every target, lookups first, in documentation order (the order of the variants, which
+    /// the request builder's table of URLs follows).
+    pub const ALL: [Target; 6] = [
+        Target::Status,
+        Target::Data,
+        Target::Files,
+        Target::FullStatus,
+        Target::GeneratePdf,
+        Target::Delete,
+    ];
+
+    /// The path appended to the base URL.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Target::Status => "/api/v2/status",
+            Target::Data => "/api/v2/data",
+            Target::Files => "/api/v2/files",
+            Target::FullStatus => "/api/v2/full-status",
+            Target::GeneratePdf => "/api/v2/generate-pdf",
+            Target::Delete => "/api/v2/delete",
+        }
+    }
+
+    /// A short name for logs and traces (`status`, `full-status`, `generate-pdf`, `delete`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Target::Status => "status",
+            Target::Data => "data",
+            Target::Files => "files",
+            Target::FullStatus => "full-status",
+            Target::GeneratePdf => "generate-pdf",
+            Target::Delete => "delete",
+        }
+    }
+
+    /// The `Accept` header: the report may come as the PDF itself, everything else is JSON.
+    const fn accept(self) -> HeaderValue {
+        match self {
+            Target::GeneratePdf => PDF_OR_JSON,
+            _ => APPLICATION_JSON,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.path())
+    }
+}
+
+/// Builds the requests for one base URL and one set of credentials.
+///
+/// The targets' URLs and the `Authorization` header are computed once, so
 /// building a request costs little more than writing its small JSON body.
 ///
 /// ```
@@ -29,8 +107,8 @@ const PDF_OR_JSON: HeaderValue = HeaderValue::from_static("application/pdf, appl
 /// ```
 #[derive(Clone)]
 pub struct RequestBuilder {
-    uris: [Uri; 4],
-    action_uris: [Uri; 2],
+    /// Indexed by [`Target`]'s variant, in the order of [`Target::ALL`].
+    uris: [Uri; Target::ALL.len()],
     authorization: HeaderValue,
 }
 
@@ -45,44 +123,43 @@ impl RequestBuilder {
                 .unwrap_or_else(|_| Uri::from_static("/"))
         };
         Self {
-            uris: Endpoint::ALL.map(|endpoint| uri(endpoint.path())),
-            action_uris: Action::ALL.map(|action| uri(action.path())),
+            uris: Target::ALL.map(|target| uri(target.path())),
             authorization: credentials.basic_auth_header(),
         }
     }
 
-    /// The URL a lookup on `endpoint` is sent to.
-    pub fn uri(&self, endpoint: Endpoint) -> &Uri {
-        &self.uris[endpoint.index()]
+    /// The URL a request to `target` (an [`Endpoint`](crate::Endpoint), an [`Action`]) is sent to.
+    pub fn uri(&self, target: impl Into<Target>) -> &Uri {
+        &self.uris[target.into() as usize]
     }
 
     /// The URL `action` is sent to.
+    #[deprecated(note = "`uri` takes an `Action` too")]
     pub fn action_uri(&self, action: Action) -> &Uri {
-        &self.action_uris[action.index()]
+        self.uri(action)
     }
 
-    /// Builds the `POST` request for `endpoint` and `scan_ref`.
-    pub fn build(&self, endpoint: Endpoint, scan_ref: &ScanRef) -> Request<Bytes> {
-        self.post(self.uri(endpoint), APPLICATION_JSON, scan_ref)
-    }
-
-    /// Builds the `POST` request for `action` and `scan_ref`: the same body and headers as a
-    /// lookup, except that the report's request also accepts `application/pdf`.
+    /// Builds the `POST` request to `target` (an [`Endpoint`](crate::Endpoint), an [`Action`]) for `scan_ref`:
+    /// the same body and headers for all, except that the report's request also accepts
+    /// `application/pdf`.
     ///
     /// ```
     /// use idenfy_core::{Action, BaseUrl, Credentials, RequestBuilder};
     /// let builder = RequestBuilder::new(&BaseUrl::default(), &Credentials::new("key", "secret")?);
-    /// let request = builder.build_action(Action::Delete, &"abc-123".parse()?);
+    /// let request = builder.build(Action::Delete, &"abc-123".parse()?);
     /// assert_eq!(request.uri(), "https://ivs.idenfy.com/api/v2/delete");
     /// assert_eq!(request.body().as_ref(), br#"{"scanRef":"abc-123"}"#);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    pub fn build(&self, target: impl Into<Target>, scan_ref: &ScanRef) -> Request<Bytes> {
+        let target = target.into();
+        self.post(self.uri(target), target.accept(), scan_ref)
+    }
+
+    /// Builds the `POST` request for `action` and `scan_ref`.
+    #[deprecated(note = "`build` takes an `Action` too")]
     pub fn build_action(&self, action: Action, scan_ref: &ScanRef) -> Request<Bytes> {
-        let accept = match action {
-            Action::GeneratePdf => PDF_OR_JSON,
-            Action::Delete => APPLICATION_JSON,
-        };
-        self.post(self.action_uri(action), accept, scan_ref)
+        self.build(action, scan_ref)
     }
 
     fn post(&self, uri: &Uri, accept: HeaderValue, scan_ref: &ScanRef) -> Request<Bytes> {
@@ -110,14 +187,14 @@ impl std::fmt::Debug for RequestBuilder {
     }
 }
 
-/// Builds one lookup request without keeping a [`RequestBuilder`] around.
+/// Builds one request without keeping a [`RequestBuilder`] around.
 pub fn build_request(
     base_url: &BaseUrl,
     credentials: &Credentials,
-    endpoint: Endpoint,
+    target: impl Into<Target>,
     scan_ref: &ScanRef,
 ) -> Request<Bytes> {
-    RequestBuilder::new(base_url, credentials).build(endpoint, scan_ref)
+    RequestBuilder::new(base_url, credentials).build(target, scan_ref)
 }
 
 /// `{"scanRef":"..."}`. A `ScanRef` has no control characters, so only `"`
@@ -139,6 +216,7 @@ fn scan_ref_body(scan_ref: &ScanRef) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Endpoint;
 
     #[test]
     fn body_escapes_quotes_and_backslashes_as_json() {
@@ -146,6 +224,18 @@ mod tests {
         let body = scan_ref_body(&scan_ref);
         let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed["scanRef"], r#"a"b\c"#);
+    }
+
+    #[test]
+    fn every_target_has_its_own_url_in_the_order_of_the_variants() {
+        let builder = RequestBuilder::new(
+            &BaseUrl::default(),
+            &Credentials::new("key", "secret").unwrap(),
+        );
+        for target in Target::ALL {
+            assert_eq!(Target::ALL[target as usize], target);
+            assert_eq!(builder.uri(target).path(), target.path());
+        }
     }
 
     #[test]

@@ -1,13 +1,10 @@
 //! The ready-to-use client: [`idenfy_core::Client`] on [`HyperTransport`] and tokio's timer.
 
 use std::fmt;
+use std::ops::Deref;
 use std::time::Duration;
 
-use idenfy_core::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
-use idenfy_core::{
-    BaseUrl, Credentials, Deletion, DeletionFailure, DownloadUrl, Endpoint, EndpointResponse,
-    Lookup, LookupFailure, Report, RetryPolicy, ScanRef, WellFormedJson,
-};
+use idenfy_core::{BaseUrl, Credentials, DownloadUrl, LookupFailure, Report, RetryPolicy, ScanRef};
 
 use crate::transport::ConnectionSettings;
 use crate::{
@@ -26,6 +23,11 @@ pub const BASE_URL_ENV: &str = "IDENFY_BASE_URL";
 
 /// An iDenfy client over hyper: pooled keep-alive connections, TLS, retries,
 /// time limits and a response body cap.
+///
+/// A shared handle to an [`idenfy_core::Client`] on [`HyperTransport`]: every method of that
+/// client (`status`, `full_status`, `lookup_raw`, `report`, `delete`, ...) is called on this
+/// one through `Deref`; what only hyper has (the constructors, the connection settings, the
+/// downloads, `report_to`) is declared here.
 ///
 /// Cheap to share: put it in an `Arc` or clone it (clones share the pool).
 #[derive(Clone)]
@@ -82,76 +84,13 @@ impl Client {
         }
     }
 
-    /// `POST /api/v2/status`: the identification's overall status.
-    ///
-    /// # Errors
-    /// See [`idenfy_core::Error`]; retryable failures are retried first.
-    pub async fn status(&self, scan_ref: &ScanRef) -> Result<IdentificationStatus, Error> {
-        self.inner.status(scan_ref).await
-    }
-
-    /// `POST /api/v2/data`: the data read from the document.
-    ///
-    /// # Errors
-    /// See [`idenfy_core::Error`]; retryable failures are retried first.
-    pub async fn data(&self, scan_ref: &ScanRef) -> Result<IdentificationData, Error> {
-        self.inner.data(scan_ref).await
-    }
-
-    /// `POST /api/v2/files`: URLs of the identification's photos and videos.
-    ///
-    /// # Errors
-    /// See [`idenfy_core::Error`]; retryable failures are retried first.
-    pub async fn files(&self, scan_ref: &ScanRef) -> Result<FileUrls, Error> {
-        self.inner.files(scan_ref).await
-    }
-
-    /// `POST /api/v2/full-status`: automatic and manual review results.
-    ///
-    /// # Errors
-    /// See [`idenfy_core::Error`]; retryable failures are retried first.
-    pub async fn full_status(&self, scan_ref: &ScanRef) -> Result<FullStatus, Error> {
-        self.inner.full_status(scan_ref).await
-    }
-
-    /// Looks up the endpoint that returns `R`.
-    ///
-    /// # Errors
-    /// See [`idenfy_core::Error`]; retryable failures are retried first.
-    pub async fn lookup<R: EndpointResponse>(&self, scan_ref: &ScanRef) -> Result<R, Error> {
-        self.inner.lookup(scan_ref).await
-    }
-
-    /// Looks up `endpoint` and keeps the body as the API sent it (checked to be a JSON object
-    /// in UTF-8, not decoded), with the number of attempts: for tools that store or forward
-    /// the API's own JSON. See [`idenfy_core::Client::lookup_raw`].
-    ///
-    /// # Errors
-    /// The error and the attempts made; retryable failures are retried first.
-    pub async fn lookup_raw(
-        &self,
-        endpoint: Endpoint,
-        scan_ref: &ScanRef,
-    ) -> Result<Lookup<WellFormedJson>, LookupFailure<crate::HyperError>> {
-        self.inner.lookup_raw(endpoint, scan_ref).await
-    }
-
-    /// `POST /api/v2/generate-pdf`: the identification report, checked to be a PDF whatever
-    /// shape the API sends it in (see [`idenfy_core::parse_report`]), held in memory within
-    /// the report limit ([`ClientBuilder::max_report_bytes`]).
-    ///
-    /// # Errors
-    /// See [`idenfy_core::Error`]; an answer that holds no PDF is `Error::NotAPdf`.
-    pub async fn report(&self, scan_ref: &ScanRef) -> Result<Report, LookupFailure<HyperError>> {
-        self.inner.report(scan_ref).await
-    }
-
-    /// [`report`](Self::report), written to `writer`: the PDF is checked whole before its
+    /// [`report`](idenfy_core::Client::report), written to `writer`: the PDF is checked whole before its
     /// first byte is written (an answer in base64 or JSON cannot be checked piecemeal), so a
     /// refused answer writes nothing. Returns the report with its bytes.
     ///
     /// # Errors
-    /// [`ReportError::Lookup`] as [`report`](Self::report); [`ReportError::Write`] when the
+    /// [`ReportError::Lookup`] as [`report`](idenfy_core::Client::report);
+    /// [`ReportError::Write`] when the
     /// writer fails.
     pub async fn report_to<W: tokio::io::AsyncWrite + Unpin>(
         &self,
@@ -168,33 +107,7 @@ impl Client {
         Ok(report)
     }
 
-    /// `POST /api/v2/delete`: deletes the identification's personal data at iDenfy; retried
-    /// only where the request cannot have reached the API (see [`idenfy_core::Client::delete`]).
-    ///
-    /// # Errors
-    /// See [`DeletionFailure`]; its `outcome_unknown` says whether the data may be deleted
-    /// all the same.
-    pub async fn delete(
-        &self,
-        scan_ref: &ScanRef,
-    ) -> Result<Deletion, DeletionFailure<HyperError>> {
-        self.inner.delete(scan_ref).await
-    }
-
-    /// [`delete`](Self::delete) for a scanRef whose earlier deletion ended with its outcome
-    /// unknown: a 404 then confirms that deletion (see
-    /// [`idenfy_core::Client::delete_after_unknown`]).
-    ///
-    /// # Errors
-    /// As [`delete`](Self::delete), except for the 404.
-    pub async fn delete_after_unknown(
-        &self,
-        scan_ref: &ScanRef,
-    ) -> Result<Deletion, DeletionFailure<HyperError>> {
-        self.inner.delete_after_unknown(scan_ref).await
-    }
-
-    /// Starts downloading a file (a URL from [`Client::files`]) within the client's
+    /// Starts downloading a file (a URL from [`files`](idenfy_core::Client::files)) within the client's
     /// [`DownloadLimits`], on the same connection pool, TLS and connect timeout as the lookups.
     /// No credentials are sent: file URLs are presigned.
     ///
@@ -237,8 +150,18 @@ impl Client {
         &self.download_limits
     }
 
-    /// The transport-agnostic client underneath.
+    /// The transport-agnostic client underneath, which `Deref` also reaches.
     pub fn core(&self) -> &idenfy_core::Client<HyperTransport, TokioTimer> {
+        &self.inner
+    }
+}
+
+/// The lookups, the report and deletion are the core client's own methods
+/// ([`idenfy_core::Client`]): declared and documented once, there.
+impl Deref for Client {
+    type Target = idenfy_core::Client<HyperTransport, TokioTimer>;
+
+    fn deref(&self) -> &Self::Target {
         &self.inner
     }
 }
