@@ -21,13 +21,13 @@ use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
 use crate::export_file;
+use crate::export_format::ExportFormat;
 use crate::failure::{Failure, FailureKind};
 use crate::input::{InputError, count_scan_refs, scan_ref_lines};
 use crate::interrupt::interrupted;
 use crate::lookup_set::{Claim, LookupSet};
 use crate::output::{FLUSH_INTERVAL, LineOutput};
 use crate::rate::Pacer;
-use crate::result_line;
 
 /// How many input lines may wait, read but not yet started: enough to keep every worker busy,
 /// few enough to cost nothing.
@@ -136,7 +136,13 @@ const MIN_RATE: f64 = 0.01;
 const MAX_RATE: f64 = 100_000.0;
 
 /// Runs a bulk export of `endpoint` for the scanRefs in `args.input`.
-pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result<Summary, Failure> {
+pub async fn run(
+    client: &Client,
+    endpoint: Endpoint,
+    format: ExportFormat,
+    args: &BulkArgs,
+    quiet: bool,
+) -> Result<Summary, Failure> {
     let input = args
         .input
         .as_deref()
@@ -148,13 +154,20 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
         .filter(|path| *path != Path::new("-"));
     let mut done = LookupSet::new()
         .map_err(|err| Failure::other(format!("no randomness from the system: {err}")))?;
-    let mut output = LineOutput::new(match (output, args.resume) {
-        (Some(path), true) => Sink::Export(export_file::resume(path, &mut done)?.0),
+    let (sink, has_header) = match (output, args.resume) {
+        (Some(path), true) => {
+            let (export, resumed) = export_file::resume(path, format, &mut done)?;
+            (Sink::Export(export), resumed.header)
+        }
         (None, true) => return Err(Failure::bad_input("--resume needs --output FILE")),
-        (Some(path), false) => Sink::Export(export_file::create(path)?),
-        (None, false) => Sink::Stdout(io::stdout().lock()),
-    });
+        (Some(path), false) => (Sink::Export(export_file::create(path)?), false),
+        (None, false) => (Sink::Stdout(io::stdout().lock()), false),
+    };
+    let mut output = LineOutput::new(sink);
     let write_failed = |err: io::Error| Failure::other(format!("writing the output failed: {err}"));
+    if let Some(header) = format.header().filter(|_| !has_header) {
+        output.write_line(&header).map_err(write_failed)?;
+    }
 
     let (sender, mut receiver) = mpsc::channel(INPUT_QUEUE);
     std::thread::Builder::new()
@@ -163,7 +176,11 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
         .map_err(|err| Failure::other(format!("cannot start the input reader: {err}")))?;
 
     let mut summary = Summary::default();
-    let progress = progress_bar();
+    let progress = if quiet {
+        ProgressBar::hidden()
+    } else {
+        progress_bar()
+    };
     let mut interrupt =
         interrupted().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
     let mut flush_timer = tokio::time::interval(FLUSH_INTERVAL);
@@ -239,7 +256,7 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
                         if lookup.attempts > 1 {
                             summary.retried += 1;
                         }
-                        result_line::success(&scan_ref, endpoint, &lookup.body)
+                        format.success(&scan_ref, endpoint, &lookup.body)
                     }
                     Err(failure) => {
                         summary.failed += 1;
@@ -257,7 +274,7 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
                             ready = None;
                             summary.stopped_early = true;
                         }
-                        result_line::failure(&scan_ref, endpoint, &failure.error, failure.attempts)
+                        format.failure(&scan_ref, endpoint, &failure.error, failure.attempts)
                     }
                 };
                 output.write_line(&line).map_err(write_failed)?;
@@ -272,7 +289,7 @@ pub async fn run(client: &Client, endpoint: Endpoint, args: &BulkArgs) -> Result
     }
     progress.finish_and_clear();
     if let Some(error) = bad_input {
-        if summary.succeeded + summary.failed > 0 {
+        if summary.succeeded + summary.failed > 0 && !quiet {
             eprintln!("idenfy: {}", summary.report());
         }
         return Err(Failure::bad_input(format!(

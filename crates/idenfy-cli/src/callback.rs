@@ -77,12 +77,17 @@ pub struct SignArgs {
 pub async fn run(
     command: &CallbackCommand,
     connection: &ConnectionArgs,
-    format: Format,
+    format: Option<Format>,
 ) -> Result<(), Failure> {
     match command {
         #[cfg(feature = "sandbox")]
         CallbackCommand::Send(args) => send(args, connection).await,
         CallbackCommand::Verify(args) => {
+            if format == Some(Format::Csv) {
+                return Err(Failure::bad_input(
+                    "callback verify prints a table or the body (--format json), not CSV",
+                ));
+            }
             let secret = secret(connection)?;
             let body = read_body(args.file.as_deref())?;
             let verifier = CallbackVerifier::new(secret);
@@ -90,10 +95,12 @@ pub async fn run(
                 .verify_and_parse(Some(args.signature.as_str()), &body)
                 .map_err(refusal)?;
             let mut out = std::io::stdout().lock();
-            let written = match format {
+            let written = match format.unwrap_or(Format::Table) {
                 // Valid JSON (it was just read as such): no raw control characters in it.
                 Format::Json | Format::Jsonl => out.write_all(&body).and_then(|()| writeln!(out)),
                 Format::Table => out.write_all(key_facts(&callback).as_bytes()),
+                // Refused before anything was read.
+                Format::Csv => Ok(()),
             };
             written.map_err(|err| Failure::other(format!("cannot write the output: {err}")))
         }

@@ -18,10 +18,17 @@ pub struct Cli {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
-    /// How to print results: `table` for people, `json` for the API's JSON as sent, `jsonl` for
-    /// one JSON line per scanRef (the bulk format).
-    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
-    pub format: Format,
+    /// How to print results: `table` for people (the default for scanRefs given as arguments),
+    /// `json` for the API's JSON as sent (an array for several scanRefs), `jsonl` for one JSON
+    /// line per scanRef (the default with `--input`), `csv` for a spreadsheet: a header, then a
+    /// row per scanRef, formulas neutralised.
+    #[arg(long, value_enum, global = true)]
+    pub format: Option<Format>,
+
+    /// Hide the progress bar and the closing summaries; results still go to standard output
+    /// and errors to standard error.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -71,6 +78,9 @@ pub enum Format {
     Json,
     /// One JSON line per scanRef: `{"scanRef", "endpoint", "result" | "error"}`.
     Jsonl,
+    /// A header and one row per scanRef: the key facts and the error, RFC 4180 quoting; a
+    /// cell a spreadsheet would run as a formula starts with `'`.
+    Csv,
 }
 
 #[cfg(test)]

@@ -51,7 +51,11 @@ pub struct DeleteArgs {
 }
 
 /// Runs `delete`.
-pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), Failure> {
+pub async fn run(
+    connection: &ConnectionArgs,
+    args: &DeleteArgs,
+    quiet: bool,
+) -> Result<(), Failure> {
     let scan_refs = match &args.input {
         Some(input) => read_list(input)?,
         None => parse_all(&args.scan_refs)?,
@@ -116,6 +120,7 @@ pub async fn run(connection: &ConnectionArgs, args: &DeleteArgs) -> Result<(), F
         &earlier,
         &mut audit,
         &args.audit,
+        quiet,
     )
     .await
 }
@@ -158,6 +163,7 @@ async fn delete_all(
     earlier: &Earlier,
     audit: &mut AuditFile,
     audit_path: &Path,
+    quiet: bool,
 ) -> Result<(), Failure> {
     let mut interrupt =
         interrupted().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
@@ -255,10 +261,12 @@ async fn delete_all(
         println!("{scan_ref}\t{}", record.outcome.name());
     }
     let [deleted, gone, refused, failed, unknown] = counts;
-    eprintln!(
-        "idenfy: {deleted} deleted, {gone} already gone, {refused} refused, {failed} failed, {unknown} unknown; recorded in {}",
-        audit_path.display()
-    );
+    if !quiet {
+        eprintln!(
+            "idenfy: {deleted} deleted, {gone} already gone, {refused} refused, {failed} failed, {unknown} unknown; recorded in {}",
+            audit_path.display()
+        );
+    }
     match worst {
         None => Ok(()),
         Some(kind) => Err(Failure::new(

@@ -33,9 +33,10 @@ use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as
 use std::path::{Path, PathBuf};
 
 use crate::durable;
+use crate::export_format::ExportFormat;
 use crate::failure::Failure;
 use crate::lookup_set::LookupSet;
-use crate::resume::{ResumeError, Resumed, rewrite_export};
+use crate::resume::{ResumeError, Resumed, rewrite_export_as};
 use crate::trusted_file;
 
 /// The end of the name of a resume's temporary file: `.NAME.XXXXXX.resume`.
@@ -151,7 +152,11 @@ fn lock_current(path: &Path, file: &File) -> Result<(), Failure> {
 /// # Errors
 /// A bad-input failure (exit 2) when the file is not a bulk export, or not a regular file;
 /// another failure when it cannot be read or rewritten.
-pub fn resume(path: &Path, done: &mut LookupSet) -> Result<(ExportFile, Resumed), Failure> {
+pub fn resume(
+    path: &Path,
+    format: ExportFormat,
+    done: &mut LookupSet,
+) -> Result<(ExportFile, Resumed), Failure> {
     let io_failure = |err: io::Error| Failure::other(format!("{}: {err}", path.display()));
     let not_regular = || {
         Failure::bad_input(format!(
@@ -186,7 +191,7 @@ pub fn resume(path: &Path, done: &mut LookupSet) -> Result<(ExportFile, Resumed)
     let resumed = {
         let mut kept = BufWriter::new(temporary.as_file_mut());
         let resumed =
-            rewrite_export(BufReader::new(&earlier), &mut kept, done).map_err(|err| match err {
+            rewrite_export_as(format, BufReader::new(&earlier), &mut kept, done).map_err(|err| match err {
                 ResumeError::NotAnExport { .. } => Failure::bad_input(format!(
                     "--resume {}: {err}; it is not the output of a bulk export, and was left as it is",
                     path.display()
@@ -329,7 +334,7 @@ mod tests {
                     while !first_done.load(Ordering::SeqCst) {
                         let started = Instant::now();
                         let mut done = LookupSet::new().unwrap();
-                        if resume(&path, &mut done).is_ok() {
+                        if resume(&path, ExportFormat::JsonLines, &mut done).is_ok() {
                             wins.push(started);
                         }
                     }
@@ -337,7 +342,7 @@ mod tests {
                 });
                 let first_started = Instant::now();
                 let mut done = LookupSet::new().unwrap();
-                let first = resume(&path, &mut done);
+                let first = resume(&path, ExportFormat::JsonLines, &mut done);
                 first_done.store(true, Ordering::SeqCst);
                 (first, first_started, second.join().unwrap())
             });
@@ -364,7 +369,7 @@ mod tests {
         let path = dir.path().join("out.jsonl");
         let _first = create(&path).unwrap();
         let mut done = LookupSet::new().unwrap();
-        let refused = resume(&path, &mut done).unwrap_err();
+        let refused = resume(&path, ExportFormat::JsonLines, &mut done).unwrap_err();
         assert!(
             refused.message.contains("another run"),
             "{}",

@@ -56,12 +56,13 @@ pub struct FilesArgs {
 pub async fn run(
     connection: &Connection,
     args: &FilesArgs,
-    format: Format,
+    format: Option<Format>,
     limits: &ConnectionArgs,
+    quiet: bool,
 ) -> Result<(), Failure> {
     let (timeout, deadline) = (limits.timeout, limits.deadline);
     let Some(dir) = &args.download else {
-        return lookup::run_command(connection, Endpoint::Files, &args.lookup, format).await;
+        return lookup::run_command(connection, Endpoint::Files, &args.lookup, format, quiet).await;
     };
     let [scan_ref] = parse_scan_refs(&args.lookup.scan_refs)?
         .try_into()

@@ -18,11 +18,13 @@ mod callback;
 mod cli;
 mod confirm;
 mod connect;
+mod csv_row;
 mod delete;
 mod download;
 mod download_set;
 mod durable;
 mod export_file;
+mod export_format;
 mod failure;
 mod file_kinds;
 mod files;
@@ -103,24 +105,38 @@ fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let (format, connection) = (cli.format, &cli.connection);
+    let (format, connection, quiet) = (cli.format, &cli.connection, cli.quiet);
     match &cli.command {
         Command::Status(args) => {
-            lookup::run_command(&connect(connection).await?, Endpoint::Status, args, format).await
+            lookup::run_command(
+                &connect(connection).await?,
+                Endpoint::Status,
+                args,
+                format,
+                quiet,
+            )
+            .await
         }
         Command::Data(args) => {
-            lookup::run_command(&connect(connection).await?, Endpoint::Data, args, format).await
+            lookup::run_command(
+                &connect(connection).await?,
+                Endpoint::Data,
+                args,
+                format,
+                quiet,
+            )
+            .await
         }
         Command::FullStatus(args) => {
             let connected = connect(connection).await?;
-            lookup::run_command(&connected, Endpoint::FullStatus, args, format).await
+            lookup::run_command(&connected, Endpoint::FullStatus, args, format, quiet).await
         }
         Command::Files(args) => {
-            files::run(&connect(connection).await?, args, format, connection).await
+            files::run(&connect(connection).await?, args, format, connection, quiet).await
         }
-        Command::Report(args) => report::run(&connect(connection).await?.client, args).await,
+        Command::Report(args) => report::run(&connect(connection).await?.client, args, quiet).await,
         // A deletion connects only once it is confirmed (a dry run never does).
-        Command::Delete(args) => delete::run(connection, args).await,
+        Command::Delete(args) => delete::run(connection, args, quiet).await,
         // Callbacks need no connection to the API.
         Command::Callback(command) => callback::run(command, connection, format).await,
     }

@@ -10,10 +10,10 @@ use idenfy_hyper::{Client, ScanRef};
 use crate::bulk::BulkArgs;
 use crate::cli::Format;
 use crate::connect::Connection;
+use crate::export_format::ExportFormat;
 use crate::failure::{Failure, FailureKind};
 use crate::input::parse_scan_refs;
 use crate::render::{self, OverallStatus};
-use crate::result_line;
 
 /// Which identifications to look up, and where results go.
 #[derive(Debug, Args)]
@@ -36,8 +36,33 @@ pub async fn run(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let mut worst: Option<Failure> = None;
+    // Several answers in JSON are one document, an array: each is kept apart until it is
+    // known to have come, and joined then.
+    let json_array = format == Format::Json && scan_refs.len() > 1;
+    let mut items = 0;
+    if json_array {
+        out.write_all(b"[").map_err(write_failure)?;
+    }
+    if format == Format::Csv {
+        let header = ExportFormat::Csv(endpoint).header().unwrap_or_default();
+        out.write_all(&header).map_err(write_failure)?;
+    }
     for (index, scan_ref) in scan_refs.iter().enumerate() {
-        match print_one(client, endpoint, scan_ref, format, index > 0, out).await {
+        let printed = if json_array {
+            let mut item = Vec::new();
+            let printed = print_one(client, endpoint, scan_ref, format, false, &mut item).await;
+            if printed.is_ok() {
+                let separator: &[u8] = if items == 0 { b"\n" } else { b",\n" };
+                items += 1;
+                out.write_all(separator)
+                    .and_then(|()| out.write_all(item.trim_ascii_end()))
+                    .map_err(write_failure)?;
+            }
+            printed
+        } else {
+            print_one(client, endpoint, scan_ref, format, index > 0, out).await
+        };
+        match printed {
             Ok(()) => {}
             Err(failure) if failure.kind == FailureKind::Other => return Err(failure),
             Err(failure) => {
@@ -47,6 +72,9 @@ pub async fn run(
                 }
             }
         }
+    }
+    if json_array {
+        out.write_all(b"\n]\n").map_err(write_failure)?;
     }
     out.flush().map_err(write_failure)?;
     match worst {
@@ -116,14 +144,16 @@ async fn print_one(
                             OverallStatus::Unavailable(unavailable_because(error))
                         }
                     };
-                    render::full_status(name, overall, &full)
+                    render::full_status_table(name, overall, &full)
                 }
                 _ => match typed(client, endpoint, scan_ref).await.map_err(failed)? {
-                    Typed::Status(status) => render::status(name, &status),
-                    Typed::Data(data) => render::data(name, &data),
-                    Typed::Files(files) => render::files(name, &files),
+                    Typed::Status(status) => render::status(name, &status).render(),
+                    Typed::Data(data) => render::data(name, &data).render(),
+                    Typed::Files(files) => {
+                        render::files(name, &files, render::OtherKinds::RowEach).render()
+                    }
                     Typed::FullStatus(full) => {
-                        render::full_status(name, OverallStatus::NotAsked, &full)
+                        render::full_status_table(name, OverallStatus::NotAsked, &full)
                     }
                 },
             };
@@ -144,12 +174,17 @@ async fn print_one(
                 }
             })
         }
-        Format::Jsonl => {
+        Format::Jsonl | Format::Csv => {
+            let lines = if format == Format::Csv {
+                ExportFormat::Csv(endpoint)
+            } else {
+                ExportFormat::JsonLines
+            };
             let line = match client.lookup_raw(endpoint, scan_ref).await {
-                Ok(lookup) => result_line::success(scan_ref, endpoint, &lookup.body),
+                Ok(lookup) => lines.success(scan_ref, endpoint, &lookup.body),
                 // One line per scanRef, as in a bulk run; the error is also reported below.
                 Err(failure) => {
-                    out.write_all(&result_line::failure(
+                    out.write_all(&lines.failure(
                         scan_ref,
                         endpoint,
                         &failure.error,
@@ -190,11 +225,31 @@ pub async fn run_command(
     connection: &Connection,
     endpoint: Endpoint,
     args: &LookupArgs,
-    format: Format,
+    format: Option<Format>,
+    quiet: bool,
 ) -> Result<(), Failure> {
     if args.bulk.input.is_some() {
-        let summary = crate::bulk::run(&connection.client, endpoint, &args.bulk).await?;
-        eprintln!("idenfy: {}", summary.report());
+        let lines = match format {
+            None | Some(Format::Jsonl) => ExportFormat::JsonLines,
+            Some(Format::Csv) => ExportFormat::Csv(endpoint),
+            Some(Format::Table) => {
+                return Err(Failure::bad_input(
+                    "--format table shows a few identifications to a person; with --input, \
+                     choose --format jsonl (the default) or csv",
+                ));
+            }
+            Some(Format::Json) => {
+                return Err(Failure::bad_input(
+                    "--format json writes one JSON document; with --input, choose --format \
+                     jsonl (the default) or csv, whose lines a resume can keep",
+                ));
+            }
+        };
+        let summary =
+            crate::bulk::run(&connection.client, endpoint, lines, &args.bulk, quiet).await?;
+        if !quiet {
+            eprintln!("idenfy: {}", summary.report());
+        }
         return match summary.worst {
             None if !summary.stopped_early => Ok(()),
             worst => Err(Failure::new(
@@ -208,7 +263,7 @@ pub async fn run_command(
         &connection.client,
         endpoint,
         &scan_refs,
-        format,
+        format.unwrap_or(Format::Table),
         &mut std::io::stdout().lock(),
     )
     .await

@@ -1,4 +1,6 @@
-//! The `table` format: an identification's key facts, aligned for a person to read.
+//! An identification's key facts, per endpoint: aligned for a person to read (the `table`
+//! format), and the same facts as the columns of the `csv` format ([`crate::csv_row`]), whose
+//! labels are its header.
 //!
 //! Every value is the server's text, so every value is escaped ([`escape_controls`]): an escape
 //! sequence cannot retitle or clear the terminal, and a line break cannot forge a row.
@@ -13,10 +15,9 @@ use idenfy_hyper::models::{
     IdentificationStatus,
 };
 
-/// Label and value rows, printed with the values aligned. Empty values show as `-`; control
-/// characters in values are escaped.
+/// Labels and values, control characters in values escaped, empty values `None`.
 #[derive(Default)]
-struct Rows(Vec<(Cow<'static, str>, String)>);
+pub struct Rows(Vec<(Cow<'static, str>, Option<String>)>);
 
 impl Rows {
     fn add(
@@ -29,12 +30,27 @@ impl Rows {
             .into()
             .filter(|value| !value.is_empty())
             .map(|value| escape_controls(&value).into_owned());
-        self.0
-            .push((label, value.unwrap_or_else(|| "-".to_owned())));
+        self.0.push((label, value));
         self
     }
 
-    fn render(&self) -> String {
+    fn insert(&mut self, at: usize, label: &'static str, value: Option<String>) {
+        let value = value.map(|value| escape_controls(&value).into_owned());
+        self.0.insert(at.min(self.0.len()), (label.into(), value));
+    }
+
+    /// The labels, in order.
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(label, _)| label.as_ref())
+    }
+
+    /// The values, escaped, in the order of the labels; `None` where there is none.
+    pub fn values(&self) -> impl Iterator<Item = Option<&str>> {
+        self.0.iter().map(|(_, value)| value.as_deref())
+    }
+
+    /// The table: one row a fact, the values aligned, `-` for a missing one.
+    pub fn render(&self) -> String {
         let width = self
             .0
             .iter()
@@ -43,6 +59,7 @@ impl Rows {
             .unwrap_or(0);
         let mut out = String::new();
         for (label, value) in &self.0 {
+            let value = value.as_deref().unwrap_or("-");
             let _ = writeln!(out, "{label:<width$}  {value}");
         }
         out
@@ -63,18 +80,18 @@ fn joined(parts: &[&Option<String>], separator: &str) -> Option<String> {
 }
 
 /// `/status`.
-pub fn status(scan_ref: &str, status: &IdentificationStatus) -> String {
-    Rows::default()
-        .add("scanRef", scan_ref.to_owned())
+pub fn status(scan_ref: &str, status: &IdentificationStatus) -> Rows {
+    let mut rows = Rows::default();
+    rows.add("scanRef", scan_ref.to_owned())
         .add("status", text(&status.status))
-        .add("clientId", text(&status.client_id))
-        .render()
+        .add("clientId", text(&status.client_id));
+    rows
 }
 
 /// `/data`.
-pub fn data(scan_ref: &str, data: &IdentificationData) -> String {
-    Rows::default()
-        .add("scanRef", scan_ref.to_owned())
+pub fn data(scan_ref: &str, data: &IdentificationData) -> Rows {
+    let mut rows = Rows::default();
+    rows.add("scanRef", scan_ref.to_owned())
         .add("clientId", text(&data.client_id))
         .add(
             "name",
@@ -97,16 +114,31 @@ pub fn data(scan_ref: &str, data: &IdentificationData) -> String {
                 .map(|date| date.as_str().to_owned()),
         )
         .add("selected country", data.selected_country.clone())
-        .add("manually changed", text(&data.manually_data_changed))
-        .render()
+        .add("manually changed", text(&data.manually_data_changed));
+    rows
+}
+
+/// How the kinds the docs do not list are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherKinds {
+    /// A row each, with its URL: every file the API sent, for a person.
+    RowEach,
+    /// Their names in one value, so that the labels are the same for every identification:
+    /// the columns of a CSV export.
+    Named,
 }
 
 /// `/files`.
-pub fn files(scan_ref: &str, files: &FileUrls) -> String {
+pub fn files(scan_ref: &str, files: &FileUrls, other_kinds: OtherKinds) -> Rows {
     let mut rows = Rows::default();
     rows.add("scanRef", scan_ref.to_owned());
     for (kind, url) in files.documented() {
         rows.add(kind.to_string(), url.map(str::to_owned));
+    }
+    if other_kinds == OtherKinds::Named {
+        let names: Vec<&str> = files.extra.keys().map(String::as_str).collect();
+        rows.add("other kinds", names.join(" "));
+        return rows;
     }
     // Kinds the docs do not list are files all the same: show every one the API sent.
     for (kind, url) in &files.extra {
@@ -117,7 +149,7 @@ pub fn files(scan_ref: &str, files: &FileUrls) -> String {
         };
         rows.add(escape_controls(kind).into_owned(), shown);
     }
-    rows.render()
+    rows
 }
 
 /// The overall status beside a full status: only `/status` has it.
@@ -130,8 +162,21 @@ pub enum OverallStatus<'a> {
     Unavailable(String),
 }
 
-/// `/full-status`, with the overall status from `/status`, or why it could not be had.
-pub fn full_status(scan_ref: &str, overall: OverallStatus<'_>, full: &FullStatus) -> String {
+/// `/full-status`, with the overall status from `/status`, or why it could not be had, for a
+/// person.
+pub fn full_status_table(scan_ref: &str, overall: OverallStatus<'_>, full: &FullStatus) -> String {
+    let mut rows = full_status(scan_ref, full);
+    let overall = match overall {
+        OverallStatus::NotAsked => None,
+        OverallStatus::Known(status) => text(&status.status),
+        OverallStatus::Unavailable(why) => Some(format!("unavailable: {why}")),
+    };
+    rows.insert(1, "overall status", overall);
+    rows.render()
+}
+
+/// `/full-status` alone: the overall status is `/status`'s.
+pub fn full_status(scan_ref: &str, full: &FullStatus) -> Rows {
     let client = full.client.as_ref();
     let document = full.client_identity_document.as_ref();
     let reasons = full.suspection_reasons.as_ref().map(|reasons| {
@@ -143,14 +188,6 @@ pub fn full_status(scan_ref: &str, overall: OverallStatus<'_>, full: &FullStatus
     });
     let mut rows = Rows::default();
     rows.add("scanRef", scan_ref.to_owned())
-        .add(
-            "overall status",
-            match overall {
-                OverallStatus::NotAsked => None,
-                OverallStatus::Known(status) => text(&status.status),
-                OverallStatus::Unavailable(why) => Some(format!("unavailable: {why}")),
-            },
-        )
         .add("face (auto)", text(&full.face_match_result))
         .add("face (manual)", text(&full.manual_face_match_result))
         .add("document (auto)", text(&full.document_validity))
@@ -183,7 +220,7 @@ pub fn full_status(scan_ref: &str, overall: OverallStatus<'_>, full: &FullStatus
                 .as_ref()
                 .map(|time| time.as_str().to_owned()),
         );
-    rows.render()
+    rows
 }
 
 /// The name as the document reads, or as the partner gave it.
@@ -229,7 +266,7 @@ mod tests {
             "ODD\u{1b}[2J": 7
         }))
         .unwrap();
-        let table = files("ref-1", &urls);
+        let table = files("ref-1", &urls, OtherKinds::RowEach).render();
         for expected in [
             "FRONT         https://files.example/front.png",
             "FACE          -",
@@ -261,7 +298,7 @@ mod tests {
     #[test]
     fn an_overall_status_that_could_not_be_had_says_why() {
         let full: FullStatus = serde_json::from_value(serde_json::json!({})).unwrap();
-        let table = full_status(
+        let table = full_status_table(
             "ref-1",
             OverallStatus::Unavailable("/status answered HTTP 429".to_owned()),
             &full,
@@ -285,7 +322,7 @@ mod tests {
         .unwrap();
         let overall: IdentificationStatus =
             serde_json::from_value(serde_json::json!({"status": "SUSPECTED"})).unwrap();
-        let table = full_status("ref-1", OverallStatus::Known(&overall), &full);
+        let table = full_status_table("ref-1", OverallStatus::Known(&overall), &full);
         for expected in [
             "overall status     SUSPECTED",
             "face (auto)        FACE_MATCH",

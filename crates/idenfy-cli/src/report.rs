@@ -4,6 +4,7 @@
 //! written; the file is published as [`crate::private_file`] says. With `--input`, each report
 //! is named after its scanRef, which is checked first to be a plain file name.
 
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -28,8 +29,9 @@ pub struct ReportArgs {
     /// comments skipped), and save each report as `OUTPUT/SCANREF.pdf`.
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
-    /// The PDF file to write (one scanRef), or the directory the PDFs go into (`--input`;
-    /// created with mode 0700 if missing).
+    /// The PDF file to write (one scanRef; `-` for standard output, which must not be a
+    /// terminal), or the directory the PDFs go into (`--input`; created with mode 0700 if
+    /// missing).
     #[arg(long, value_name = "PATH", required = true)]
     pub output: PathBuf,
     /// Replace a report file that already exists.
@@ -38,22 +40,34 @@ pub struct ReportArgs {
 }
 
 /// Runs `report`.
-pub async fn run(client: &Client, args: &ReportArgs) -> Result<(), Failure> {
+pub async fn run(client: &Client, args: &ReportArgs, quiet: bool) -> Result<(), Failure> {
     match (&args.scan_ref, &args.input) {
         (Some(scan_ref), None) => {
             let scan_ref: ScanRef = scan_ref.parse().map_err(|err| {
                 Failure::bad_input(format!("scanRef `{}`: {err}", EscapedControls(scan_ref)))
             })?;
+            if args.output == Path::new("-") {
+                return to_standard_output(client, &scan_ref).await;
+            }
             let bytes = save(client, &scan_ref, &args.output, args.force).await?;
             println!("{}\t{bytes} bytes", args.output.display());
             Ok(())
         }
-        (None, Some(input)) => many(client, input, &args.output, args.force).await,
+        (None, Some(_)) if args.output == Path::new("-") => Err(Failure::bad_input(
+            "with --input, --output names the directory the reports go into, not -",
+        )),
+        (None, Some(input)) => many(client, input, &args.output, args.force, quiet).await,
         _ => Err(Failure::bad_input("give one SCAN_REF or --input FILE")),
     }
 }
 
-async fn many(client: &Client, input: &Path, dir: &Path, force: bool) -> Result<(), Failure> {
+async fn many(
+    client: &Client,
+    input: &Path,
+    dir: &Path,
+    force: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
     let scan_refs = read_list(input)?;
     private_file::create_private_dir(dir)
         .map_err(|err| Failure::bad_input(format!("--output {}: {err}", dir.display())))?;
@@ -80,11 +94,13 @@ async fn many(client: &Client, input: &Path, dir: &Path, force: bool) -> Result<
             }
         }
     }
-    eprintln!(
-        "idenfy: {saved} of {} reports saved in {}",
-        scan_refs.len(),
-        dir.display()
-    );
+    if !quiet {
+        eprintln!(
+            "idenfy: {saved} of {} reports saved in {}",
+            scan_refs.len(),
+            dir.display()
+        );
+    }
     match worst {
         None => Ok(()),
         Some(kind) => Err(Failure::new(
@@ -92,6 +108,24 @@ async fn many(client: &Client, input: &Path, dir: &Path, force: bool) -> Result<
             "some reports were not saved (see the messages above)",
         )),
     }
+}
+
+/// `--output -`: the report's bytes to standard output, for a pipe or a file the shell opened.
+/// A terminal is refused before the report is asked for: a PDF's bytes would garble it.
+async fn to_standard_output(client: &Client, scan_ref: &ScanRef) -> Result<(), Failure> {
+    if std::io::stdout().is_terminal() {
+        return Err(Failure::bad_input(
+            "standard output is a terminal: redirect it (`> report.pdf`) or give --output FILE",
+        ));
+    }
+    let report = client
+        .report(scan_ref)
+        .await
+        .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&report.pdf)
+        .and_then(|()| out.flush())
+        .map_err(|err| Failure::other(format!("writing the report failed: {err}")))
 }
 
 /// Fetches the report of `scan_ref` and publishes it at `target`; returns its size.

@@ -12,8 +12,9 @@ use std::io::{self, BufRead, Write};
 use idenfy_hyper::core::DEFAULT_MAX_BODY_BYTES;
 
 use crate::bounded_line::{LineRead, read_line};
+use crate::export_format::ExportFormat;
 use crate::lookup_set::LookupSet;
-use crate::result_line::{self, LINE_START, NotOurs};
+use crate::result_line::NotOurs;
 
 /// The longest line an export can hold: the largest body the client accepts, with room for
 /// the scanRef, the endpoint and the braces around it.
@@ -30,6 +31,8 @@ pub struct Resumed {
     pub duplicates: u64,
     /// Whether the last line was cut short (by a crash or a kill) and dropped.
     pub cut: bool,
+    /// Whether the format's header was written first.
+    pub header: bool,
 }
 
 /// Why an earlier output cannot be resumed.
@@ -58,13 +61,28 @@ pub enum ResumeError {
     Write(#[source] io::Error),
 }
 
-/// Reads the earlier output from `earlier`, writes the lines to keep to `kept`, and records
-/// the successful lookups in `done`.
+/// Reads the earlier JSON lines output from `earlier`, writes the lines to keep to `kept`, and
+/// records the successful lookups in `done`.
 ///
 /// # Errors
 /// `ResumeError::NotAnExport` for a line that is not ours (nothing in `done` can be trusted
 /// then, and `kept` must be thrown away); IO errors of either side.
 pub fn rewrite_export(
+    earlier: impl BufRead,
+    kept: &mut impl Write,
+    done: &mut LookupSet,
+) -> Result<Resumed, ResumeError> {
+    rewrite_export_as(ExportFormat::JsonLines, earlier, kept, done)
+}
+
+/// [`rewrite_export`] for an export in `format`: a CSV export must start with its header (an
+/// empty file is a new one), which is written to `kept` in any case.
+///
+/// # Errors
+/// As for [`rewrite_export`]; a CSV whose first line is not this endpoint's header is not
+/// ours.
+pub fn rewrite_export_as(
+    format: ExportFormat,
     mut earlier: impl BufRead,
     kept: &mut impl Write,
     done: &mut LookupSet,
@@ -72,6 +90,23 @@ pub fn rewrite_export(
     let mut resumed = Resumed::default();
     let mut buffer = Vec::new();
     let mut line = 0u64;
+    if let Some(header) = format.header() {
+        line += 1;
+        let read = read_line(&mut earlier, &mut buffer, MAX_EXPORT_LINE_BYTES)
+            .map_err(|source| ResumeError::Read { line, source })?;
+        match read {
+            LineRead::End => {}
+            LineRead::Complete if buffer == header.as_slice() => {}
+            _ => {
+                return Err(ResumeError::NotAnExport {
+                    line,
+                    reason: NotOurs::new("not the header of this endpoint's CSV export"),
+                });
+            }
+        }
+        kept.write_all(&header).map_err(ResumeError::Write)?;
+        resumed.header = true;
+    }
     loop {
         line += 1;
         let read = read_line(&mut earlier, &mut buffer, MAX_EXPORT_LINE_BYTES)
@@ -86,7 +121,7 @@ pub fn rewrite_export(
             LineRead::Cut => {
                 // The start of one of our lines, cut by a crash; text that merely lacks its
                 // last line break is not ours.
-                if buffer.starts_with(LINE_START) || LINE_START.starts_with(&buffer) {
+                if format.may_be_cut_line(&buffer) {
                     resumed.cut = true;
                     return Ok(resumed);
                 }
@@ -95,8 +130,9 @@ pub fn rewrite_export(
             LineRead::Complete => {}
         }
         let text = &buffer[..buffer.len() - 1];
-        let written =
-            result_line::parse(text).map_err(|reason| ResumeError::NotAnExport { line, reason })?;
+        let written = format
+            .parse(text)
+            .map_err(|reason| ResumeError::NotAnExport { line, reason })?;
         if !written.succeeded {
             resumed.failed += 1;
         } else if done.insert_done(written.endpoint, &written.scan_ref) {
@@ -137,7 +173,8 @@ mod tests {
                 kept: 2,
                 failed: 1,
                 duplicates: 1,
-                cut: true
+                cut: true,
+                header: false,
             }
         );
         assert_eq!(kept, format!("{a}{a_full}"));
