@@ -60,6 +60,19 @@ pub enum Command {
     /// Result callbacks: send a fixture's signed callback to your webhook, verify or sign a body.
     #[command(subcommand)]
     Callback(crate::callback::CallbackCommand),
+    /// List the config file's profiles: name, base URL, API key, and whether a secret is set.
+    ///
+    /// One line each, tab-separated, `-` for what a profile does not set; the secret itself is
+    /// never shown.
+    Profiles,
+}
+
+impl Command {
+    /// Whether the command uses an iDenfy account (the API, or its secret for callbacks): only
+    /// those read the `--profile`. The others are about the command itself.
+    pub fn uses_an_account(&self) -> bool {
+        !matches!(self, Command::Profiles)
+    }
 }
 
 /// Output formats.

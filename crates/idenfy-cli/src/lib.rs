@@ -32,6 +32,7 @@ mod lookup;
 mod lookup_set;
 mod output;
 mod private_file;
+mod profile;
 mod rate;
 mod render;
 mod report;
@@ -102,7 +103,10 @@ fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
             .is_some_and(|(_, sub)| from_command_line(sub))
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run(mut cli: Cli) -> Result<(), Failure> {
+    if cli.command.uses_an_account() {
+        profile::fill_in(&mut cli.connection)?;
+    }
     let (format, connection) = (cli.format, &cli.connection);
     match &cli.command {
         Command::Status(args) => {
@@ -123,5 +127,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Delete(args) => delete::run(connection, args).await,
         // Callbacks need no connection to the API.
         Command::Callback(command) => callback::run(command, connection, format).await,
+        Command::Profiles => profile::list(&mut std::io::stdout().lock()),
     }
 }
