@@ -19,6 +19,7 @@ mod cli;
 mod confirm;
 mod connect;
 mod delete;
+mod docs;
 mod download;
 mod download_set;
 mod durable;
@@ -128,5 +129,7 @@ async fn run(mut cli: Cli) -> Result<(), Failure> {
         // Callbacks need no connection to the API.
         Command::Callback(command) => callback::run(command, connection, format).await,
         Command::Profiles => profile::list(&mut std::io::stdout().lock()),
+        Command::Completions(args) => docs::completions(args.shell, &mut std::io::stdout().lock()),
+        Command::Man => docs::man(&mut std::io::stdout().lock()),
     }
 }
