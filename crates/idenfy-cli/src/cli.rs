@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::connect::ConnectionArgs;
 use crate::delete::DeleteArgs;
+use crate::docs::CompletionsArgs;
+use crate::failure::exit_code_table;
 use crate::files::FilesArgs;
 use crate::lookup::LookupArgs;
 use crate::report::ReportArgs;
@@ -13,7 +15,7 @@ use crate::report::ReportArgs;
 /// Look up iDenfy identifications (status, parsed data, files and full review status), save their
 /// PDF reports, and delete their personal data.
 #[derive(Debug, Parser)]
-#[command(name = "idenfy", version, about, long_about = None)]
+#[command(name = "idenfy", version, about, long_about = None, after_long_help = after_long_help())]
 pub struct Cli {
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -67,7 +69,66 @@ pub enum Command {
     /// Result callbacks: send a fixture's signed callback to your webhook, verify or sign a body.
     #[command(subcommand)]
     Callback(crate::callback::CallbackCommand),
+    /// List the config file's profiles: name, base URL, API key, and whether a secret is set.
+    ///
+    /// One line each, tab-separated, `-` for what a profile does not set; the secret itself is
+    /// never shown.
+    Profiles,
+    /// Print the shell completion script for SHELL.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), every command included.
+    Man,
 }
+
+impl Command {
+    /// Whether the command uses an iDenfy account (the API, or its secret for callbacks): only
+    /// those read the `--profile`. The others are about the command itself.
+    pub fn uses_an_account(&self) -> bool {
+        !matches!(
+            self,
+            Command::Profiles | Command::Completions(_) | Command::Man
+        )
+    }
+}
+
+/// What `--help` adds after the options: the exit codes and examples.
+fn after_long_help() -> String {
+    format!(
+        "Exit codes:\n{}\nExamples:\n{}",
+        exit_code_table(),
+        examples()
+    )
+}
+
+/// The examples of `--help` and of the manual page, one command line a line (each parses: a
+/// test keeps it so), a comment after `#`.
+pub fn examples() -> String {
+    #[cfg(feature = "sandbox")]
+    let try_the_sandbox =
+        Some("idenfy --sandbox full-status sandbox-approved    # no account, no network");
+    #[cfg(not(feature = "sandbox"))]
+    let try_the_sandbox = None;
+    try_the_sandbox
+        .into_iter()
+        .chain(EXAMPLES)
+        .map(|example| format!("  {example}\n"))
+        .collect()
+}
+
+const EXAMPLES: [&str; 12] = [
+    "idenfy --profile prod full-status SCAN_REF       # the account [profiles.prod] names",
+    "idenfy --format json data SCAN_REF               # the API's JSON, as sent",
+    "idenfy full-status --input refs.txt --output out.jsonl --concurrency 16",
+    "idenfy full-status --input refs.txt --output out.jsonl --resume",
+    "idenfy --profile prod full-status --input refs.txt --format csv --output results.csv",
+    "idenfy files SCAN_REF --download ./photos",
+    "idenfy report SCAN_REF --output report.pdf",
+    "idenfy report SCAN_REF --output - > report.pdf    # to standard output, never a terminal",
+    "idenfy delete --input refs.txt --audit deletions.jsonl --yes",
+    "idenfy profiles                                  # the config file's accounts, no secrets",
+    "idenfy completions bash > ~/.local/share/bash-completion/completions/idenfy",
+    "idenfy man > ~/.local/share/man/man1/idenfy.1",
+];
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,5 +152,18 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_example_of_the_help_is_a_command_line_that_parses() {
+        for example in examples().lines() {
+            let command_line = example.split(" #").next().unwrap();
+            let command_line = command_line.split(" > ").next().unwrap();
+            let words: Vec<&str> = command_line.split_whitespace().collect();
+            assert_eq!(words.first(), Some(&"idenfy"), "{example}");
+            if let Err(err) = Cli::try_parse_from(&words) {
+                panic!("{example}: {err}");
+            }
+        }
     }
 }

@@ -13,6 +13,12 @@ use crate::failure::Failure;
 /// Where the API is and how to talk to it.
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
+    /// The profile of the config file (`$IDENFY_CONFIG`, else
+    /// `$XDG_CONFIG_HOME/idenfy/config.toml`, else `~/.config/idenfy/config.toml`) that supplies
+    /// whatever of the base URL, API key and API secret the flags and the environment do not.
+    #[arg(long, value_name = "NAME", env = "IDENFY_PROFILE", global = true)]
+    pub profile: Option<String>,
+
     /// API key (the Basic auth user).
     #[arg(long, env = "IDENFY_API_KEY", global = true)]
     pub api_key: Option<String>,

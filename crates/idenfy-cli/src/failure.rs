@@ -27,17 +27,66 @@ pub enum FailureKind {
     /// A callback's signature holds but its body is not the callback's JSON (or is too large).
     CallbackBodyRefused,
     /// The webhook a callback was sent to did not answer 200.
-    // Only `callback send` gives it, which needs the sandbox: the exit code stays reserved.
-    #[cfg_attr(not(feature = "sandbox"), expect(dead_code))]
+    // Only `callback send` gives it, which needs the sandbox: the exit code stays reserved (and
+    // listed in `--help`) in every build.
     ReceiverRefused,
     /// Ctrl-C stopped the run.
     Interrupted,
 }
 
+/// What exit code 0 means, first in `--help`'s table.
+const SUCCESS_MEANS: &str = "success: every lookup, download, report or deletion succeeded";
+
 impl FailureKind {
+    /// Every kind, in the order of their exit codes: the rows of `--help`'s table.
+    pub const ALL: [FailureKind; 9] = [
+        FailureKind::Other,
+        FailureKind::BadInput,
+        FailureKind::Api,
+        FailureKind::Authentication,
+        FailureKind::Network,
+        FailureKind::SignatureRefused,
+        FailureKind::CallbackBodyRefused,
+        FailureKind::ReceiverRefused,
+        FailureKind::Interrupted,
+    ];
+
     /// The process exit code (see the README's table).
     pub fn exit_code(self) -> ExitCode {
-        ExitCode::from(match self {
+        ExitCode::from(self.code())
+    }
+
+    /// What the kind means, in a line of `--help` (the README's table says it at length).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            FailureKind::Other => "something else failed (writing the output, ...)",
+            FailureKind::BadInput => {
+                "bad input: a malformed scanRef, a missing or untrusted file, no credentials, \
+                 an unknown profile, a deletion not confirmed"
+            }
+            FailureKind::Api => {
+                "the API answered with an error or with something that is not its JSON or PDF; \
+                 a download or deletion refused"
+            }
+            FailureKind::Authentication => "authentication failed (401 or 403)",
+            FailureKind::Network => {
+                "network failure: connection, timeout, or 429 or 5xx still failing after the \
+                 retries; a deletion whose outcome is unknown"
+            }
+            FailureKind::SignatureRefused => {
+                "callback verify: the signature does not match the body and the secret"
+            }
+            FailureKind::CallbackBodyRefused => {
+                "callback verify: the signature holds but the body is not a callback"
+            }
+            FailureKind::ReceiverRefused => "callback send: the receiver did not answer 200",
+            FailureKind::Interrupted => "interrupted (Ctrl-C)",
+        }
+    }
+
+    /// The exit code as a number.
+    fn code(self) -> u8 {
+        match self {
             FailureKind::Other => 1,
             FailureKind::BadInput => 2,
             FailureKind::Api => 3,
@@ -47,7 +96,7 @@ impl FailureKind {
             FailureKind::CallbackBodyRefused => 7,
             FailureKind::ReceiverRefused => 8,
             FailureKind::Interrupted => 130,
-        })
+        }
     }
 
     /// The kind of a failed lookup.
@@ -64,6 +113,18 @@ impl FailureKind {
             _ => FailureKind::Api,
         }
     }
+}
+
+/// The table of exit codes that `--help` shows, one `  CODE  MEANING` line each, made from
+/// [`FailureKind`] so that the help cannot disagree with the exit codes given.
+pub fn exit_code_table() -> String {
+    let rows = std::iter::once((0, SUCCESS_MEANS)).chain(
+        FailureKind::ALL
+            .iter()
+            .map(|kind| (kind.code(), kind.meaning())),
+    );
+    rows.map(|(code, meaning)| format!("  {code:>3}  {meaning}\n"))
+        .collect()
 }
 
 /// A failure of the whole command, with a message for a person.
@@ -122,4 +183,85 @@ pub fn error_json(error: &LookupError) -> Value {
         value["identifier"] = json!(identifier.as_str());
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::CommandFactory as _;
+
+    use super::*;
+    use crate::cli::Cli;
+
+    /// The `CODE  MEANING` rows of the "Exit codes:" part of `idenfy --help`.
+    fn rows_of_the_help() -> Vec<(u8, String)> {
+        let help = Cli::command().render_long_help().to_string();
+        let table = help
+            .split_once("Exit codes:\n")
+            .expect("--help has an exit code table")
+            .1;
+        table
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(|line| {
+                let (code, meaning) = line.trim().split_once("  ").expect("CODE  MEANING");
+                (code.parse().expect("a code"), meaning.trim().to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_exit_code_the_help_lists_is_the_one_its_failure_gives() {
+        let rows = rows_of_the_help();
+        assert_eq!(rows[0], (0, SUCCESS_MEANS.to_owned()));
+        assert_eq!(rows.len(), FailureKind::ALL.len() + 1, "{rows:?}");
+        for (code, meaning) in &rows[1..] {
+            let kind = FailureKind::ALL
+                .into_iter()
+                .find(|kind| kind.meaning() == meaning)
+                .unwrap_or_else(|| panic!("no failure means {meaning:?}"));
+            assert_eq!(
+                kind.exit_code(),
+                ExitCode::from(*code),
+                "--help says {code} for {kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_own_exit_code() {
+        let codes: BTreeSet<u8> = FailureKind::ALL.iter().map(|kind| kind.code()).collect();
+        assert_eq!(codes.len(), FailureKind::ALL.len());
+        assert!(!codes.contains(&0));
+    }
+
+    #[test]
+    fn the_help_lists_the_exit_codes_of_the_readmes_table() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .expect("the workspace's README");
+        let table = readme
+            .split_once("**Exit codes.**")
+            .expect("the README has an exit code table")
+            .1;
+        let in_readme: BTreeSet<u8> = table
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .filter_map(|line| {
+                line.trim_start_matches('|')
+                    .split('|')
+                    .next()?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        let in_help: BTreeSet<u8> = rows_of_the_help()
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
+        assert_eq!(in_readme, in_help);
+    }
 }

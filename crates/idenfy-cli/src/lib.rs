@@ -20,6 +20,7 @@ mod confirm;
 mod connect;
 mod csv_row;
 mod delete;
+mod docs;
 mod download;
 mod download_set;
 mod durable;
@@ -34,6 +35,7 @@ mod lookup;
 mod lookup_set;
 mod output;
 mod private_file;
+mod profile;
 mod rate;
 mod render;
 mod report;
@@ -104,7 +106,10 @@ fn secret_given_on_command_line(matches: &ArgMatches) -> bool {
             .is_some_and(|(_, sub)| from_command_line(sub))
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run(mut cli: Cli) -> Result<(), Failure> {
+    if cli.command.uses_an_account() {
+        profile::fill_in(&mut cli.connection)?;
+    }
     let (format, connection, quiet) = (cli.format, &cli.connection, cli.quiet);
     match &cli.command {
         Command::Status(args) => {
@@ -139,5 +144,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Delete(args) => delete::run(connection, args, quiet).await,
         // Callbacks need no connection to the API.
         Command::Callback(command) => callback::run(command, connection, format).await,
+        Command::Profiles => profile::list(&mut std::io::stdout().lock()),
+        Command::Completions(args) => docs::completions(args.shell, &mut std::io::stdout().lock()),
+        Command::Man => docs::man(&mut std::io::stdout().lock()),
     }
 }

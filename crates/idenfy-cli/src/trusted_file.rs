@@ -4,6 +4,9 @@
 //! could have written the records it trusts (a forged "deleted" line, a planted export), or
 //! would read the personal data written into it.
 //!
+//! A file that holds a secret (the config file with an API secret in it) must also be
+//! readable by nobody else, as ssh insists of a private key: [`check_private`].
+//!
 //! A file kept for the user keeps its permission bits, never its set-id and sticky bits.
 
 use std::fs::Metadata;
@@ -18,6 +21,9 @@ pub const KEPT_PERMISSION_BITS: u32 = 0o777;
 
 /// Write permission for the group or for others.
 const WRITABLE_BY_OTHERS: u32 = 0o022;
+
+/// Any permission for the group or for others.
+const OPEN_TO_OTHERS: u32 = 0o077;
 
 /// Checks that the file `metadata` describes (as opened, not as named) belongs to the user
 /// running the command and that no one else can write it. `what` names the file's role in the
@@ -39,6 +45,24 @@ pub fn check(path: &Path, metadata: &Metadata, what: &str) -> Result<(), Failure
         return Err(Failure::bad_input(format!(
             "{shown}: {what} can be written by others (mode {mode:04o}); it cannot be trusted, \
              so nothing was done: `chmod go-w` it if its content is yours"
+        )));
+    }
+    Ok(())
+}
+
+/// As [`check`], and also that no one else can read the file, nor run it: it holds a secret.
+/// The message names the file and its mode, as ssh's does for a private key.
+///
+/// # Errors
+/// A bad-input failure (exit 2) naming the file, its owner or its mode, and what to do.
+pub fn check_private(path: &Path, metadata: &Metadata, what: &str) -> Result<(), Failure> {
+    check(path, metadata, what)?;
+    let mode = metadata.mode() & 0o7777;
+    if mode & OPEN_TO_OTHERS != 0 {
+        let shown = path.display();
+        return Err(Failure::bad_input(format!(
+            "Permissions {mode:04o} for '{shown}' are too open: {what} holds a secret, and others \
+             can read it; it was not used: `chmod 600 {shown}`"
         )));
     }
     Ok(())
@@ -69,6 +93,29 @@ mod tests {
             let (_dir, path) = with_mode(mode);
             let metadata = path.metadata().unwrap();
             assert!(check(&path, &metadata, "the file").is_ok(), "{mode:o}");
+        }
+    }
+
+    #[test]
+    fn a_file_with_a_secret_must_be_open_to_its_owner_only() {
+        for mode in [0o600, 0o400, 0o700] {
+            let (_dir, path) = with_mode(mode);
+            let metadata = path.metadata().unwrap();
+            assert!(
+                check_private(&path, &metadata, "the file").is_ok(),
+                "{mode:o}"
+            );
+        }
+        for mode in [0o640, 0o604, 0o601, 0o610, 0o644, 0o620] {
+            let (_dir, path) = with_mode(mode);
+            let metadata = path.metadata().unwrap();
+            let refused = check_private(&path, &metadata, "the config file").unwrap_err();
+            assert!(
+                refused.message.contains(&format!("{mode:04o}"))
+                    && refused.message.contains(&path.display().to_string()),
+                "{}",
+                refused.message
+            );
         }
     }
 

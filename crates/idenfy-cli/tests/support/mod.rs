@@ -38,12 +38,23 @@ pub fn idenfy_bin() -> PathBuf {
 // ---- Running it. ----
 
 /// `idenfy` with the environment cleared of the variables it reads, so the caller's shell cannot
-/// change a test's outcome.
+/// change a test's outcome: the developer's own config file is out of reach too, since `HOME`
+/// and `XDG_CONFIG_HOME` name a directory that does not exist.
 pub fn idenfy() -> Command {
     let mut command = Command::new(idenfy_bin());
-    for variable in ["IDENFY_API_KEY", "IDENFY_API_SECRET", "IDENFY_BASE_URL"] {
+    for variable in [
+        "IDENFY_API_KEY",
+        "IDENFY_API_SECRET",
+        "IDENFY_BASE_URL",
+        "IDENFY_PROFILE",
+        "IDENFY_CONFIG",
+    ] {
         command.env_remove(variable);
     }
+    let no_home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("idenfy-tests-have-no-home");
+    command
+        .env("HOME", &no_home)
+        .env("XDG_CONFIG_HOME", no_home.join(".config"));
     command
 }
 
