@@ -165,8 +165,8 @@ pub fn link_definitions(schemas: &mut Schemas) -> Result<(), String> {
     Ok(())
 }
 
-/// The event types: the one value of each webhook's `Idenfy-Event-Type` header, in the
-/// document's order, with the webhook's description as the value's explanation.
+/// The event types: the one value of each webhook's `Idenfy-Event-Type` header, in the order of
+/// the webhooks' names, with the webhook's description as the value's explanation.
 fn event_types(document: &Value) -> Result<Value, String> {
     let webhooks = document
         .get("webhooks")
