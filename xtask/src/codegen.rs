@@ -31,7 +31,14 @@ const HAND_WRITTEN: [(&str, &str); 3] = [
 ];
 
 /// Validation keywords the models document but do not enforce.
-const CONSTRAINTS: [&str; 4] = ["maxLength", "minLength", "pattern", "format"];
+const CONSTRAINTS: [&str; 6] = [
+    "maxLength",
+    "minLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+];
 
 /// The schema file whose keys are the kinds of file, and the enum generated from them.
 const FILE_TABLE: &str = "files";
@@ -136,6 +143,7 @@ pub fn generate(schema_dir: &Path) -> Result<String, String> {
         syn::parse2(tokens).map_err(|err| format!("the generated code does not parse: {err}"))?;
     let urls_by_kind = file_kinds.urls_by_kind(&file)?;
     file.items.push(urls_by_kind);
+    syn::visit_mut::visit_file_mut(&mut TypedMaps, &mut file);
     let mut tolerance = MissingKeyTolerance::default();
     syn::visit_mut::visit_file_mut(&mut tolerance, &mut file);
     if let Some(err) = tolerance.error {
@@ -239,8 +247,42 @@ fn collect_constraints(object: &mut Map<String, Value>, notes: &mut Vec<String>)
             ("minLength", value) => format!("min length {value}"),
             ("pattern", Value::String(pattern)) => format!("pattern `{pattern}`"),
             ("format", Value::String(format)) => format!("format `{format}`"),
+            ("minimum", value) => format!("at least {value}"),
+            ("maximum", value) => format!("at most {value}"),
             (key, value) => format!("{key} {value}"),
         });
+    }
+}
+
+/// Gives a map whose values are typed (`additionalProperties` with a schema) a `BTreeMap`.
+///
+/// typify uses one map type for every map; it is `serde_json::Map`, so that the maps of keys the
+/// docs do not list (`extra`) are the `serde_json` type users expect. That type only maps to
+/// `serde_json::Value`, so a map of anything else becomes a `BTreeMap` (sorted, as is
+/// `serde_json::Map` without `preserve_order`).
+struct TypedMaps;
+
+impl syn::visit_mut::VisitMut for TypedMaps {
+    fn visit_type_path_mut(&mut self, path: &mut syn::TypePath) {
+        syn::visit_mut::visit_type_path_mut(self, path);
+        let is_json_map = path.qself.is_none()
+            && path.path.leading_colon.is_some()
+            && path.path.segments.len() == 2
+            && path.path.segments[0].ident == "serde_json"
+            && path.path.segments[1].ident == "Map";
+        if !is_json_map {
+            return;
+        }
+        let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments[1].arguments else {
+            return;
+        };
+        let holds_values = arguments.args.iter().nth(1).is_some_and(|value| {
+            quote!(#value).to_string().replace(' ', "") == "::serde_json::Value"
+        });
+        if !holds_values {
+            let arguments = arguments.clone();
+            *path = syn::parse_quote!(::std::collections::BTreeMap #arguments);
+        }
     }
 }
 
@@ -257,6 +299,17 @@ struct MissingKeyTolerance {
 }
 
 impl syn::visit_mut::VisitMut for MissingKeyTolerance {
+    /// typify leaves the variants of a value that takes several JSON types undocumented.
+    fn visit_variant_mut(&mut self, variant: &mut syn::Variant) {
+        if !variant.attrs.iter().any(|attr| attr.path().is_ident("doc")) {
+            let doc = format!(
+                " The value as a JSON {}.",
+                variant.ident.to_string().to_lowercase()
+            );
+            variant.attrs.insert(0, syn::parse_quote!(#[doc = #doc]));
+        }
+    }
+
     fn visit_field_mut(&mut self, field: &mut syn::Field) {
         let is_extra = field.ident.as_ref().is_some_and(|ident| ident == "extra");
         if is_extra && !field.attrs.iter().any(|attr| attr.path().is_ident("doc")) {
@@ -317,6 +370,17 @@ fn remove_unused_error_module(file: &mut syn::File) {
 /// Fields whose text is not personal data, shown even by the redacted `Debug`.
 const NOT_PERSONAL: [&str; 4] = ["scan_ref", "message", "documentation", "severity"];
 
+/// The field types whose redacted `Debug` shows their shape (whether there is a value, how many,
+/// which keys); any other type holding text shows only `<redacted>`.
+const REDACTED_SHAPES: [&str; 6] = [
+    "::std::string::String",
+    "::std::option::Option<::std::string::String>",
+    "::std::option::Option<::std::vec::Vec<::std::string::String>>",
+    "::std::option::Option<::serde_json::Value>",
+    "::serde_json::Map<::std::string::String,::serde_json::Value>",
+    "::std::option::Option<::serde_json::Map<::std::string::String,::serde_json::Value>>",
+];
+
 /// Gives every struct a `Debug` that hides free text behind the `redact-debug` feature: names,
 /// document numbers, addresses and the presigned file URLs are what a stray `{:?}` in a log
 /// must not print. Without the feature the struct derives `Debug` as typify wrote it. Enums,
@@ -364,7 +428,11 @@ fn add_redacted_debug(file: &mut syn::File) -> Result<(), String> {
             let type_text = quote!(#ty).to_string();
             let holds_text = type_text.contains("String") || type_text.contains("Value");
             Some(if holds_text && !NOT_PERSONAL.contains(&text.as_str()) {
-                quote!(.field(#text, &crate::redact::Redacted(&self.#ident)))
+                if REDACTED_SHAPES.contains(&type_text.replace(' ', "").as_str()) {
+                    quote!(.field(#text, &crate::redact::Redacted(&self.#ident)))
+                } else {
+                    quote!(.field(#text, &crate::redact::Opaque))
+                }
             } else {
                 quote!(.field(#text, &self.#ident))
             })
@@ -391,6 +459,8 @@ struct OpenEnum {
     /// `(wire value, variant name, doc comment)` in the docs' order.
     variants: Vec<(String, String, String)>,
     style: &'static OpenEnumStyle,
+    /// The HTTP header whose values the enum lists (`x-header-name`), if it is one's.
+    header: Option<String>,
 }
 
 /// The names an open enum's API uses for what the docs list and what they do not.
@@ -450,7 +520,12 @@ impl OpenEnum {
             .get("description")
             .and_then(Value::as_str)
             .unwrap_or("A documented value list.");
-        OpenEnum::new(name, description, variants, &VALUE_LIST).map(Some)
+        let mut open_enum = OpenEnum::new(name, description, variants, &VALUE_LIST)?;
+        open_enum.header = schema
+            .get("x-header-name")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Some(open_enum))
     }
 
     /// An open enum of `values` (each with the docs' explanation, if any), in the given order.
@@ -485,6 +560,7 @@ impl OpenEnum {
             description: description.to_owned(),
             variants,
             style,
+            header: None,
         })
     }
 
@@ -518,6 +594,13 @@ impl OpenEnum {
         } else {
             quote!(pub const #list: &'static [#name] = &[#(#name::#idents),*];)
         };
+        let header_const = self.header.as_ref().map(|header| {
+            let doc = format!(" The HTTP header whose value this is: `{header}`.");
+            quote! {
+                #[doc = #doc]
+                pub const HEADER_NAME: &'static str = #header;
+            }
+        });
         let is_listed = Ident::new(style.is_listed, Span::call_site());
         let is_listed_doc =
             format!(" Whether the docs list this value (it is not [`Self::{open}`]).");
@@ -537,6 +620,8 @@ impl OpenEnum {
             }
 
             impl #name {
+                #header_const
+
                 /// Every documented value, in the docs' order.
                 #list_const
 

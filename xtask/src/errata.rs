@@ -226,13 +226,25 @@ impl Patch {
                 );
             }
             Patch::Nullable { pointer, .. } => {
-                let mut matched = 0;
+                let (mut matched, mut changed) = (0, 0);
                 for_each_match(root, &segments(pointer), &mut |schema| {
                     matched += 1;
-                    make_nullable(schema)
+                    // A source that already says `null` (the OpenAPI document does, key by
+                    // key) needs nothing; the patch is obsolete only when none of its targets
+                    // does.
+                    if !is_nullable(schema) {
+                        changed += 1;
+                        make_nullable(schema)?;
+                    }
+                    Ok(())
                 })?;
                 if matched == 0 {
                     return Err(format!("`{pointer}` matches nothing"));
+                }
+                if changed == 0 {
+                    return Err(format!(
+                        "everything `{pointer}` matches is nullable already: the erratum is obsolete"
+                    ));
                 }
             }
         }
@@ -277,6 +289,20 @@ fn for_each_match(
         _ => {}
     }
     Ok(())
+}
+
+/// Whether `schema` already accepts `null`.
+fn is_nullable(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::Array(kinds)) => kinds.contains(&json!("null")),
+        Some(kind) => kind == "null",
+        None => ["anyOf", "oneOf"].iter().any(|key| {
+            schema
+                .get(key)
+                .and_then(Value::as_array)
+                .is_some_and(|members| members.contains(&json!({ "type": "null" })))
+        }),
+    }
 }
 
 /// `{"type": "string"}` becomes `{"type": ["string", "null"]}`; a reference, which carries no

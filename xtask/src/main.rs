@@ -1,7 +1,7 @@
 //! `cargo xtask`: the project's maintenance commands.
 //!
-//! - `cargo xtask schema --docs DIR [--check]` derives `schema/*.json` from the vendor's pages
-//!   and the errata in `schema/errata.json`.
+//! - `cargo xtask schema --docs DIR [--check]` derives `schema/*.json` from the vendor's pages,
+//!   its OpenAPI document (`DIR/openapi/kyc.yaml`) and the errata in `schema/errata.json`.
 //! - `cargo xtask codegen [--check]` generates `crates/idenfy-models/src/generated.rs` from
 //!   `schema/*.json`.
 //!
@@ -20,8 +20,8 @@ use xtask::{Outcome, codegen, schema, workspace_root};
 const USAGE: &str = "\
 usage:
   cargo xtask schema  [--docs DIR] [--out DIR] [--check]
-      Derive schema/*.json from the vendor's Markdown pages in DIR (default: $IDENFY_DOCS_DIR)
-      and schema/errata.json.
+      Derive schema/*.json from the vendor's Markdown pages and OpenAPI document (openapi/kyc.yaml)
+      in DIR (default: $IDENFY_DOCS_DIR) and schema/errata.json.
   cargo xtask codegen [--schema DIR] [--out FILE] [--check]
       Generate the models (crates/idenfy-models/src/generated.rs) from schema/*.json.
 

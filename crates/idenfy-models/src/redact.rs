@@ -47,3 +47,23 @@ impl fmt::Debug for Redacted<'_, serde_json::Map<String, serde_json::Value>> {
             .finish()
     }
 }
+
+impl fmt::Debug for Redacted<'_, Option<serde_json::Map<String, serde_json::Value>>> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(map) => f.debug_tuple("Some").field(&Redacted(map)).finish(),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// Shows only `<redacted>`, whatever the field holds: for the fields whose text sits in a type
+/// of their own (a questionnaire's answer, a list of records, ...), where there is no shape worth
+/// showing without the text.
+pub(crate) struct Opaque;
+
+impl fmt::Debug for Opaque {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}

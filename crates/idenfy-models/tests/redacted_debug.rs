@@ -45,13 +45,21 @@ fn a_callbacks_debug_hides_its_data_lists_and_free_json() {
     let callback: ResultCallback = serde_json::from_value(json!({
         "scanRef": "ref-1",
         "final": true,
-        "status": {"overall": "DENIED", "fraudTags": ["Vardenis"], "additionalSteps": {"name": "Vardenis"}},
-        "data": {"docFirstName": "Vardenis"}
+        "status": {"overall": "DENIED", "fraudTags": ["DUPLICATE_FACE"], "denyReasons": ["Vardenis"]},
+        "data": {"docFirstName": "Vardenis", "additionalData": {"name": "Vardenis"}},
+        "questionnaireAnswers": {"title": "T", "sections": [{"title": "S", "questions": [{"key": "k", "title": "Name", "type": "TEXT", "value": "Vardenis"}]}]}
     }))
     .unwrap();
     let debug = format!("{callback:?}");
     assert!(!debug.contains("Vardenis"), "{debug}");
-    for useful in ["ref-1", "final_: Some(true)", "Denied", "[<redacted>; 1]"] {
+    // Value lists are not personal data: a fraud tag shows.
+    for useful in [
+        "ref-1",
+        "final_: Some(true)",
+        "Denied",
+        "DuplicateFace",
+        "[<redacted>; 1]",
+    ] {
         assert!(debug.contains(useful), "`{useful}` is missing from {debug}");
     }
 }

@@ -129,6 +129,9 @@ fn derive(state: &State, scan_ref: &str, fixture: &Fixture) -> Value {
             "autoFace": field(&full, "face_match_result"),
             "manualDocument": field(&full, "manual_document_validity"),
             "manualFace": field(&full, "manual_face_match_result"),
+            "fraudTags": [],
+            // A documented key of the status; the sandbox's fixtures run no additional steps.
+            "additionalSteps": null,
         },
         "data": data.map_or(Value::Null, Value::Object),
         "fileUrls": file_urls,

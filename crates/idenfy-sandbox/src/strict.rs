@@ -110,7 +110,10 @@ models! {
         address, authority, birth_place, client_id, doc_first_name, doc_issuing_country, doc_last_name, doc_nationality, doc_number,
         doc_personal_code, driver_license_category, manually_data_changed, mothers_maiden_name,
         org_address, org_authority, org_birth_place, org_first_name, org_last_name,
-        org_nationality, scan_ref, selected_country }
+        org_nationality, scan_ref, selected_country,
+        additional_data, age_estimate, client_ip_proxy_risk_level, doc_birth_name, doc_patronymic,
+        doc_temporary_address, duplicate_doc_faces, duplicate_faces, full_name, org_birth_name,
+        org_mothers_maiden_name, org_patronymic, org_temporary_address }
     FullStatus { client, client_identity_document, document_validity, face_match_result,
         manual_document_validity, manual_face_match_result, suspection_reasons, finish_time,
         review_time, start_time; attempt_count }
@@ -126,7 +129,12 @@ models! {
         mrz_document_number, mrz_document_subtype, mrz_document_type, mrz_name, mrz_nationality,
         mrz_optional_data, mrz_personal_code, mrz_string, mrz_surname }
     ResultCallback { aml, data, file_urls, lid, platform, status;
-        client_id, client_ip, external_ref, final_, finish_time, scan_ref, start_time }
+        client_id, client_ip, external_ref, final_, finish_time, scan_ref, start_time,
+        additional_step_pdf_urls, additional_steps, address_verification, aml_check,
+        bank_card_verification, bank_verification, beneficiary_id, client_ip_country,
+        client_location, company_id, criminal_check, driver_license_check, email_verification,
+        gdc_match, manual_address, manual_address_match, phone_verification,
+        questionnaire_answers, registry_center_check, risk_assessment }
     CallbackStatus { auto_document, auto_face, manual_document, manual_face, mismatch_tags,
         overall, suspicion_reasons; additional_steps, deny_reasons, fraud_tags }
     FileUrls { ; back, back_video, face, face_video, front, front_video }
@@ -134,11 +142,13 @@ models! {
     AmlCheckStatus { ; check_successful, overall_status, service_found, service_suspected,
         service_used }
     AmlRecord { ; dob, is_active, is_person, last_update, name, nationality, reason, score,
-        surname, suspicion, text, title, type_, url }
+        surname, suspicion, text, title, type_, url, category, check_date, exit_date,
+        linked_document, list_name, list_number, other_information, pep_level, publish_date,
+        whitelisted }
     LidCheck { data, status; error_message, service_group_type, service_name, uid }
     LidCheckStatus { ; check_successful, overall_status, service_found, service_suspected,
         service_used }
-    LidRecord { ; document_number, document_type, expiry_date, valid }
+    LidRecord { ; document_number, document_type, expiry_date, valid, check_date }
 }
 
 /// Why an answer is not what its model describes.
