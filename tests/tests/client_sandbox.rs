@@ -82,6 +82,7 @@ async fn a_429_is_retried_after_retry_after_then_succeeds() {
         started.elapsed() >= Duration::from_millis(950),
         "Retry-After not honoured"
     );
+    assert_eq!(sandbox.faults_applied(), 1, "the 429 was answered");
 }
 
 #[tokio::test]
@@ -92,6 +93,7 @@ async fn a_503_twice_is_retried_then_succeeds() {
         .full_status(&scan_ref(scan_refs::DENIED_FACE))
         .await
         .unwrap();
+    assert_eq!(sandbox.faults_applied(), 2, "both 503s were answered");
 }
 
 #[tokio::test]
@@ -99,6 +101,7 @@ async fn a_connection_closed_mid_body_is_retried_then_succeeds() {
     let sandbox = sandbox().await;
     let client = hyper_with_fault(&sandbox, "close-mid-body;times=1");
     client.data(&scan_ref(scan_refs::APPROVED)).await.unwrap();
+    assert_eq!(sandbox.faults_applied(), 1, "a body was cut");
 }
 
 #[tokio::test]
@@ -197,4 +200,5 @@ async fn json_labelled_as_html_still_decodes() {
         .await
         .unwrap();
     assert_eq!(status.scan_ref.as_deref(), Some(scan_refs::SUSPECTED));
+    assert_eq!(sandbox.faults_applied(), 1, "the body was labelled as HTML");
 }

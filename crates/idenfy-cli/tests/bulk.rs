@@ -84,6 +84,12 @@ fn faults_are_retried_until_every_scan_ref_has_a_result() {
     assert_eq!(summary.succeeded, count, "{}", output.stderr);
     assert_eq!(summary.failed, 0, "{}", output.stderr);
     assert_eq!(summary.total, count, "{}", output.stderr);
+    // Each fault fired: a 429 once, a 503 twice, a slow answer once.
+    let expected_faults: u64 = (0..count)
+        .filter_map(fault_for)
+        .map(|fault| if fault.contains("times=2") { 2 } else { 1 })
+        .sum();
+    assert_eq!(sandbox.faults_applied(), expected_faults);
     // Every faulty lookup needed another attempt; a normal one rarely does.
     assert!(
         summary.retried >= faulty && summary.retried <= count,

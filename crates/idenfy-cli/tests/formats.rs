@@ -152,6 +152,7 @@ fn a_csv_export_resumes_keeping_its_rows_and_redoing_the_failed_ones() {
         run(&mut command)
     };
     export(&[scan_refs::APPROVED, "flaky-1"], false).assert_code(5);
+    assert_eq!(sandbox.faults_applied(), 1, "the 500 was answered");
     let first = std::fs::read_to_string(&out).unwrap();
     assert_eq!(first.lines().count(), 3, "{first}");
     let resumed = export(&[scan_refs::APPROVED, "flaky-1", scan_refs::EXPIRED], true);

@@ -37,4 +37,8 @@ fn a_faulted_killed_and_resumed_export_matches_a_clean_one() {
         report.row()
     );
     assert!(report.faulted > 0, "no lookup was faulted");
+    assert!(
+        report.fired >= report.faulted as u64,
+        "a faulted lookup was served without its fault"
+    );
 }

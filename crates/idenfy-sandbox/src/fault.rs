@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::StatusCode;
@@ -151,15 +152,30 @@ fn number(key: &str, value: &str) -> Result<u64, InvalidFault> {
         .map_err(|_| InvalidFault(format!("{key} must be a whole number, got '{value}'")))
 }
 
-/// Counts requests per (spec, scanRef) for `times=N`.
+/// Counts requests per (spec, scanRef) for `times=N`, and the faults applied in all, so that
+/// a test can prove the fault it asked for fired.
 #[derive(Debug, Default)]
 pub struct FaultCounters {
     seen: Mutex<HashMap<(String, String), u64>>,
+    applied: AtomicU64,
 }
 
 impl FaultCounters {
     /// Records one request and says whether the fault applies to it.
     pub fn applies(&self, fault: &FaultSpec, scan_ref: &str) -> bool {
+        let applies = self.due(fault, scan_ref);
+        if applies {
+            self.applied.fetch_add(1, Ordering::Relaxed);
+        }
+        applies
+    }
+
+    /// How many faults were applied so far.
+    pub fn applied(&self) -> u64 {
+        self.applied.load(Ordering::Relaxed)
+    }
+
+    fn due(&self, fault: &FaultSpec, scan_ref: &str) -> bool {
         let Some(limit) = fault.times else {
             return true;
         };
@@ -235,6 +251,11 @@ mod tests {
         assert!(counters.applies(&twice, "a"));
         assert!(counters.applies(&same_spaced, "a"));
         assert!(!counters.applies(&twice, "a"));
+        assert_eq!(
+            counters.applied(),
+            2,
+            "only the faults that applied are counted"
+        );
         assert!(
             counters.applies(&twice, "b"),
             "another scanRef has its own count"

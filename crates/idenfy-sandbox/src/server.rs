@@ -373,6 +373,12 @@ impl SandboxHandle {
         callback::deliver(&self.state, scan_ref, url, options).await
     }
 
+    /// How many injected faults (per request or per fixture) this sandbox has applied: a test
+    /// that asks for a fault checks with it that the fault fired.
+    pub fn faults_applied(&self) -> u64 {
+        self.state.counters.applied()
+    }
+
     /// Every callback delivered so far (up to the last 1000), oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.state.deliveries.all()

@@ -77,22 +77,6 @@ fn the_same_fixture_always_gives_the_same_bytes() {
     assert!(identification_report(&Fixtures::builtin(), "no-such-scan-ref").is_none());
 }
 
-/// Whether poppler's tools are here; without them a developer is told, and
-/// CI (where they are installed) fails rather than skipping.
-fn poppler_available(test: &str) -> bool {
-    if Command::new("pdftoppm").arg("-v").output().is_ok() {
-        return true;
-    }
-    let message = format!(
-        "{test}: pdftoppm not found, so the report was not rendered; install poppler-utils"
-    );
-    assert!(std::env::var_os("CI").is_none(), "{message}");
-    // Straight to stderr: the test harness captures eprintln! of a passing
-    // test, and this must be seen.
-    let _ = writeln!(std::io::stderr(), "warning: {message}");
-    false
-}
-
 fn run(command: &mut Command) -> Vec<u8> {
     let output = command.output().expect("poppler runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -109,10 +93,11 @@ fn write_pdf(dir: &Path, pdf: &[u8]) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(
+    not(idenfy_tests_have_poppler),
+    ignore = "needs poppler (pdftoppm, pdftotext) to render the report"
+)]
 fn poppler_renders_the_report_with_its_facts() {
-    if !poppler_available("poppler_renders_the_report_with_its_facts") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let pdf = write_pdf(dir.path(), &builtin_report(scan_refs::APPROVED));
     run(Command::new("pdftoppm")
@@ -193,10 +178,11 @@ fn hostile_text_is_escaped_and_never_reaches_the_stream_raw() {
 }
 
 #[test]
+#[cfg_attr(
+    not(idenfy_tests_have_poppler),
+    ignore = "needs poppler (pdftoppm, pdftotext) to render the report"
+)]
 fn poppler_shows_hostile_text_safely_and_within_the_page() {
-    if !poppler_available("poppler_shows_hostile_text_safely_and_within_the_page") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let pdf = write_pdf(dir.path(), &hostile_report());
     let text = String::from_utf8(run(Command::new("pdftotext").arg(&pdf).arg("-"))).unwrap();

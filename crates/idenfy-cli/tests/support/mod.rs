@@ -458,6 +458,11 @@ impl TestSandbox {
         }
     }
 
+    /// How many injected faults the sandbox has applied.
+    pub fn faults_applied(&self) -> u64 {
+        self.handle.faults_applied()
+    }
+
     pub fn base_url(&self) -> String {
         self.handle.base_url()
     }

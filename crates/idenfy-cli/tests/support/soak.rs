@@ -52,6 +52,8 @@ pub struct SoakConfig {
 pub struct SoakReport {
     pub config: SoakConfig,
     pub faulted: usize,
+    /// Faults the sandbox applied: each faulted fixture's, as many times as its spec says.
+    pub fired: u64,
     /// The signal sent, and how many whole lines the output had then.
     pub killed_with: &'static str,
     pub killed_at: usize,
@@ -79,9 +81,10 @@ impl SoakReport {
     /// The header of [`SoakReport::row`].
     pub fn header() -> String {
         format!(
-            "{:>8}  {:>7}  {:>18}  {:>12}  {:>7}  {:>16}  {:>10}  {:>7}",
+            "{:>8}  {:>7}  {:>5}  {:>18}  {:>12}  {:>7}  {:>16}  {:>10}  {:>7}",
             "scanRefs",
             "faulted",
+            "fired",
             "killed at",
             "lines after",
             "resumes",
@@ -94,9 +97,10 @@ impl SoakReport {
     /// One row of the soak table.
     pub fn row(&self) -> String {
         format!(
-            "{:>8}  {:>7}  {:>18}  {:>12}  {:>7}  {:>16}  {:>10}  {:>6.1}s",
+            "{:>8}  {:>7}  {:>5}  {:>18}  {:>12}  {:>7}  {:>16}  {:>10}  {:>6.1}s",
             self.config.scan_refs,
             self.faulted,
+            self.fired,
             format!("{} lines, {}", self.killed_at, self.killed_with),
             self.lines_after_resume,
             self.resumes,
@@ -225,6 +229,7 @@ pub fn soak(config: SoakConfig, dir: &Path) -> SoakReport {
     SoakReport {
         config,
         faulted,
+        fired: sandbox.faults_applied(),
         killed_with,
         killed_at,
         lines_after_resume: lines,
