@@ -1,7 +1,6 @@
 //! The identification report: a PDF of one or two pages for every fixture, with its key facts
 //! as text, that poppler renders, with hostile fixture text shown safely and within the page.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
