@@ -26,12 +26,7 @@ fn main() -> ExitCode {
     };
     let scan_refs = number("IDENFY_SOAK_SCAN_REFS", 10_000) as usize;
     let runs = number("IDENFY_SOAK_RUNS", 3).max(1);
-    let first_seed = number(
-        "IDENFY_SOAK_SEED",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |elapsed| elapsed.as_nanos() as u64),
-    );
+    let first_seed = support::soak::seed_from("IDENFY_SOAK_SEED");
     eprintln!("idenfy binary: {}", support::idenfy_bin().display());
     println!("{:>20}  {}", "seed", SoakReport::header());
     let mut failed = false;

@@ -12,14 +12,7 @@ use support::crash::{CrashConfig, CrashReport, crash_all};
 
 #[test]
 fn commands_killed_at_random_instants_leave_nothing_false_or_partial() {
-    let seed = std::env::var("IDENFY_CRASH_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |elapsed| elapsed.as_nanos() as u64)
-        });
+    let seed = support::soak::seed_from("IDENFY_CRASH_SEED");
     let dir = tempfile::tempdir().unwrap();
     let reports = crash_all(
         CrashConfig {

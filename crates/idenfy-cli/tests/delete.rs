@@ -238,6 +238,14 @@ fn an_audit_file_that_is_a_link_or_not_an_audit_is_refused_before_anything_is_se
     );
 }
 
+/// An audit record saying `scan_ref` was deleted, as someone else could have written it: were
+/// it trusted, the scanRef would be skipped and its data kept.
+fn forged_deletion_record(scan_ref: &str) -> String {
+    format!(
+        "{{\"scanRef\":\"{scan_ref}\",\"time\":\"2026-01-01T00:00:00Z\",\"outcome\":\"deleted\",\"identifier\":null,\"status\":200,\"attempts\":1}}\n"
+    )
+}
+
 #[test]
 fn an_audit_file_that_others_can_write_is_not_trusted() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -246,10 +254,7 @@ fn an_audit_file_that_others_can_write_is_not_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("a.jsonl");
     // A forged record: were it trusted, the scanRef would be skipped and its data kept.
-    let forged = format!(
-        "{{\"scanRef\":\"{}\",\"time\":\"2026-01-01T00:00:00Z\",\"outcome\":\"deleted\",\"identifier\":null,\"status\":200,\"attempts\":1}}\n",
-        scan_refs::DENIED_FACE
-    );
+    let forged = forged_deletion_record(scan_refs::DENIED_FACE);
     std::fs::write(&audit, &forged).unwrap();
     let delete = || {
         run(idenfy_at(&sandbox)
@@ -287,10 +292,7 @@ fn an_audit_file_another_user_owns_is_not_trusted() {
     let sandbox = TestSandbox::start();
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("a.jsonl");
-    let forged = format!(
-        "{{\"scanRef\":\"{}\",\"time\":\"2026-01-01T00:00:00Z\",\"outcome\":\"deleted\",\"identifier\":null,\"status\":200,\"attempts\":1}}\n",
-        scan_refs::DENIED_FACE
-    );
+    let forged = forged_deletion_record(scan_refs::DENIED_FACE);
     std::fs::write(&audit, &forged).unwrap();
     support::give_to_another_user(&audit);
     let refused = run(idenfy_at(&sandbox)

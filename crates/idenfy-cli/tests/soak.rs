@@ -11,14 +11,7 @@ use support::soak::{SoakConfig, SoakReport, soak};
 
 #[test]
 fn a_faulted_killed_and_resumed_export_matches_a_clean_one() {
-    let seed = std::env::var("IDENFY_SOAK_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |elapsed| elapsed.as_nanos() as u64)
-        });
+    let seed = support::soak::seed_from("IDENFY_SOAK_SEED");
     let dir = tempfile::tempdir().unwrap();
     let report = soak(
         SoakConfig {

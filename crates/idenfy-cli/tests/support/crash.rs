@@ -26,7 +26,7 @@ use idenfy_core::Endpoint;
 use idenfy_sandbox::{Fixtures, Sandbox, scan_refs};
 use serde_json::{Value, json};
 
-use super::soak::{SplitMix64, signal_process};
+use super::soak::{SplitMix64, lines_by_scan_ref, scan_ref_of_line, signal_process};
 use super::{
     Output, RunningChild, TestSandbox, fixture_copy, idenfy_at, json_lines, run_with_timeout,
     write_input,
@@ -183,7 +183,7 @@ fn crash_export(config: CrashConfig, dir: &Path, resume: bool) -> CrashReport {
     let clean = work.path().join("clean.jsonl");
     let (output, span) = timed(export(&input, &clean, false));
     output.assert_code(0);
-    let expected: HashMap<String, String> = lines_by_scan_ref(&clean);
+    let expected = lines_by_scan_ref(&std::fs::read(&clean).expect("the clean export"));
 
     let mut report = CrashReport {
         scenario,
@@ -223,11 +223,11 @@ fn crash_export(config: CrashConfig, dir: &Path, resume: bool) -> CrashReport {
                 .push(format!("round {round}: the export never completed"));
             continue;
         }
-        let written = std::fs::read_to_string(&out).unwrap_or_default();
+        let written = std::fs::read(&out).unwrap_or_default();
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for line in written.split_inclusive('\n') {
-            let scan_ref = scan_ref_of(line);
-            if expected.get(&scan_ref).map(String::as_str) != Some(line) {
+        for line in written.split_inclusive(|&byte| byte == b'\n') {
+            let scan_ref = scan_ref_of_line(line);
+            if expected.get(&scan_ref).map(Vec::as_slice) != Some(line) {
                 report
                     .violations
                     .push(format!("round {round}: a line differs from a clean run's"));
@@ -500,19 +500,4 @@ fn crash_deletion(config: CrashConfig, dir: &Path) -> CrashReport {
     }
     report.elapsed = started.elapsed();
     report
-}
-
-fn lines_by_scan_ref(path: &Path) -> HashMap<String, String> {
-    std::fs::read_to_string(path)
-        .expect("the clean export")
-        .split_inclusive('\n')
-        .map(|line| (scan_ref_of(line), line.to_owned()))
-        .collect()
-}
-
-fn scan_ref_of(line: &str) -> String {
-    serde_json::from_str::<Value>(line)
-        .ok()
-        .and_then(|value| value["scanRef"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "<not a line of an export>".to_owned())
 }

@@ -111,6 +111,18 @@ impl SoakReport {
     }
 }
 
+/// The seed `variable` gives (to replay a run), or a new one from the clock.
+pub fn seed_from(variable: &str) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|seed| seed.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |elapsed| elapsed.as_nanos() as u64)
+        })
+}
+
 /// A small seeded generator (SplitMix64): the soak's choices, replayable from the seed.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
@@ -286,14 +298,16 @@ fn export(
     )
 }
 
-fn lines_by_scan_ref(bytes: &[u8]) -> HashMap<String, Vec<u8>> {
+/// The lines of an export, by the scanRef each is about.
+pub fn lines_by_scan_ref(bytes: &[u8]) -> HashMap<String, Vec<u8>> {
     bytes
         .split_inclusive(|&byte| byte == b'\n')
         .map(|line| (scan_ref_of_line(line), line.to_vec()))
         .collect()
 }
 
-fn scan_ref_of_line(line: &[u8]) -> String {
+/// The scanRef a line of an export is about, or a marker that it is not a line of one.
+pub fn scan_ref_of_line(line: &[u8]) -> String {
     serde_json::from_slice::<Value>(line)
         .ok()
         .and_then(|value| value["scanRef"].as_str().map(str::to_owned))
