@@ -161,7 +161,7 @@ impl<'de> serde::Deserialize<'de> for WellFormedJson {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // Every lookup endpoint answers with an object; anything else is not the API's JSON.
         deserializer
-            .deserialize_map(JsonWalk)
+            .deserialize_map(JsonWalk::new(&mut Vec::new()))
             .map(|()| WellFormedJson)
     }
 }
@@ -175,13 +175,32 @@ impl<'de> serde::Deserialize<'de> for WellFormedJson {
 /// say something other than what some reader of it sees. Keys are compared decoded, so
 /// `"st\u0061tus"` is `"status"`. The error names no key (a key may be personal data); the
 /// parser's path names the object.
-pub(crate) struct JsonWalk;
+///
+/// The keys seen are kept in one list for the whole body, each object's after its parent's
+/// (objects are small: a list is cheaper than a set), so that a walk allocates once, not once
+/// an object; a key that needs no unescaping is borrowed from the body, not copied.
+pub(crate) struct JsonWalk<'keys, 'de> {
+    keys: &'keys mut Vec<Cow<'de, str>>,
+}
+
+impl<'keys, 'de> JsonWalk<'keys, 'de> {
+    /// A walk that keeps its keys in `keys`.
+    pub(crate) fn new(keys: &'keys mut Vec<Cow<'de, str>>) -> Self {
+        JsonWalk { keys }
+    }
+
+    fn nested(&mut self) -> JsonWalk<'_, 'de> {
+        JsonWalk {
+            keys: &mut *self.keys,
+        }
+    }
+}
 
 /// The message of the error for a key twice in an object: no quotes, so that the decode error
 /// keeps all of it.
 pub(crate) const DUPLICATE_KEY: &str = "duplicate key in an object";
 
-impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk {
+impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk<'_, 'de> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -189,29 +208,30 @@ impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for JsonWalk {
+impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        // Objects are small: a list of the keys seen is cheaper than a set, and a key that
-        // needs no unescaping is borrowed from the body, not copied.
-        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let start = self.keys.len();
         while let Some(key) = map.next_key_seed(Key)? {
-            if keys.contains(&key) {
+            if self.keys[start..].contains(&key) {
                 return Err(serde::de::Error::custom(DUPLICATE_KEY));
             }
-            keys.push(key);
-            map.next_value_seed(JsonWalk)?;
+            self.keys.push(key);
+            // The value's own objects push their keys after this one's and take them away
+            // when they end.
+            map.next_value_seed(self.nested())?;
         }
+        self.keys.truncate(start);
         Ok(())
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(JsonWalk)?.is_some() {}
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self.nested())?.is_some() {}
         Ok(())
     }
 
