@@ -11,6 +11,7 @@ mod downloads;
 mod endpoint;
 mod fault;
 mod fixtures;
+mod identifications;
 mod media;
 mod report_pdf;
 mod router;
