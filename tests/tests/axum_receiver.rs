@@ -1,11 +1,12 @@
-//! The axum receiver example, end to end over loopback: the sandbox delivers signed callbacks
-//! to it; a tampered body, a bad or missing signature and another secret are refused with 401
-//! and never reach the handler.
+//! The axum receiver example, end to end over loopback: the sandbox delivers callbacks signed
+//! with the webhook's signing key to it, with their event type; a tampered body, a bad or
+//! missing signature, the API secret in the signing key's place and another key are refused
+//! with 401 and never reach the handler; during a rotation the old and the new key both verify.
 
 use std::time::Duration;
 
-use idenfy_core::callback::{CallbackSecret, SIGNATURE_HEADER};
-use idenfy_core::models::{OverallStatus, ResultCallback};
+use idenfy_core::callback::{SIGNATURE_HEADER, SigningKey, VerifiedCallback};
+use idenfy_core::models::{EventType, OverallStatus};
 use idenfy_sandbox::{CallbackFault, DEFAULT_API_SECRET, DeliveryOptions, Sandbox, scan_refs};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,10 +20,17 @@ mod example;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// The example's receiver on 127.0.0.1, keyed with the sandbox's secret.
-async fn start_receiver() -> (String, mpsc::Receiver<ResultCallback>) {
+/// The webhook's signing key, as the vendor's dashboard would show it.
+const SIGNING_KEY: &str = "whsk-receiver-test-key";
+/// The key a rotation retires.
+const OLD_SIGNING_KEY: &str = "whsk-retired-key";
+
+/// The example's receiver on 127.0.0.1, keyed with the webhook's signing key and the one being
+/// retired.
+async fn start_receiver() -> (String, mpsc::Receiver<VerifiedCallback>) {
     let (queue, callbacks) = mpsc::channel(16);
-    let router = example::router(CallbackSecret::new(DEFAULT_API_SECRET).unwrap(), queue);
+    let keys = [SIGNING_KEY, OLD_SIGNING_KEY].map(|key| SigningKey::new(key).unwrap());
+    let router = example::router(keys.to_vec(), queue);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}{}",
@@ -33,7 +41,11 @@ async fn start_receiver() -> (String, mpsc::Receiver<ResultCallback>) {
     (url, callbacks)
 }
 
-fn assert_nothing_queued(callbacks: &mut mpsc::Receiver<ResultCallback>, what: &str) {
+fn signed() -> DeliveryOptions {
+    DeliveryOptions::new().signed_with(SIGNING_KEY)
+}
+
+fn assert_nothing_queued(callbacks: &mut mpsc::Receiver<VerifiedCallback>, what: &str) {
     assert!(
         callbacks.try_recv().is_err(),
         "{what}: the handler saw a refused callback"
@@ -46,13 +58,19 @@ async fn a_signed_callback_from_the_sandbox_reaches_the_handler() {
     let (url, mut callbacks) = start_receiver().await;
     let delivery = timeout(
         WAIT,
-        sandbox.deliver_callback(scan_refs::APPROVED, &url, &DeliveryOptions::new()),
+        sandbox.deliver_callback(scan_refs::APPROVED, &url, &signed()),
     )
     .await
     .unwrap()
     .unwrap();
     assert_eq!(delivery.answers[0].status, 200);
-    let callback = timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+    let verified = timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+    assert_eq!(verified.key.index, 0, "the current signing key matched");
+    assert_eq!(
+        verified.event_type,
+        Some(EventType::IdentificationAutoFinished)
+    );
+    let callback = verified.callback;
     assert_eq!(callback.scan_ref.as_deref(), Some(scan_refs::APPROVED));
     assert_eq!(callback.final_, Some(true));
     assert_eq!(
@@ -65,7 +83,7 @@ async fn a_signed_callback_from_the_sandbox_reaches_the_handler() {
     );
 
     // A duplicate delivery is answered 200 both times; deduplicating is the consumer's job.
-    let duplicate = DeliveryOptions::new().fault(CallbackFault::Duplicate);
+    let duplicate = signed().fault(CallbackFault::Duplicate);
     let delivery = sandbox
         .deliver_callback(scan_refs::APPROVED, &url, &duplicate)
         .await
@@ -77,21 +95,47 @@ async fn a_signed_callback_from_the_sandbox_reaches_the_handler() {
 }
 
 #[tokio::test]
+async fn the_vendors_sequence_arrives_auto_then_manual_and_the_retired_key_still_verifies() {
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let (url, mut callbacks) = start_receiver().await;
+    let options = DeliveryOptions::new().signed_with(OLD_SIGNING_KEY);
+    let deliveries = timeout(
+        WAIT,
+        sandbox.deliver_sequence(scan_refs::APPROVED, &url, &options),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(deliveries.iter().all(|delivery| delivery.all_ok()));
+    let auto = timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+    let manual = timeout(WAIT, callbacks.recv()).await.unwrap().unwrap();
+    assert_eq!(
+        (auto.event_type, auto.callback.final_, auto.key.index),
+        (Some(EventType::IdentificationAutoFinished), Some(false), 1)
+    );
+    assert_eq!(
+        (manual.event_type, manual.callback.final_, manual.key.index),
+        (Some(EventType::IdentificationManualFinished), Some(true), 1)
+    );
+}
+
+#[tokio::test]
 async fn bad_signatures_and_another_secret_get_401_and_never_reach_the_handler() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     let (url, mut callbacks) = start_receiver().await;
     let cases = [
-        (
-            "bad signature",
-            DeliveryOptions::new().fault(CallbackFault::BadSignature),
-        ),
+        ("bad signature", signed().fault(CallbackFault::BadSignature)),
         (
             "missing signature",
-            DeliveryOptions::new().fault(CallbackFault::MissingSignature),
+            signed().fault(CallbackFault::MissingSignature),
         ),
         (
-            "another secret",
-            DeliveryOptions::new().signed_with("not-the-receivers-secret"),
+            "the API secret in the signing key's place",
+            DeliveryOptions::new().signed_with(DEFAULT_API_SECRET),
+        ),
+        (
+            "another key",
+            DeliveryOptions::new().signed_with("not-the-receivers-key"),
         ),
     ];
     for (what, options) in cases {
@@ -109,7 +153,7 @@ async fn a_tampered_body_gets_401_and_never_reaches_the_handler() {
     let sandbox = Sandbox::builder().start().await.unwrap();
     let (url, mut callbacks) = start_receiver().await;
     let body = sandbox.callback_body(scan_refs::APPROVED).unwrap();
-    let signature = sandbox.sign_callback(&body);
+    let signature = idenfy_core::callback::sign(&SigningKey::new(SIGNING_KEY).unwrap(), &body);
     // The approved result turned into a denied one, under the original signature.
     let tampered = String::from_utf8(body.to_vec())
         .unwrap()

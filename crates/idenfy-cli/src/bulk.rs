@@ -106,8 +106,9 @@ pub struct BulkArgs {
     pub concurrency: u16,
 
     /// Start at most N lookups a second, across all of `--concurrency` (a lookup's own retries
-    /// are not counted): keeps an export under the account's rate limit. From 0.01 (one every
-    /// 100 seconds) to 100000.
+    /// are not counted): keeps an export under the account's rate limit and polite to the
+    /// vendor. From 0.01 (one every 100 seconds) to 100000. Default: 10 a second to a host that
+    /// is not this machine, no limit to this machine (the sandbox).
     #[arg(long, value_name = "N", value_parser = parse_rate, requires = "input")]
     pub rate: Option<f64>,
 
@@ -134,6 +135,27 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 const MIN_RATE: f64 = 0.01;
 /// The fastest `--rate`; beyond it, the limit would not limit anything.
 const MAX_RATE: f64 = 100_000.0;
+
+/// The rate a bulk export keeps without `--rate` to a host that is not this machine. The vendor
+/// asks integrators not to poll `/api/v2/status`; ten lookups a second exports 36,000 an hour,
+/// enough for a re-export, and no burst an account's rate limit would answer with 429s.
+pub const DEFAULT_REMOTE_RATE: f64 = 10.0;
+
+/// The rate a run keeps: `--rate` if given, else [`DEFAULT_REMOTE_RATE`] unless the base URL's
+/// host is this machine (a sandbox, a local proxy), which asks for no politeness.
+fn effective_rate(given: Option<f64>, base_url: &str) -> Option<f64> {
+    if given.is_some() {
+        return given;
+    }
+    let host = base_url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|uri| uri.host().map(str::to_owned));
+    match host {
+        Some(host) if idenfy_hyper::core::is_loopback_host(&host) => None,
+        _ => Some(DEFAULT_REMOTE_RATE),
+    }
+}
 
 /// Runs a bulk export of `endpoint` for the scanRefs in `args.input`.
 pub async fn run(
@@ -185,7 +207,7 @@ pub async fn run(
         interrupted().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
     let mut flush_timer = tokio::time::interval(FLUSH_INTERVAL);
     flush_timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut pacer = Pacer::new(args.rate);
+    let mut pacer = Pacer::new(effective_rate(args.rate, client.base_url().as_str()));
     let mut tasks = JoinSet::new();
     // A scanRef read but not started yet (waiting for a worker or for the rate), and when the
     // rate lets it start.
@@ -406,6 +428,26 @@ fn progress_bar() -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_rate_a_remote_host_gets_the_polite_default_and_this_machine_none() {
+        assert_eq!(
+            effective_rate(None, "https://ivs.idenfy.com"),
+            Some(DEFAULT_REMOTE_RATE)
+        );
+        assert_eq!(effective_rate(None, "http://127.0.0.1:8080"), None);
+        assert_eq!(effective_rate(None, "http://[::1]:8080"), None);
+        assert_eq!(effective_rate(None, "http://localhost:1"), None);
+        // A rate given wins, either way.
+        assert_eq!(
+            effective_rate(Some(2.5), "https://ivs.idenfy.com"),
+            Some(2.5)
+        );
+        assert_eq!(
+            effective_rate(Some(500.0), "http://127.0.0.1:1"),
+            Some(500.0)
+        );
+    }
 
     #[test]
     fn a_rate_must_be_positive_and_bounded() {

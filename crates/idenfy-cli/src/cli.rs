@@ -52,6 +52,13 @@ pub enum Command {
     /// row says `unavailable` and why, the error goes to standard error, and the exit code is
     /// that of the failure (4 for 401/403, 5 for 429 or 5xx after the retries, 3 otherwise).
     FullStatus(LookupArgs),
+    /// The account's identifications (`GET /kyc/identifications/`), page by page: scanRef,
+    /// status, suspected.
+    ///
+    /// `--format jsonl` writes one `{"scanRef", "status", "suspected"}` a line, which a bulk
+    /// export reads as its input: `idenfy list --format jsonl | idenfy full-status --input -`.
+    /// Only links to the list on the base URL's origin are followed.
+    List(crate::list::ListArgs),
     /// The identification report as a PDF (`/api/v2/generate-pdf`), saved to a file.
     ///
     /// `idenfy report SCAN_REF --output FILE.pdf` saves one report; `--input LIST --output DIR`
@@ -115,7 +122,8 @@ pub fn examples() -> String {
         .collect()
 }
 
-const EXAMPLES: [&str; 12] = [
+const EXAMPLES: [&str; 13] = [
+    "idenfy list --format jsonl --per-page 100        # the account's identifications",
     "idenfy --profile prod full-status SCAN_REF       # the account [profiles.prod] names",
     "idenfy --format json data SCAN_REF               # the API's JSON, as sent",
     "idenfy full-status --input refs.txt --output out.jsonl --concurrency 16",

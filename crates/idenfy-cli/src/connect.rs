@@ -54,6 +54,10 @@ pub struct ConnectionArgs {
     #[cfg(feature = "sandbox")]
     #[arg(long, global = true)]
     pub sandbox: bool,
+
+    /// The profile's `signing_key` (the webhook's, for `callback`), filled in by the profile.
+    #[arg(skip)]
+    pub profile_signing_key: Option<String>,
 }
 
 /// A ready client, and the sandbox it talks to when `--sandbox` was given (kept alive as long as

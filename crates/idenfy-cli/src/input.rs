@@ -1,5 +1,7 @@
 //! The bulk input: one scanRef a line, read as a stream with every line's length bounded, so
-//! neither a huge file nor an endless one (`/dev/zero`) can take the memory.
+//! neither a huge file nor an endless one (`/dev/zero`) can take the memory. A line that is a
+//! JSON object is read for its `scanRef` string, so that `idenfy list --format jsonl` (and an
+//! export's own lines) can be piped in as they are.
 //!
 //! Blank lines and lines starting with `#` are skipped, surrounding white space is trimmed, and
 //! a UTF-8 byte order mark at the very start (as some editors write) is not part of the first
@@ -52,6 +54,12 @@ pub enum InputError {
     /// invisible, and not part of any scanRef.
     #[error("line {line} has a byte order mark (U+FEFF) in it: remove it")]
     ByteOrderMark {
+        /// The line.
+        line: u64,
+    },
+    /// A line is a JSON object without a `scanRef` string.
+    #[error("line {line} is a JSON object without a \"scanRef\" string")]
+    NoScanRefKey {
         /// The line.
         line: u64,
     },
@@ -144,7 +152,18 @@ impl<R: BufRead> Iterator for ScanRefLines<R> {
             if text.is_empty() || text.starts_with('#') {
                 continue;
             }
-            return Some(match ScanRef::new(text) {
+            let text = if text.starts_with('{') {
+                match scan_ref_of_json(text) {
+                    Some(scan_ref) => scan_ref,
+                    None => {
+                        self.failed = true;
+                        return Some(Err(InputError::NoScanRefKey { line }));
+                    }
+                }
+            } else {
+                text.to_owned()
+            };
+            return Some(match ScanRef::new(&text) {
                 Ok(scan_ref) => Ok(InputLine { line, scan_ref }),
                 Err(source) => {
                     self.failed = true;
@@ -153,6 +172,19 @@ impl<R: BufRead> Iterator for ScanRefLines<R> {
             });
         }
     }
+}
+
+/// The `scanRef` of a JSON line like `{"scanRef": "...", "status": ...}`; `None` when the line
+/// is not a JSON object with a string there. The line is bounded, so reading it whole is too.
+fn scan_ref_of_json(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[serde(rename = "scanRef")]
+        scan_ref: String,
+    }
+    serde_json::from_str::<Line>(text)
+        .ok()
+        .map(|line| line.scan_ref)
 }
 
 /// The most scanRefs a list given to `report` or `delete` may hold: they are read whole
@@ -229,6 +261,23 @@ mod tests {
         );
         assert_eq!(refs(b"").unwrap(), []);
         assert_eq!(count_scan_refs(&b"a\n#x\nb\n"[..]).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_json_line_gives_its_scan_ref_so_the_list_pipes_in() {
+        assert_eq!(
+            refs(b"{\"scanRef\":\"a-1\",\"status\":\"APPROVED\",\"suspected\":false}\nplain\n")
+                .unwrap(),
+            [(1, "a-1".into()), (2, "plain".into())]
+        );
+        assert!(matches!(
+            refs(b"{\"status\": \"APPROVED\"}\n"),
+            Err(InputError::NoScanRefKey { line: 1 })
+        ));
+        assert!(matches!(
+            refs(b"{\"scanRef\": \"a b\"}\n"),
+            Err(InputError::Malformed { line: 1, .. })
+        ));
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod file_kinds;
 mod files;
 mod input;
 mod interrupt;
+mod list;
 mod lookup;
 mod lookup_set;
 mod output;
@@ -140,6 +141,7 @@ async fn run(mut cli: Cli) -> Result<(), Failure> {
             files::run(&connect(connection).await?, args, format, connection, quiet).await
         }
         Command::Report(args) => report::run(&connect(connection).await?.client, args, quiet).await,
+        Command::List(args) => list::run(&connect(connection).await?, args, format).await,
         // A deletion connects only once it is confirmed (a dry run never does).
         Command::Delete(args) => delete::run(connection, args, quiet).await,
         // Callbacks need no connection to the API.

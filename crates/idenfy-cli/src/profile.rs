@@ -9,6 +9,7 @@
 //! base_url = "https://ivs.idenfy.com"
 //! api_key = "..."
 //! api_secret = "..."
+//! signing_key = "..."   # the webhook's signing key, for `idenfy callback`
 //! ```
 //!
 //! What the file says decides where the credentials go, so it is trusted only when it is the
@@ -41,7 +42,7 @@ use crate::trusted_file;
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// The keys a profile may hold.
-const PROFILE_KEYS: [&str; 3] = ["base_url", "api_key", "api_secret"];
+const PROFILE_KEYS: [&str; 4] = ["base_url", "api_key", "api_secret", "signing_key"];
 
 /// What the file calls its role in messages.
 const WHAT: &str = "the config file";
@@ -52,6 +53,9 @@ pub struct Profile {
     pub base_url: Option<String>,
     pub api_key: Option<String>,
     pub api_secret: Option<ProfileSecret>,
+    /// The webhook's signing key, which `callback verify`, `send` and `sign` use before the
+    /// API secret.
+    pub signing_key: Option<ProfileSecret>,
 }
 
 /// An API secret read from the config file: shown as `<redacted>` by `Debug`, and by nothing else.
@@ -167,6 +171,7 @@ fn merge(
     if connection.api_secret.is_none() {
         connection.api_secret = profile.api_secret.map(|secret| secret.0);
     }
+    connection.profile_signing_key = profile.signing_key.map(|key| key.0);
     Ok(())
 }
 
@@ -279,7 +284,7 @@ pub fn read(path: &Path) -> Result<Option<Config>, Failure> {
     if config
         .profiles
         .values()
-        .any(|profile| profile.api_secret.is_some())
+        .any(|profile| profile.api_secret.is_some() || profile.signing_key.is_some())
     {
         trusted_file::check_private(path, &metadata, WHAT)?;
     }
@@ -356,6 +361,7 @@ fn parse(text: &str, path: &Path) -> Result<BTreeMap<String, Profile>, Failure> 
                 match key.as_str() {
                     "base_url" => profile.base_url = Some(value),
                     "api_key" => profile.api_key = Some(value),
+                    "signing_key" => profile.signing_key = Some(ProfileSecret(value)),
                     _ => profile.api_secret = Some(ProfileSecret(value)),
                 }
             }
@@ -390,10 +396,20 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_may_hold_the_webhooks_signing_key_shown_to_no_one() {
+        let profiles = parsed(&format!(
+            "[profiles.prod]\napi_key = \"k\"\nsigning_key = \"{SECRET}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(profiles["prod"].signing_key.as_ref().unwrap().0, SECRET);
+        assert!(profiles["prod"].api_secret.is_none());
+        assert!(!format!("{profiles:?}").contains(SECRET));
+    }
+
+    #[test]
     fn unknown_keys_are_refused_by_name() {
         for (text, key) in [
             ("[profiles.prod]\nproxy = \"http://proxy:3128\"\n", "proxy"),
-            ("[profiles.prod]\nsigning_key = \"x\"\n", "signing_key"),
             ("[profiles.prod]\nca_cert = \"/etc/ca.pem\"\n", "ca_cert"),
             ("[defaults]\nprofile = \"prod\"\n", "defaults"),
         ] {

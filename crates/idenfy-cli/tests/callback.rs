@@ -102,7 +102,7 @@ fn a_sandbox_callback_reaches_a_receiver_that_verifies_it() {
     assert!(
         output
             .stdout
-            .starts_with("200 OK\tsandbox-approved\tstored"),
+            .starts_with("200 OK\tsandbox-approved\tIDENTIFICATION_AUTO_FINISHED\tstored"),
         "{}",
         output.stdout
     );
@@ -317,4 +317,138 @@ fn verify_prints_the_key_facts_or_names_the_failed_check() {
         output.stderr
     );
     assert!(!output.stderr.contains("SECRET-NAME"), "{}", output.stderr);
+}
+
+/// A webhook's signing key, which is not the API secret.
+const SIGNING_KEY: &str = "webhook-signing-key-7f3a";
+
+#[test]
+fn a_signing_key_verifies_what_it_signed_and_refuses_what_the_api_secret_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body.json");
+    std::fs::write(&file, BODY).unwrap();
+    let signed_with = |key: &str| {
+        let output = run(idenfy()
+            .env("IDENFY_CALLBACK_SIGNING_KEY", key)
+            .args(["callback", "sign"])
+            .arg(&file));
+        output.assert_code(0);
+        output.stdout.trim().to_owned()
+    };
+    let by_signing_key = signed_with(SIGNING_KEY);
+    assert_ne!(by_signing_key, SIGNATURE, "the two keys sign differently");
+    // The API secret is set too: with a signing key given, it is not the key.
+    let verify = |signature: &str| {
+        run(with_secret()
+            .env("IDENFY_CALLBACK_SIGNING_KEY", SIGNING_KEY)
+            .args(["callback", "verify", "--signature", signature])
+            .arg(&file))
+    };
+    let accepted = verify(&by_signing_key);
+    accepted.assert_code(0);
+    assert_eq!(
+        table_value(&accepted.stdout, "signature"),
+        Some("valid (signing key)")
+    );
+    let refused = verify(SIGNATURE);
+    refused.assert_code(6);
+    assert!(refused.stderr.contains("signing key"), "{}", refused.stderr);
+    for shown in [&refused.stdout, &refused.stderr, &accepted.stdout] {
+        assert!(!shown.contains(SIGNING_KEY) && !shown.contains(SECRET));
+    }
+    // Without a signing key, the API secret is the key, as for older accounts.
+    let older = run(with_secret()
+        .args(["callback", "verify", "--signature", SIGNATURE])
+        .arg(&file));
+    older.assert_code(0);
+    assert_eq!(
+        table_value(&older.stdout, "signature"),
+        Some("valid (API secret)")
+    );
+}
+
+#[test]
+fn during_a_rotation_either_key_verifies_and_the_one_that_matched_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body.json");
+    std::fs::write(&file, BODY).unwrap();
+    let old_signature = run(idenfy()
+        .args(["callback", "sign", "--signing-key", "old-key-1"])
+        .arg(&file));
+    let output = run(idenfy()
+        .args(["callback", "verify", "--signing-key", "new-key-2"])
+        .args([
+            "--signing-key",
+            "old-key-1",
+            "--event-type",
+            "IDENTIFICATION_MANUAL_FINISHED",
+        ])
+        .args(["--signature", old_signature.stdout.trim()])
+        .arg(&file));
+    output.assert_code(0);
+    assert_eq!(
+        table_value(&output.stdout, "signature"),
+        Some("valid (signing key 2 of 2)")
+    );
+    assert_eq!(
+        table_value(&output.stdout, "event type"),
+        Some("IDENTIFICATION_MANUAL_FINISHED")
+    );
+    let bad_event = run(idenfy()
+        .args(["callback", "verify", "--signing-key", "old-key-1"])
+        .args([
+            "--event-type",
+            "not an event",
+            "--signature",
+            old_signature.stdout.trim(),
+        ])
+        .arg(&file));
+    bad_event.assert_code(2);
+}
+
+#[test]
+fn send_plays_the_vendors_sequence_signed_with_the_signing_key() {
+    let receiver = Receiver::start(SIGNING_KEY, b"ok");
+    let output = run(idenfy().args([
+        "--sandbox",
+        "callback",
+        "send",
+        scan_refs::APPROVED,
+        "--sequence",
+        "--signing-key",
+        SIGNING_KEY,
+        "--to",
+        &receiver.url,
+    ]));
+    output.assert_code(0);
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", output.stdout);
+    assert!(
+        lines[0].contains("IDENTIFICATION_AUTO_FINISHED"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("IDENTIFICATION_MANUAL_FINISHED"),
+        "{}",
+        lines[1]
+    );
+    let finals: Vec<Value> = receiver
+        .verdicts()
+        .into_iter()
+        .map(|verdict| verdict.unwrap()["final"].clone())
+        .collect();
+    assert_eq!(finals, [Value::Bool(false), Value::Bool(true)]);
+    // The sandbox's own secret is not the receiver's signing key: refused.
+    let unsigned = run(idenfy().args([
+        "--sandbox",
+        "callback",
+        "send",
+        scan_refs::APPROVED,
+        "--event",
+        "auto",
+        "--to",
+        &receiver.url,
+    ]));
+    unsigned.assert_code(8);
 }

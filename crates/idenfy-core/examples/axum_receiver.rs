@@ -2,12 +2,18 @@
 //!
 //! It checks each callback's `Idenfy-Signature` against the raw body before reading anything in
 //! it, answers 401 to a callback that fails (the handler never sees it), and hands a verified
-//! callback to a queue and answers 200 at once: the slow work (storing, downloading files)
-//! happens off the request.
+//! callback, with its event type, to a queue and answers 200 at once: the slow work (storing,
+//! downloading files) happens off the request.
+//!
+//! The key is the webhook's signing key, set in the vendor's dashboard
+//! (`IDENFY_CALLBACK_SIGNING_KEY`); an older account, whose callbacks are signed with the API
+//! secret, sets `IDENFY_API_SECRET` instead. During a rotation, `IDENFY_CALLBACK_SIGNING_KEY_OLD`
+//! holds the key being retired: both verify.
 //!
 //! ```sh
-//! IDENFY_API_SECRET=sandbox-secret cargo run -p idenfy-core --example axum_receiver -- 127.0.0.1:3000
-//! # then, from another shell: idenfy --sandbox callback send sandbox-approved --to http://127.0.0.1:3000/idenfy/callback
+//! IDENFY_CALLBACK_SIGNING_KEY=my-signing-key cargo run -p idenfy-core --example axum_receiver -- 127.0.0.1:3000
+//! # then, from another shell:
+//! # idenfy --sandbox callback send sandbox-approved --signing-key my-signing-key --sequence --to http://127.0.0.1:3000/idenfy/callback
 //! ```
 
 use std::sync::Arc;
@@ -18,9 +24,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use idenfy_core::callback::{
-    CallbackSecret, CallbackVerifier, DEFAULT_MAX_CALLBACK_BYTES, SIGNATURE_HEADER,
+    CallbackVerifier, DEFAULT_MAX_CALLBACK_BYTES, SigningKey, VerifiedCallback,
 };
-use idenfy_core::models::ResultCallback;
 use tokio::sync::mpsc;
 
 /// The path the endpoint listens on.
@@ -28,15 +33,20 @@ pub const CALLBACK_PATH: &str = "/idenfy/callback";
 
 struct Receiver {
     verifier: CallbackVerifier,
-    queue: mpsc::Sender<ResultCallback>,
+    queue: mpsc::Sender<VerifiedCallback>,
 }
 
-/// The receiver's routes: verified callbacks go to `queue`.
-pub fn router(secret: CallbackSecret, queue: mpsc::Sender<ResultCallback>) -> Router {
-    let receiver = Arc::new(Receiver {
-        verifier: CallbackVerifier::new(secret).max_body_bytes(DEFAULT_MAX_CALLBACK_BYTES),
-        queue,
-    });
+/// The receiver's routes: callbacks signed with one of `keys` go to `queue`.
+///
+/// # Panics
+/// When `keys` is empty: a receiver with no key would refuse everything.
+pub fn router(keys: Vec<SigningKey>, queue: mpsc::Sender<VerifiedCallback>) -> Router {
+    let mut keys = keys.into_iter();
+    let first = keys.next().expect("at least one signing key");
+    let verifier = keys
+        .fold(CallbackVerifier::new(first), CallbackVerifier::with_key)
+        .max_body_bytes(DEFAULT_MAX_CALLBACK_BYTES);
+    let receiver = Arc::new(Receiver { verifier, queue });
     Router::new()
         .route(CALLBACK_PATH, post(receive))
         // axum refuses larger bodies (413) before the handler runs.
@@ -49,13 +59,8 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let mut signatures = headers.get_all(SIGNATURE_HEADER).iter();
-    let signature = signatures.next();
-    if signatures.next().is_some() {
-        return StatusCode::UNAUTHORIZED;
-    }
-    let callback = match receiver.verifier.verify_and_parse(signature, &body) {
-        Ok(callback) => callback,
+    let verified = match receiver.verifier.verify_parts(&headers, &body) {
+        Ok(verified) => verified,
         // The error says which check failed and holds nothing from the body: safe to log.
         Err(error) => {
             eprintln!("refused a callback: {error}");
@@ -64,10 +69,28 @@ async fn receive(
     };
     // Deliveries can repeat (there is no timestamp to tell a replay): the consumer deduplicates
     // on scanRef and `final`. A full queue answers 503, so that iDenfy delivers again later.
-    match receiver.queue.try_send(callback) {
+    match receiver.queue.try_send(verified) {
         Ok(()) => StatusCode::OK,
         Err(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
+}
+
+/// The keys from the environment: the signing key (and the one being retired), or for an older
+/// account the API secret.
+fn keys_from_env() -> Result<Vec<SigningKey>, Box<dyn std::error::Error>> {
+    let mut keys = Vec::new();
+    for name in [
+        "IDENFY_CALLBACK_SIGNING_KEY",
+        "IDENFY_CALLBACK_SIGNING_KEY_OLD",
+    ] {
+        if let Ok(key) = std::env::var(name) {
+            keys.push(SigningKey::new(key)?);
+        }
+    }
+    if keys.is_empty() {
+        keys.push(SigningKey::new(std::env::var("IDENFY_API_SECRET")?)?);
+    }
+    Ok(keys)
 }
 
 #[tokio::main]
@@ -75,21 +98,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let address = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
-    let secret = CallbackSecret::new(std::env::var("IDENFY_API_SECRET")?)?;
-    let (queue, mut callbacks) = mpsc::channel::<ResultCallback>(1024);
+    let keys = keys_from_env()?;
+    let (queue, mut callbacks) = mpsc::channel::<VerifiedCallback>(1024);
     tokio::spawn(async move {
-        while let Some(callback) = callbacks.recv().await {
+        while let Some(verified) = callbacks.recv().await {
+            let callback = &verified.callback;
             let overall = callback.status.as_ref().and_then(|s| s.overall.as_ref());
             println!(
-                "callback for {:?}: overall {:?}, final {:?}",
+                "{} for {:?}: overall {:?}, final {:?} (key {})",
+                verified
+                    .event_type
+                    .as_ref()
+                    .map_or("callback", |event| event.as_str()),
                 callback.scan_ref.as_deref().unwrap_or("?"),
                 overall.map(|o| o.as_str()),
-                callback.final_
+                callback.final_,
+                verified.key.index
             );
         }
     });
     let listener = tokio::net::TcpListener::bind(&address).await?;
     eprintln!("listening on http://{address}{CALLBACK_PATH}");
-    axum::serve(listener, router(secret, queue)).await?;
+    axum::serve(listener, router(keys, queue)).await?;
     Ok(())
 }

@@ -1,10 +1,16 @@
 //! Result callbacks: checking the `Idenfy-Signature` of a callback iDenfy `POST`s to your
 //! endpoint, and reading its body as a [`ResultCallback`] only once the signature holds.
 //!
-//! iDenfy signs each callback with the hex HMAC-SHA256 of the raw request body, keyed with the
-//! API secret, in the `Idenfy-Signature` header. [`verify_and_parse`] computes the same digest
-//! over the bytes you received and compares it in constant time; nothing in the body is parsed
-//! (or should be logged) before that.
+//! iDenfy signs each callback with the hex HMAC-SHA256 of the raw request body, in the
+//! `Idenfy-Signature` header. The key is the webhook's **signing key**, set in the vendor's
+//! dashboard (Settings → Notifications → the notification's headers); older accounts, and the
+//! vendor's 2021 pages, sign with the **API secret** instead. Both are a [`SigningKey`].
+//! [`verify_and_parse`] computes the same digest over the bytes you received and compares it in
+//! constant time; nothing in the body is parsed (or should be logged) before that.
+//!
+//! To rotate a signing key, verify with the old and the new one at once
+//! ([`CallbackVerifier::with_key`]): either verifies, and [`KeyMatch`] says which (by its
+//! position, never the key), so you can tell when the old key has stopped being used.
 //!
 //! ```
 //! use idenfy_core::callback::{CallbackSecret, sign, verify_and_parse};
@@ -30,7 +36,11 @@
 //!   `final: false`, may be followed by the final one for the same `scanRef`), and never let an
 //!   older result overwrite a newer one.
 //! - **Disclosure.** The body travels as sent: use HTTPS for the endpoint.
-//! - **A leaked secret.** Whoever holds the API secret can sign callbacks and call the API.
+//! - **A leaked key.** Whoever holds the signing key can sign callbacks; whoever holds the API
+//!   secret can also call the API, which is one more reason to give each webhook its own key.
+//! - **The event type.** `Idenfy-Event-Type` is a header, and the signature covers the body
+//!   only: a replayer can change it. Route on it, but decide on what the signed body says
+//!   (`final`, the status).
 //!
 //! # Answer quickly
 //!
@@ -42,7 +52,7 @@
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
-use idenfy_models::ResultCallback;
+use idenfy_models::{EventType, ResultCallback};
 use sha2::Sha256;
 
 use crate::credentials::{Credentials, CredentialsError, check_characters};
@@ -50,6 +60,11 @@ use crate::error::describe_serde_error;
 
 /// The header that carries a callback's signature.
 pub const SIGNATURE_HEADER: &str = "Idenfy-Signature";
+/// The header that names a webhook's kind ([`EventType`]), as the models define it.
+pub const EVENT_TYPE_HEADER: &str = EventType::HEADER_NAME;
+/// The longest `Idenfy-Event-Type` value read. The vendor's longest is 30 characters; a longer
+/// value is no event type, and is refused rather than kept.
+pub const MAX_EVENT_TYPE_LEN: usize = 64;
 
 /// The largest callback body read by default: 1 MiB. The documented callback, with every data
 /// field at its maximum length and several AML results, is far smaller.
@@ -60,18 +75,24 @@ const SIGNATURE_HEX_LEN: usize = 64;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The API secret that keys the callbacks' signatures. `Debug` never shows it, and there is no
+/// The key that signs a webhook's callbacks: the webhook's signing key, set in the vendor's
+/// dashboard; older accounts sign with the API secret. `Debug` never shows it, and there is no
 /// `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CallbackSecret(String);
 
+/// The key that signs a webhook's callbacks: the webhook's signing key, set in the vendor's
+/// dashboard; older accounts sign with the API secret (the same type, under the name the
+/// vendor's dashboard uses).
+pub type SigningKey = CallbackSecret;
+
 impl CallbackSecret {
-    /// Checks and stores an API secret.
+    /// Checks and stores a signing key (or, for an older account, the API secret).
     ///
     /// # Errors
     /// [`CredentialsError::EmptySecret`] for an empty secret, and
     /// [`CredentialsError::InvalidCharacter`] for one with whitespace or a control character
-    /// (most often a trailing newline), which iDenfy's secrets never have.
+    /// (most often a trailing newline), which iDenfy's keys and secrets never have.
     pub fn new(secret: impl Into<String>) -> Result<Self, CredentialsError> {
         let secret = secret.into();
         if secret.is_empty() {
@@ -112,12 +133,16 @@ pub enum CallbackError {
     /// The header is not one hex SHA-256 digest.
     #[error("the Idenfy-Signature header is not a hex HMAC-SHA256 digest: {0}")]
     MalformedSignature(SignatureFormatError),
-    /// The signature is well formed but does not match the body under this secret: the body was
-    /// changed, or it was signed with another secret.
+    /// The signature is well formed but matches the body under none of the keys: the body was
+    /// changed, or it was signed with another key (the webhook's signing key where the API
+    /// secret was tried, or the other way round).
     #[error(
-        "the Idenfy-Signature does not match the body: the body was altered, or it was signed with another API secret"
+        "the Idenfy-Signature does not match the body: the body was altered, or it was signed with another key (the webhook's signing key, or for older accounts the API secret)"
     )]
     SignatureMismatch,
+    /// The `Idenfy-Event-Type` header is there but is not one event type.
+    #[error("the Idenfy-Event-Type header is not an event type: {0}")]
+    MalformedEventType(EventTypeFormatError),
     /// The body is larger than the limit, and was not read.
     #[error("the callback body is {size} bytes, over the limit of {limit}")]
     BodyTooLarge {
@@ -169,20 +194,93 @@ pub enum SignatureFormatError {
     },
 }
 
-/// Checks callbacks with one secret and a body limit.
+/// What is wrong with an `Idenfy-Event-Type` header. No variant quotes the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventTypeFormatError {
+    /// The header is empty (or only white space).
+    #[error("the header is empty")]
+    Empty,
+    /// Something other than upper-case ASCII letters, digits and `_`, the form of every event
+    /// type the vendor documents.
+    #[error("it is not upper-case letters, digits and `_`")]
+    NotAName,
+    /// Longer than [`MAX_EVENT_TYPE_LEN`].
+    #[error("it is {len} characters long, over {MAX_EVENT_TYPE_LEN}")]
+    TooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// The request carries the header more than once.
+    #[error("the request carries it {count} times")]
+    Repeated {
+        /// How many times.
+        count: usize,
+    },
+}
+
+/// Which key verified a callback: its position among the verifier's keys, `0` for the one it
+/// was made with ([`CallbackVerifier::new`]) and then in the order of
+/// [`CallbackVerifier::with_key`]. Never the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyMatch {
+    /// The position of the key that matched.
+    pub index: usize,
+}
+
+/// A callback whose signature holds, read by [`CallbackVerifier::verify_request`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedCallback {
+    /// The body, read as the callback.
+    pub callback: ResultCallback,
+    /// The `Idenfy-Event-Type` header, typed; `None` when the request has none (the 2021
+    /// callbacks had none). Not covered by the signature: see the module's documentation.
+    pub event_type: Option<EventType>,
+    /// Which key verified it.
+    pub key: KeyMatch,
+}
+
+/// Checks callbacks with one or several keys and a body limit.
+///
+/// ```
+/// use idenfy_core::callback::{CallbackVerifier, SigningKey, sign};
+///
+/// let old = SigningKey::new("old-signing-key")?;
+/// let new = SigningKey::new("new-signing-key")?;
+/// // During a rotation both verify; the match says which one did.
+/// let verifier = CallbackVerifier::new(new.clone()).with_key(old.clone());
+/// let body = br#"{"scanRef": "5f3c2a1e", "final": true}"#;
+/// assert_eq!(verifier.verify(Some(sign(&new, body)), body)?.index, 0);
+/// assert_eq!(verifier.verify(Some(sign(&old, body)), body)?.index, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct CallbackVerifier {
-    secret: CallbackSecret,
+    /// Never empty: [`CallbackVerifier::new`] takes the first.
+    keys: Vec<CallbackSecret>,
     max_body_bytes: usize,
 }
 
 impl CallbackVerifier {
-    /// A verifier with the [`DEFAULT_MAX_CALLBACK_BYTES`] limit.
-    pub fn new(secret: CallbackSecret) -> Self {
+    /// A verifier with one key and the [`DEFAULT_MAX_CALLBACK_BYTES`] limit.
+    pub fn new(key: CallbackSecret) -> Self {
         Self {
-            secret,
+            keys: vec![key],
             max_body_bytes: DEFAULT_MAX_CALLBACK_BYTES,
         }
+    }
+
+    /// Also accepts callbacks signed with `key` (the old or the new key of a rotation); it
+    /// matches as the next position ([`KeyMatch::index`]).
+    pub fn with_key(mut self, key: CallbackSecret) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// How many keys the verifier tries.
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
     }
 
     /// Refuses bodies larger than `limit` bytes, before computing anything over them.
@@ -191,15 +289,17 @@ impl CallbackVerifier {
         self
     }
 
-    /// Checks the signature of `body`; reads nothing in it.
+    /// Checks the signature of `body` against each key; reads nothing in it. The key that
+    /// matched is in the answer.
     ///
     /// # Errors
-    /// Every [`CallbackError`] but [`CallbackError::InvalidPayload`].
+    /// Every [`CallbackError`] but [`CallbackError::InvalidPayload`] and
+    /// [`CallbackError::MalformedEventType`].
     pub fn verify<S: AsRef<[u8]>>(
         &self,
         signature_header: Option<S>,
         body: &[u8],
-    ) -> Result<(), CallbackError> {
+    ) -> Result<KeyMatch, CallbackError> {
         if body.len() > self.max_body_bytes {
             return Err(CallbackError::BodyTooLarge {
                 size: body.len(),
@@ -208,11 +308,17 @@ impl CallbackVerifier {
         }
         let header = signature_header.ok_or(CallbackError::MissingSignature)?;
         let digest = parse_signature(header.as_ref()).map_err(CallbackError::MalformedSignature)?;
-        let mut mac = self.secret.mac();
-        mac.update(body);
-        // Constant time: how much of the digest matches must not show in the time taken.
-        mac.verify_slice(&digest)
-            .map_err(|_| CallbackError::SignatureMismatch)
+        // Every key is tried, and each comparison is in constant time: how much of a digest
+        // matches, and which key it was, must not show in the time taken.
+        let mut matched = None;
+        for (index, key) in self.keys.iter().enumerate() {
+            let mut mac = key.mac();
+            mac.update(body);
+            if mac.verify_slice(&digest).is_ok() && matched.is_none() {
+                matched = Some(KeyMatch { index });
+            }
+        }
+        matched.ok_or(CallbackError::SignatureMismatch)
     }
 
     /// Checks the signature of `body`, then reads it as a [`ResultCallback`].
@@ -228,30 +334,50 @@ impl CallbackVerifier {
         parse_verified(body)
     }
 
-    /// Reads the `Idenfy-Signature` header of `request` itself, then checks and reads its body.
+    /// Reads the `Idenfy-Signature` header of `request` itself, checks and reads its body, and
+    /// then reads its `Idenfy-Event-Type` header.
     ///
     /// # Errors
-    /// [`CallbackError`]; a header given twice is [`SignatureFormatError::Repeated`].
+    /// [`CallbackError`]; a header given twice is [`SignatureFormatError::Repeated`] or
+    /// [`EventTypeFormatError::Repeated`].
     pub fn verify_request<B: AsRef<[u8]>>(
         &self,
         request: &http::Request<B>,
-    ) -> Result<ResultCallback, CallbackError> {
-        let mut values = request.headers().get_all(SIGNATURE_HEADER).iter();
-        let first = values.next();
-        let repeated = values.count();
-        if repeated > 0 {
-            return Err(CallbackError::MalformedSignature(
-                SignatureFormatError::Repeated {
-                    count: repeated + 1,
-                },
-            ));
-        }
-        self.verify_and_parse(first, request.body().as_ref())
+    ) -> Result<VerifiedCallback, CallbackError> {
+        self.verify_parts(request.headers(), request.body().as_ref())
     }
 
-    /// The signature iDenfy would send with `body`.
+    /// [`verify_request`](Self::verify_request) for a request already taken apart, as web
+    /// frameworks hand it over: its headers and its raw body.
+    ///
+    /// # Errors
+    /// As [`verify_request`](Self::verify_request).
+    pub fn verify_parts(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<VerifiedCallback, CallbackError> {
+        let (signature, count) = single_header(headers, SIGNATURE_HEADER);
+        if count > 1 {
+            return Err(CallbackError::MalformedSignature(
+                SignatureFormatError::Repeated { count },
+            ));
+        }
+        let key = self.verify(signature, body)?;
+        let callback = parse_verified(body)?;
+        // Read only once the body is known to be iDenfy's: nothing of an unsigned request is
+        // looked at.
+        let event_type = event_type_of(headers).map_err(CallbackError::MalformedEventType)?;
+        Ok(VerifiedCallback {
+            callback,
+            event_type,
+            key,
+        })
+    }
+
+    /// The signature iDenfy would send with `body`, under the verifier's first key.
     pub fn sign(&self, body: &[u8]) -> String {
-        sign(&self.secret, body)
+        sign(&self.keys[0], body)
     }
 }
 
@@ -269,15 +395,63 @@ pub fn verify_and_parse<S: AsRef<[u8]>>(
     CallbackVerifier::new(secret.clone()).verify_and_parse(signature_header, body)
 }
 
-/// [`verify_and_parse`] for an `http::Request`, reading its `Idenfy-Signature` header.
+/// [`verify_and_parse`] for an `http::Request`, reading its `Idenfy-Signature` header, and
+/// its `Idenfy-Event-Type` once the signature holds.
 ///
 /// # Errors
 /// [`CallbackError`], saying which check failed.
 pub fn verify_request<B: AsRef<[u8]>>(
-    secret: &CallbackSecret,
+    key: &CallbackSecret,
     request: &http::Request<B>,
-) -> Result<ResultCallback, CallbackError> {
-    CallbackVerifier::new(secret.clone()).verify_request(request)
+) -> Result<VerifiedCallback, CallbackError> {
+    CallbackVerifier::new(key.clone()).verify_request(request)
+}
+
+/// The first value of header `name`, and how many times it is there.
+fn single_header<'a>(
+    headers: &'a http::HeaderMap,
+    name: &str,
+) -> (Option<&'a http::HeaderValue>, usize) {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    (first, usize::from(first.is_some()) + values.count())
+}
+
+/// The `Idenfy-Event-Type` of a request: `None` without the header.
+///
+/// # Errors
+/// [`EventTypeFormatError`] for a header that is empty, repeated, too long, or not a name.
+pub fn event_type_of(headers: &http::HeaderMap) -> Result<Option<EventType>, EventTypeFormatError> {
+    let (value, count) = single_header(headers, EVENT_TYPE_HEADER);
+    if count > 1 {
+        return Err(EventTypeFormatError::Repeated { count });
+    }
+    value
+        .map(|value| parse_event_type(value.as_bytes()))
+        .transpose()
+}
+
+/// An `Idenfy-Event-Type` value, typed; surrounding white space is ignored.
+///
+/// # Errors
+/// [`EventTypeFormatError`] for a value that is empty, too long, or not upper-case letters,
+/// digits and `_`.
+pub fn parse_event_type(value: &[u8]) -> Result<EventType, EventTypeFormatError> {
+    let text = value.trim_ascii();
+    if text.is_empty() {
+        return Err(EventTypeFormatError::Empty);
+    }
+    if text.len() > MAX_EVENT_TYPE_LEN {
+        return Err(EventTypeFormatError::TooLong { len: text.len() });
+    }
+    if !text
+        .iter()
+        .all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || *byte == b'_')
+    {
+        return Err(EventTypeFormatError::NotAName);
+    }
+    // Only ASCII is left: the conversion cannot fail.
+    Ok(EventType::from(String::from_utf8_lossy(text).into_owned()))
 }
 
 /// The `Idenfy-Signature` value for `body`: the lower-case hex HMAC-SHA256 of the bytes, keyed
@@ -430,8 +604,9 @@ mod tests {
             .header(SIGNATURE_HEADER, &signature)
             .body(body.clone())
             .unwrap();
-        let callback = verify_request(&secret(), &request).unwrap();
-        assert_eq!(callback.scan_ref.as_deref(), Some("x"));
+        let verified = verify_request(&secret(), &request).unwrap();
+        assert_eq!(verified.callback.scan_ref.as_deref(), Some("x"));
+        assert_eq!(verified.event_type, None);
 
         let unsigned = http::Request::post("/callback").body(body.clone()).unwrap();
         assert_eq!(
@@ -446,6 +621,88 @@ mod tests {
         assert_eq!(
             verify_request(&secret(), &twice).unwrap_err(),
             CallbackError::MalformedSignature(SignatureFormatError::Repeated { count: 2 })
+        );
+    }
+
+    #[test]
+    fn during_a_rotation_the_old_and_the_new_key_verify_and_the_match_says_which() {
+        let old = SigningKey::new("old-signing-key").unwrap();
+        let new = SigningKey::new("new-signing-key").unwrap();
+        let api_secret = secret();
+        let verifier = CallbackVerifier::new(new.clone()).with_key(old.clone());
+        assert_eq!(verifier.key_count(), 2);
+        let body = br#"{"scanRef": "x", "final": true}"#;
+        assert_eq!(
+            verifier.verify(Some(sign(&new, body)), body),
+            Ok(KeyMatch { index: 0 })
+        );
+        assert_eq!(
+            verifier.verify(Some(sign(&old, body)), body),
+            Ok(KeyMatch { index: 1 })
+        );
+        // A body signed with the API secret is refused by a verifier of signing keys.
+        assert_eq!(
+            verifier.verify(Some(sign(&api_secret, body)), body),
+            Err(CallbackError::SignatureMismatch)
+        );
+        let shown = format!("{verifier:?}");
+        assert!(!shown.contains("old-signing-key") && !shown.contains("new-signing-key"));
+    }
+
+    #[test]
+    fn the_event_type_is_read_typed_once_the_signature_holds() {
+        let body = br#"{"scanRef": "x", "final": false}"#.to_vec();
+        let signed = |event: &str| {
+            http::Request::post("/callback")
+                .header(SIGNATURE_HEADER, sign(&secret(), &body))
+                .header(EVENT_TYPE_HEADER, event)
+                .body(body.clone())
+                .unwrap()
+        };
+        let verified = verify_request(&secret(), &signed("IDENTIFICATION_AUTO_FINISHED")).unwrap();
+        assert_eq!(
+            verified.event_type,
+            Some(EventType::IdentificationAutoFinished)
+        );
+        assert_eq!(verified.key, KeyMatch { index: 0 });
+        let unknown = verify_request(&secret(), &signed("ID_VERIFICATION_PAUSED")).unwrap();
+        assert_eq!(
+            unknown.event_type,
+            Some(EventType::Unknown("ID_VERIFICATION_PAUSED".into()))
+        );
+        for (bad, expected) in [
+            ("  ", EventTypeFormatError::Empty),
+            ("identification", EventTypeFormatError::NotAName),
+            ("A-B", EventTypeFormatError::NotAName),
+        ] {
+            assert_eq!(
+                verify_request(&secret(), &signed(bad)).unwrap_err(),
+                CallbackError::MalformedEventType(expected)
+            );
+        }
+        let long = "A".repeat(MAX_EVENT_TYPE_LEN + 1);
+        assert!(matches!(
+            verify_request(&secret(), &signed(&long)).unwrap_err(),
+            CallbackError::MalformedEventType(EventTypeFormatError::TooLong { .. })
+        ));
+        // A bad header on an unsigned request: the signature is what fails, first.
+        let unsigned = http::Request::post("/callback")
+            .header(EVENT_TYPE_HEADER, "not an event")
+            .body(body.clone())
+            .unwrap();
+        assert_eq!(
+            verify_request(&secret(), &unsigned).unwrap_err(),
+            CallbackError::MissingSignature
+        );
+        let twice = http::Request::post("/callback")
+            .header(SIGNATURE_HEADER, sign(&secret(), &body))
+            .header(EVENT_TYPE_HEADER, "IDENTIFICATION")
+            .header(EVENT_TYPE_HEADER, "IDENTIFICATION")
+            .body(body)
+            .unwrap();
+        assert_eq!(
+            verify_request(&secret(), &twice).unwrap_err(),
+            CallbackError::MalformedEventType(EventTypeFormatError::Repeated { count: 2 })
         );
     }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::Response;
+use http::{Response, Uri};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 use tracing::field::Empty;
@@ -15,6 +15,8 @@ use crate::credential_mask::CredentialMask;
 use crate::deletion::{attempt_leaves_outcome_unknown, deletion_answer};
 use crate::error::{Error, Timeout, TimeoutKind};
 use crate::jitter::Jitter;
+use crate::list::{ListPages, PageDecodeError, page_answer};
+use crate::models::IdentificationList;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use crate::report::DEFAULT_MAX_REPORT_BYTES;
 use crate::report::parse_report_masked;
@@ -25,7 +27,7 @@ use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
     RetryPolicy, ScanRef, Timer, Transport,
 };
-use crate::{Deletion, DeletionFailure, Report, Target, deletion_retryable};
+use crate::{Deletion, DeletionFailure, ListQuery, Report, Target, deletion_retryable};
 
 /// Default limit for one attempt, request and whole body.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -418,8 +420,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
             .map(|value| (value, body))
         };
         self.call(
-            endpoint.into(),
-            scan_ref,
+            Call::ScanRef(endpoint.into(), scan_ref),
             self.max_body_bytes,
             Resend::Transient,
             parse,
@@ -445,8 +446,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
             parse_report_masked(response, limit, &self.credential_mask)
         };
         self.call(
-            Target::GeneratePdf,
-            scan_ref,
+            Call::ScanRef(Target::GeneratePdf, scan_ref),
             limit,
             Resend::Transient,
             parse,
@@ -498,7 +498,12 @@ impl<T: Transport, K: Timer> Client<T, K> {
         };
         let body_limit = self.max_body_bytes;
         match self
-            .call(Target::Delete, scan_ref, body_limit, Resend::Unsent, answer)
+            .call(
+                Call::ScanRef(Target::Delete, scan_ref),
+                body_limit,
+                Resend::Unsent,
+                answer,
+            )
             .await
         {
             Ok((confirmation, attempts)) => Ok(Deletion {
@@ -516,6 +521,54 @@ impl<T: Transport, K: Timer> Client<T, K> {
         }
     }
 
+    /// `GET /kyc/identifications/`: the account's identifications, a page at a time, from the
+    /// first page `query` describes on through each page's `next` link.
+    ///
+    /// A link is followed only to the list on the base URL's origin (scheme, host and port):
+    /// one anywhere else ends the walk with [`ListError::OtherOrigin`](crate::ListError::OtherOrigin),
+    /// and nothing, credentials least of all, is sent there. A link back to a page already read
+    /// or a page that repeats an earlier one ends it as a loop, and at most
+    /// [`ListQuery::max_pages`] pages are read ([`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES)
+    /// by default). Each page is a read, retried as a lookup is, within the body cap and the
+    /// deadline.
+    ///
+    /// ```
+    /// # async fn example<T: idenfy_core::Transport, K: idenfy_core::Timer>(
+    /// #     client: &idenfy_core::Client<T, K>,
+    /// # ) -> Result<(), idenfy_core::ListError<T::Error>> {
+    /// use idenfy_core::ListQuery;
+    /// let mut pages = client.identifications(&ListQuery::new().per_page(100));
+    /// while let Some(page) = pages.next_page().await? {
+    ///     for item in page.items() {
+    ///         println!("{:?} {:?}", item.scan_ref, item.status);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn identifications(&self, query: &ListQuery) -> ListPages<'_, T, K> {
+        ListPages::new(self, query)
+    }
+
+    /// One page of the list at `uri` (checked by the caller), with its body for the repeat
+    /// check, and the number of attempts.
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn list_page(
+        &self,
+        uri: &Uri,
+        page: u32,
+    ) -> Result<(Result<(IdentificationList, Bytes), PageDecodeError>, u32), (Error<T::Error>, u32)>
+    {
+        let limit = self.max_body_bytes;
+        let answer = |response: Response<Bytes>, retry_after| {
+            let body = response.body().clone();
+            page_answer(&response, limit, retry_after, &self.credential_mask)
+                .map(|page| page.map(|list| (list, body)))
+        };
+        self.call(Call::Page { uri, page }, limit, Resend::Transient, answer)
+            .await
+            .map_err(|failure| (failure.error, failure.attempts))
+    }
+
     /// Makes a call: attempts to `target` until `answer` turns a complete answer into the
     /// value, or until a failure that `resend` does not send again, the retry policy's limits
     /// or the deadline end it. Every call the client makes runs here, so the deadline, the
@@ -523,21 +576,28 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// credentials are the same for all. The value comes with the number of attempts.
     async fn call<V>(
         &self,
-        target: Target,
-        scan_ref: &ScanRef,
+        call: Call<'_>,
         body_limit: usize,
         resend: Resend,
         answer: impl Fn(Response<Bytes>, Option<Duration>) -> Result<V, Error>,
     ) -> Result<(V, u32), CallFailure<T::Error>> {
-        // The span names are the ones tools filter on: a deletion is no lookup.
-        let span = match target {
-            Target::Delete => tracing::info_span!(
+        // The span names are the ones tools filter on: a deletion is no lookup, nor is a page
+        // of the list (whose URL is not logged: its query may hold a clientId).
+        let span = match call {
+            Call::Page { page, .. } => tracing::info_span!(
+                "idenfy.list",
+                page,
+                attempts = Empty,
+                status = Empty,
+                latency_ms = Empty,
+            ),
+            Call::ScanRef(Target::Delete, scan_ref) => tracing::info_span!(
                 "idenfy.delete",
                 scan_ref = scan_ref.as_str(),
                 attempts = Empty,
                 status = Empty,
             ),
-            _ => tracing::info_span!(
+            Call::ScanRef(target, scan_ref) => tracing::info_span!(
                 "idenfy.lookup",
                 endpoint = target.name(),
                 scan_ref = scan_ref.as_str(),
@@ -553,7 +613,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
                 attempts += 1;
                 let remaining = self.deadline.saturating_sub(started.elapsed());
                 let sent = self
-                    .send_attempt(target, scan_ref, body_limit, attempts, remaining)
+                    .send_attempt(call, body_limit, attempts, remaining)
                     .await;
                 let (error, outcome) = match sent {
                     Ok(response) => {
@@ -625,8 +685,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
     /// complete answer, or the error and how the attempt ended.
     async fn send_attempt(
         &self,
-        target: Target,
-        scan_ref: &ScanRef,
+        call: Call<'_>,
         body_limit: usize,
         attempt: u32,
         remaining: Duration,
@@ -649,6 +708,10 @@ impl<T: Transport, K: Timer> Client<T, K> {
         if limit.is_zero() {
             return Err((timed_out(), AttemptOutcome::AttemptTimeout));
         }
+        let (target, mut request) = match call {
+            Call::ScanRef(target, scan_ref) => (target, self.requests.build(target, scan_ref)),
+            Call::Page { uri, .. } => (Target::Identifications, self.requests.get(uri)),
+        };
         let span = tracing::debug_span!(
             "idenfy.attempt",
             endpoint = target.name(),
@@ -656,7 +719,6 @@ impl<T: Transport, K: Timer> Client<T, K> {
             status = Empty,
             latency_ms = Empty,
         );
-        let mut request = self.requests.build(target, scan_ref);
         request
             .extensions_mut()
             .insert(ResponseBodyLimit(body_limit));
@@ -674,6 +736,14 @@ impl<T: Transport, K: Timer> Client<T, K> {
             }
         }
     }
+}
+
+/// What a call asks for: a scanRef's target, or a page of the list at a URL already checked to
+/// be the list on the base URL's origin.
+#[derive(Debug, Clone, Copy)]
+enum Call<'a> {
+    ScanRef(Target, &'a ScanRef),
+    Page { uri: &'a Uri, page: u32 },
 }
 
 /// Whether `error` is a transport failure that trying again cannot mend

@@ -14,6 +14,7 @@ mod endpoint;
 mod error;
 mod error_page;
 mod jitter;
+pub mod list;
 mod percent;
 mod report;
 mod request;
@@ -40,6 +41,7 @@ pub use endpoint::{Endpoint, EndpointResponse};
 pub use error::{
     ApiError, BodyTooLarge, DecodeError, Error, Timeout, TimeoutKind, UnexpectedResponse,
 };
+pub use list::{DEFAULT_MAX_PAGES, ListError, ListPage, ListPages, ListQuery, MAX_PER_PAGE};
 pub use percent::percent_encode;
 pub use report::{
     DEFAULT_MAX_REPORT_BYTES, NotAPdf, NotAPdfReason, PDF_MAGIC, REPORT_JSON_KEYS, Report,

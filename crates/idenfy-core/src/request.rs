@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{HeaderValue, Method, Request, Uri};
 
-use crate::{Action, BaseUrl, Credentials, ScanRef};
+use crate::{Action, BaseUrl, Credentials, ListQuery, ScanRef};
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT_VALUE: &str = concat!("idenfy-rs/", env!("CARGO_PKG_VERSION"));
@@ -13,10 +13,11 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 /// The report may come as the PDF itself or wrapped in JSON; both are welcome.
 const PDF_OR_JSON: HeaderValue = HeaderValue::from_static("application/pdf, application/json");
 
-/// What a request is sent to: one of the four lookups or one of the two actions. The one type
-/// the request builder and the client take; [`Endpoint`](crate::Endpoint) and [`Action`]
-/// convert into it, and
-/// the paths and names of both are defined here, once.
+/// What a request is sent to: one of the four lookups, one of the two actions, or the
+/// identification list. The one type the request builder and the client take;
+/// [`Endpoint`](crate::Endpoint) and [`Action`] convert into it, and the paths, names and
+/// methods of all are defined here, once. All but the list are a `POST` of `{"scanRef"}`; the
+/// list is a `GET` with a query string ([`RequestBuilder::build_list`]).
 ///
 /// ```
 /// use idenfy_core::{Action, Endpoint, Target};
@@ -38,18 +39,22 @@ pub enum Target {
     GeneratePdf,
     /// `POST /api/v2/delete` ([`Action::Delete`]).
     Delete,
+    /// `GET /kyc/identifications/` ([`Client::identifications`](crate::Client::identifications)):
+    /// the account's identifications, a page at a time.
+    Identifications,
 }
 
 impl Target {
     /// Every target, lookups first, in documentation order (the order of the variants, which
     /// the request builder's table of URLs follows).
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 7] = [
         Target::Status,
         Target::Data,
         Target::Files,
         Target::FullStatus,
         Target::GeneratePdf,
         Target::Delete,
+        Target::Identifications,
     ];
 
     /// The path appended to the base URL.
@@ -61,6 +66,15 @@ impl Target {
             Target::FullStatus => "/api/v2/full-status",
             Target::GeneratePdf => "/api/v2/generate-pdf",
             Target::Delete => "/api/v2/delete",
+            Target::Identifications => "/kyc/identifications/",
+        }
+    }
+
+    /// The HTTP method: `GET` for the list, `POST` for everything else.
+    pub const fn method(self) -> Method {
+        match self {
+            Target::Identifications => Method::GET,
+            _ => Method::POST,
         }
     }
 
@@ -73,6 +87,7 @@ impl Target {
             Target::FullStatus => "full-status",
             Target::GeneratePdf => "generate-pdf",
             Target::Delete => "delete",
+            Target::Identifications => "identifications",
         }
     }
 
@@ -151,9 +166,59 @@ impl RequestBuilder {
     /// assert_eq!(request.body().as_ref(), br#"{"scanRef":"abc-123"}"#);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// The list takes no scanRef: for [`Target::Identifications`] this is the `GET` of its
+    /// first page, unfiltered, and `scan_ref` is not sent; [`build_list`](Self::build_list)
+    /// takes its query.
     pub fn build(&self, target: impl Into<Target>, scan_ref: &ScanRef) -> Request<Bytes> {
         let target = target.into();
-        self.post(self.uri(target), target.accept(), scan_ref)
+        if target.method() == Method::GET {
+            self.get(self.uri(target))
+        } else {
+            self.post(self.uri(target), target.accept(), scan_ref)
+        }
+    }
+
+    /// The URL of the identification list's first page for `query`.
+    pub fn list_uri(&self, query: &ListQuery) -> Uri {
+        let base = self.uri(Target::Identifications);
+        let query = query.query_string();
+        if query.is_empty() {
+            return base.clone();
+        }
+        // The query string is percent-encoded ASCII: the URL stays valid.
+        format!("{base}?{query}")
+            .parse()
+            .unwrap_or_else(|_| base.clone())
+    }
+
+    /// The `GET` of the identification list's first page for `query`, with Basic auth as
+    /// every request.
+    ///
+    /// ```
+    /// use idenfy_core::{BaseUrl, Credentials, ListQuery, RequestBuilder};
+    /// let builder = RequestBuilder::new(&BaseUrl::default(), &Credentials::new("key", "secret")?);
+    /// let request = builder.build_list(&ListQuery::new().per_page(2));
+    /// assert_eq!(request.method(), "GET");
+    /// assert_eq!(request.uri(), "https://ivs.idenfy.com/kyc/identifications/?perPage=2");
+    /// assert!(request.body().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_list(&self, query: &ListQuery) -> Request<Bytes> {
+        self.get(&self.list_uri(query))
+    }
+
+    /// A `GET` of `uri` with the credentials. Only for URLs on the base URL's origin: the
+    /// caller checks that (see [`crate::list`]).
+    pub(crate) fn get(&self, uri: &Uri) -> Request<Bytes> {
+        let mut request = Request::new(Bytes::new());
+        *request.method_mut() = Method::GET;
+        *request.uri_mut() = uri.clone();
+        let headers = request.headers_mut();
+        headers.insert(AUTHORIZATION, self.authorization.clone());
+        headers.insert(ACCEPT, APPLICATION_JSON);
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        request
     }
 
     /// Builds the `POST` request for `action` and `scan_ref`.

@@ -148,7 +148,9 @@ fn bounded(text: &str, mask: &CredentialMask) -> String {
 /// twice in one object is refused, as [`Client::lookup_raw`](crate::Client::lookup_raw)
 /// refuses it: a model's derived fields refuse a duplicate, but the map of the keys the docs do
 /// not list (`extra`, and any `serde_json::Value` in it) keeps the last one silently.
-fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, (String, serde_json::Error)> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, (String, serde_json::Error)> {
     // Tracking the path slows every decode down; pay for it only on failure.
     if let Ok(value) = serde_json::from_slice(body) {
         return match serde_json::from_slice::<WellFormedJson>(body) {

@@ -4,8 +4,11 @@
 //! A fixture's callback is built from its own answers (the same scanRef and clientId, the
 //! status and results of `/status` and `/full-status`, the `/data` object, and `/files` URLs
 //! signed by this sandbox, so they download from it), unless the fixture gives one. The
-//! signature is the hex HMAC-SHA256 of the body keyed with the sandbox's API secret, in the
-//! `Idenfy-Signature` header.
+//! signature is the hex HMAC-SHA256 of the body, in the `Idenfy-Signature` header, keyed with
+//! the sandbox's API secret (as older accounts sign) unless a signing key is given (as the
+//! vendor signs today, with each webhook's own key). Each delivery names its kind in
+//! `Idenfy-Event-Type`, and [`DeliveryOptions::sequence`] plays what the vendor sends for one
+//! identification: the automatic result (`final: false`), then the manual one (`final: true`).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,6 +20,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use idenfy_core::CredentialsError;
 use idenfy_core::callback::CallbackSecret;
+use idenfy_core::models::EventType;
 use serde_json::{Map, Value, json};
 use tokio::net::TcpStream;
 
@@ -25,6 +29,8 @@ use crate::endpoint::Endpoint;
 use crate::fixtures::{Fixture, Prepared};
 use crate::router::State;
 
+/// The header that names a delivery's kind, as idenfy-core defines it.
+pub use idenfy_core::callback::EVENT_TYPE_HEADER;
 /// The header that carries the signature, as idenfy-core defines it.
 pub use idenfy_core::callback::SIGNATURE_HEADER;
 /// How long a delivery waits for the receiver (connecting, and then its whole answer) by
@@ -200,6 +206,33 @@ impl std::str::FromStr for CallbackFault {
     }
 }
 
+/// Which of the vendor's result webhooks a delivery plays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackEvent {
+    /// The fixture's callback as it is, with `IDENTIFICATION_AUTO_FINISHED` (the default).
+    AsIs,
+    /// The automatic result: `IDENTIFICATION_AUTO_FINISHED`, with `final: false` (a manual
+    /// review follows).
+    Auto,
+    /// The manual review's result: `IDENTIFICATION_MANUAL_FINISHED`, with `final: true`.
+    Manual,
+    /// The fixture's callback as it is, under another event type.
+    Other(EventType),
+}
+
+impl CallbackEvent {
+    /// The event type the delivery names, and the `final` it sets (`None`: the body's own).
+    fn header_and_final(&self) -> (EventType, Option<bool>) {
+        match self {
+            CallbackEvent::AsIs => (EventType::IdentificationAutoFinished, None),
+            CallbackEvent::Auto => (EventType::IdentificationAutoFinished, Some(false)),
+            CallbackEvent::Manual => (EventType::IdentificationManualFinished, Some(true)),
+            CallbackEvent::Other(event) => (event.clone(), None),
+        }
+    }
+}
+
 /// How to deliver a callback.
 #[derive(Clone)]
 pub struct DeliveryOptions {
@@ -207,6 +240,7 @@ pub struct DeliveryOptions {
     timeout: Duration,
     max_answer_bytes: usize,
     signer: Option<Result<CallbackSigner, CredentialsError>>,
+    event: CallbackEvent,
 }
 
 impl std::fmt::Debug for DeliveryOptions {
@@ -215,7 +249,8 @@ impl std::fmt::Debug for DeliveryOptions {
             .field("fault", &self.fault)
             .field("timeout", &self.timeout)
             .field("max_answer_bytes", &self.max_answer_bytes)
-            .field("own_secret", &self.signer.is_some())
+            .field("own_key", &self.signer.is_some())
+            .field("event", &self.event)
             .finish()
     }
 }
@@ -227,6 +262,7 @@ impl Default for DeliveryOptions {
             timeout: DEFAULT_DELIVERY_TIMEOUT,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
             signer: None,
+            event: CallbackEvent::AsIs,
         }
     }
 }
@@ -256,12 +292,30 @@ impl DeliveryOptions {
         self
     }
 
-    /// Signs with `secret` instead of the sandbox's API secret (your real secret, to test a
-    /// receiver configured with it). A secret idenfy-core refuses (white space, a control
+    /// Signs with `key` instead of the sandbox's API secret: a webhook's signing key (as the
+    /// vendor signs today), or your real API secret (as older accounts sign), to test a
+    /// receiver configured with it. A key idenfy-core refuses (white space, a control
     /// character) makes the delivery fail with [`DeliveryError::Secret`].
-    pub fn signed_with(mut self, secret: &str) -> Self {
-        self.signer = Some(CallbackSigner::new(secret));
+    pub fn signed_with(mut self, key: &str) -> Self {
+        self.signer = Some(CallbackSigner::new(key));
         self
+    }
+
+    /// Plays `event`: its `Idenfy-Event-Type`, and for [`CallbackEvent::Auto`] and
+    /// [`CallbackEvent::Manual`] the `final` the vendor sends with it.
+    pub fn event(mut self, event: CallbackEvent) -> Self {
+        self.event = event;
+        self
+    }
+
+    /// The two deliveries the vendor makes for an identification that is reviewed by hand:
+    /// these options as [`CallbackEvent::Auto`], then as [`CallbackEvent::Manual`]. For
+    /// [`SandboxHandle::deliver_sequence`](crate::SandboxHandle::deliver_sequence).
+    pub fn sequence(&self) -> [DeliveryOptions; 2] {
+        [
+            self.clone().event(CallbackEvent::Auto),
+            self.clone().event(CallbackEvent::Manual),
+        ]
     }
 }
 
@@ -285,6 +339,8 @@ pub struct Delivery {
     pub url: String,
     /// The fault it was sent with.
     pub fault: Option<CallbackFault>,
+    /// The `Idenfy-Event-Type` it was sent with.
+    pub event_type: EventType,
     /// One answer per POST (two for [`CallbackFault::Duplicate`]).
     pub answers: Vec<ReceiverAnswer>,
 }
@@ -405,6 +461,11 @@ pub(crate) async fn deliver(
 ) -> Result<Delivery, DeliveryError> {
     let (content_type, body) = callback_body(state, scan_ref)
         .ok_or_else(|| DeliveryError::UnknownScanRef(scan_ref.to_owned()))?;
+    let (event_type, final_) = options.event.header_and_final();
+    let body = match final_ {
+        Some(value) => with_final(body, value),
+        None => body,
+    };
     let target = target(url)?;
     let signer = match &options.signer {
         None => &state.callback_signer,
@@ -438,7 +499,8 @@ pub(crate) async fn deliver(
             .header(
                 USER_AGENT,
                 concat!("idenfy-sandbox/", env!("CARGO_PKG_VERSION")),
-            );
+            )
+            .header(EVENT_TYPE_HEADER, event_type.as_str());
         let request = match &signature {
             Some(signature) => request.header(SIGNATURE_HEADER, signature.as_str()),
             None => request,
@@ -465,10 +527,23 @@ pub(crate) async fn deliver(
         scan_ref: scan_ref.to_owned(),
         url: url.to_owned(),
         fault: options.fault,
+        event_type,
         answers,
     };
     state.deliveries.record(delivery.clone());
     Ok(delivery)
+}
+
+/// `body` with its `final` set to `value`. A body that is not a JSON object (a fixture's raw
+/// callback) is sent as it is: raw means byte for byte.
+fn with_final(body: Bytes, value: bool) -> Bytes {
+    match serde_json::from_slice::<Map<String, Value>>(&body) {
+        Ok(mut object) => {
+            object.insert("final".to_owned(), Value::Bool(value));
+            serde_json::to_vec(&object).map_or(body, Bytes::from)
+        }
+        Err(_) => body,
+    }
 }
 
 /// One POST on a new connection, keeping at most `limit` bytes of the answer.
@@ -545,6 +620,26 @@ mod tests {
         ] {
             assert!(target(url).is_err(), "{url}");
         }
+    }
+
+    #[test]
+    fn the_sequence_sets_final_and_the_event_type_and_leaves_raw_bodies_alone() {
+        let [auto, manual] = DeliveryOptions::new().sequence();
+        assert_eq!(
+            auto.event.header_and_final(),
+            (EventType::IdentificationAutoFinished, Some(false))
+        );
+        assert_eq!(
+            manual.event.header_and_final(),
+            (EventType::IdentificationManualFinished, Some(true))
+        );
+        let body = with_final(
+            Bytes::from_static(br#"{"final":true,"scanRef":"a"}"#),
+            false,
+        );
+        assert_eq!(&body[..], br#"{"final":false,"scanRef":"a"}"#);
+        let raw = Bytes::from_static(b"not json");
+        assert_eq!(with_final(raw.clone(), true), raw);
     }
 
     #[test]

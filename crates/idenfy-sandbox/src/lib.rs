@@ -11,6 +11,7 @@ mod downloads;
 mod endpoint;
 mod fault;
 mod fixtures;
+mod identifications;
 mod media;
 mod report_pdf;
 mod router;
@@ -19,8 +20,8 @@ mod signing;
 mod strict;
 
 pub use callback::{
-    CallbackFault, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, Delivery, DeliveryError,
-    DeliveryOptions, ReceiverAnswer, SIGNATURE_HEADER,
+    CallbackEvent, CallbackFault, DEFAULT_DELIVERY_TIMEOUT, DEFAULT_MAX_ANSWER_BYTES, Delivery,
+    DeliveryError, DeliveryOptions, EVENT_TYPE_HEADER, ReceiverAnswer, SIGNATURE_HEADER,
 };
 pub use fixtures::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures};
 /// The API's endpoints, as the client crates define them.

@@ -21,6 +21,7 @@ use crate::downloads::{self, MediaCache};
 use crate::endpoint::Endpoint;
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
 use crate::fixtures::{Fixture, Fixtures, Prepared};
+use crate::identifications;
 use crate::report_pdf;
 use crate::signing::UrlSigner;
 
@@ -131,6 +132,9 @@ async fn route(state: &State, request: Request<Incoming>) -> Response<SandboxBod
     let path = request.uri().path();
     if path.starts_with("/files/") {
         return download(state, &request).await;
+    }
+    if identifications::is_list_path(path) {
+        return list(state, &request).await;
     }
     let target = match (Endpoint::from_path(path), Action::from_path(path)) {
         (Some(endpoint), _) => Target::Lookup(endpoint),
@@ -297,6 +301,33 @@ async fn download(state: &State, request: &Request<Incoming>) -> Response<Sandbo
     };
     let fault = header_fault.or_else(|| fixture.download_fault.clone());
     with_fault(state, fault, scan_ref, reply).await
+}
+
+/// `GET /kyc/identifications/`: a page of the fixtures, with Basic auth as every endpoint, and
+/// a fault header applied as to any answer.
+async fn list(state: &State, request: &Request<Incoming>) -> Response<SandboxBody> {
+    if request.method() != Method::GET {
+        let mut reply = Reply::from(ApiError::method_not_allowed());
+        reply.allow = Some("GET");
+        return reply.into_response();
+    }
+    if !state.credentials.accepts(
+        request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+    ) {
+        return Reply::from(ApiError::unauthorized()).into_response();
+    }
+    let fault = match header_fault(request) {
+        Ok(fault) => fault,
+        Err(reply) => return reply.into_response(),
+    };
+    let reply = match identifications::page(state, request.uri().query()) {
+        Ok(body) => Reply::json(body),
+        Err(error) => Reply::from(error),
+    };
+    with_fault(state, fault, identifications::PATH, reply).await
 }
 
 /// What a request is for.

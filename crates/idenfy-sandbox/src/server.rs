@@ -379,6 +379,24 @@ impl SandboxHandle {
         self.state.counters.applied()
     }
 
+    /// Delivers the vendor's sequence for an identification reviewed by hand: the automatic
+    /// result (`IDENTIFICATION_AUTO_FINISHED`, `final: false`), then the manual one
+    /// (`IDENTIFICATION_MANUAL_FINISHED`, `final: true`), each signed as `options` say.
+    ///
+    /// # Errors
+    /// As [`SandboxHandle::deliver_callback`]; the second is not sent when the first fails.
+    pub async fn deliver_sequence(
+        &self,
+        scan_ref: &str,
+        url: &str,
+        options: &DeliveryOptions,
+    ) -> Result<[Delivery; 2], DeliveryError> {
+        let [auto, manual] = options.sequence();
+        let first = callback::deliver(&self.state, scan_ref, url, &auto).await?;
+        let second = callback::deliver(&self.state, scan_ref, url, &manual).await?;
+        Ok([first, second])
+    }
+
     /// Every callback delivered so far (up to the last 1000), oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
         self.state.deliveries.all()

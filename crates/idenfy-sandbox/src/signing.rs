@@ -90,7 +90,7 @@ impl UrlSigner {
             .verifier
             .verify(Some(signature), &Self::message(path, expires))
         {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(CallbackError::SignatureMismatch) => return Err(Refusal::BadSignature),
             Err(_) => return Err(Refusal::Malformed),
         }

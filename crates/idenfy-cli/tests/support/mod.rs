@@ -48,6 +48,7 @@ pub fn idenfy() -> Command {
         "IDENFY_BASE_URL",
         "IDENFY_PROFILE",
         "IDENFY_CONFIG",
+        "IDENFY_CALLBACK_SIGNING_KEY",
     ] {
         command.env_remove(variable);
     }
