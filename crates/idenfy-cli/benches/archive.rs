@@ -102,7 +102,12 @@ fn bytes_served(sandbox: &TestSandbox, scan_ref: &str) -> u64 {
         .expect("the report");
     total += report.stdout.len() as u64;
     let files = sandbox.json(Endpoint::Files, scan_ref);
-    for url in files.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_str()) {
+    for url in files
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, v)| v.as_str())
+    {
         total += sandbox.get(url).2.len() as u64;
     }
     total
