@@ -100,6 +100,15 @@ pub struct Record {
     /// What went wrong, for a person; absent on success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// With `delete --archived`: the SHA-256 of the bundle's `manifest.json`, verified before
+    /// the deletion, so the trail shows what was kept before what was deleted. Absent in
+    /// records of plain deletions and of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
+    /// With `delete --archived`: the `status` `/status` answered right after the deletion
+    /// (`DELETED`), as the API's own word that it happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_after: Option<String>,
 }
 
 impl Record {
@@ -113,6 +122,8 @@ impl Record {
             status: None,
             attempts,
             message: None,
+            manifest_sha256: None,
+            status_after: None,
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::rate::Pacer;
 
 /// How many input lines may wait, read but not yet started: enough to keep every worker busy,
 /// few enough to cost nothing.
-const INPUT_QUEUE: usize = 256;
+pub const INPUT_QUEUE: usize = 256;
 
 /// What a bulk run did.
 #[derive(Debug, Default)]
@@ -80,7 +80,7 @@ impl Summary {
 }
 
 /// What the input thread sends.
-enum Next {
+pub enum Next {
     /// The number of scanRef lines in the input, when it could be counted first.
     Lines(u64),
     LookUp(ScanRef),
@@ -118,7 +118,7 @@ pub struct BulkArgs {
     pub resume: bool,
 }
 
-fn parse_rate(text: &str) -> Result<f64, String> {
+pub fn parse_rate(text: &str) -> Result<f64, String> {
     let rate: f64 = text
         .parse()
         .map_err(|_| format!("`{text}` is not a number of lookups per second"))?;
@@ -346,12 +346,12 @@ impl Write for Sink {
 
 /// Where the scanRefs come from. A regular file is read twice: once to check every line before
 /// any lookup is sent, then as the run goes.
-enum InputSource {
+pub enum InputSource {
     File(File),
     Stream(Box<dyn BufRead + Send>),
 }
 
-fn open_input(path: &Path) -> Result<InputSource, Failure> {
+pub fn open_input(path: &Path) -> Result<InputSource, Failure> {
     if path == Path::new("-") {
         return Ok(InputSource::Stream(Box::new(BufReader::new(io::stdin()))));
     }
@@ -367,7 +367,7 @@ fn open_input(path: &Path) -> Result<InputSource, Failure> {
 
 /// The input thread: reads the scanRefs, decides which to look up, and sends them on. It stops
 /// at the first bad line, or when the run stops listening.
-fn read_input(
+pub fn read_input(
     source: InputSource,
     endpoint: Endpoint,
     mut seen: LookupSet,
@@ -412,7 +412,7 @@ fn read_input(
 }
 
 /// A progress bar on standard error when it is a terminal; hidden otherwise (logs, pipes, CI).
-fn progress_bar() -> ProgressBar {
+pub fn progress_bar() -> ProgressBar {
     if !io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

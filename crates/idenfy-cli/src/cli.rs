@@ -73,6 +73,10 @@ pub enum Command {
     /// `--audit` file as a JSON line. Run again with the same `--audit` file, scanRefs it
     /// records as deleted are skipped, so nothing is deleted twice.
     Delete(DeleteArgs),
+    /// Evidence bundles: `archive create --to DIR` saves each identification's lookups,
+    /// report and files with a manifest of their digests; `archive verify DIR` checks them.
+    #[command(subcommand)]
+    Archive(crate::archive::ArchiveCommand),
     /// Result callbacks: send a fixture's signed callback to your webhook, verify or sign a body.
     #[command(subcommand)]
     Callback(crate::callback::CallbackCommand),

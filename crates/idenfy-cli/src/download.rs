@@ -84,31 +84,11 @@ pub async fn download_all(
     options: &DownloadOptions,
     mut on_event: impl FnMut(Event<'_>),
 ) -> Result<usize, Failure> {
-    let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
-    if listed.len() > options.max_files as usize {
-        return Err(Failure::new(
-            FailureKind::Api,
-            format!(
-                "the API listed {} files for one identification, over the limit of {} (a real answer lists about ten); --max-files sets the limit",
-                listed.len(),
-                options.max_files
-            ),
-        ));
-    }
-    let wanted: Vec<(CheckedKind, DownloadUrl)> = listed
-        .into_iter()
-        .map(|file| match DownloadUrl::parse(file.url) {
-            Ok(url) => Ok((file.kind, url)),
-            Err(err) => Err(Failure::new(
-                FailureKind::Api,
-                format!("{}: refusing the URL the API returned: {err}", file.kind),
-            )),
-        })
-        .collect::<Result<_, Failure>>()?;
+    let wanted = checked_urls(files, options)?;
     let kinds: Vec<CheckedKind> = wanted.iter().map(|(kind, _)| kind.clone()).collect();
     private_file::create_private_dir(dir)
         .map_err(|err| Failure::bad_input(format!("{}: {err}", dir.display())))?;
-    let _lock = download_set::lock_directory(dir)?;
+    let _lock = download_set::lock_directory(dir, "download")?;
     download_set::remove_stale_temporaries(dir, |path| on_event(Event::StaleRemoved(path)))?;
     let survey = download_set::survey(dir, &kinds)?;
     survey.check(dir, scan_ref, &kinds, options.force)?;
@@ -124,13 +104,7 @@ pub async fn download_all(
     } else {
         MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
     };
-    let mut staged = Vec::with_capacity(wanted.len());
-    let mut total = 0u64;
-    for (kind, url) in &wanted {
-        let file = download_one(client, &progress, &staging, kind, url, options, total).await?;
-        total += file.bytes;
-        staged.push(file);
-    }
+    let staged = fetch_all(client, &progress, staging.path(), &wanted, options).await?;
     let count = staged.len();
     let published = download_set::publish(dir, staging, scan_ref, &kinds, staged, options.force)?;
     for (path, bytes) in &published.saved {
@@ -148,11 +122,67 @@ pub async fn download_all(
     Ok(count)
 }
 
+/// The files `files` lists, each with its checked kind and URL, once their number is within
+/// `--max-files`: checked before anything is fetched or created.
+///
+/// # Errors
+/// An API failure for too many files, a kind that is not a plain name, or a URL refused.
+pub fn checked_urls(
+    files: &FileUrls,
+    options: &DownloadOptions,
+) -> Result<Vec<(CheckedKind, DownloadUrl)>, Failure> {
+    let listed = file_urls(files).map_err(|err| Failure::new(FailureKind::Api, err.to_string()))?;
+    if listed.len() > options.max_files as usize {
+        return Err(Failure::new(
+            FailureKind::Api,
+            format!(
+                "the API listed {} files for one identification, over the limit of {} (a real answer lists about ten); --max-files sets the limit",
+                listed.len(),
+                options.max_files
+            ),
+        ));
+    }
+    listed
+        .into_iter()
+        .map(|file| match DownloadUrl::parse(file.url) {
+            Ok(url) => Ok((file.kind, url)),
+            Err(err) => Err(Failure::new(
+                FailureKind::Api,
+                format!("{}: refusing the URL the API returned: {err}", file.kind),
+            )),
+        })
+        .collect()
+}
+
+/// Streams every file of `wanted` into a new temporary file in the private directory `into`,
+/// one after the other, within the caps of `options` (the total counted as bytes arrive).
+/// Each is flushed to disk and named as it should be published (`FRONT.png`); nothing is
+/// renamed. On failure, the files fetched so far are removed with their temporaries.
+///
+/// # Errors
+/// The first failed download, named by its kind.
+pub async fn fetch_all(
+    client: &Client,
+    progress: &MultiProgress,
+    into: &Path,
+    wanted: &[(CheckedKind, DownloadUrl)],
+    options: &DownloadOptions,
+) -> Result<Vec<Staged>, Failure> {
+    let mut staged = Vec::with_capacity(wanted.len());
+    let mut total = 0u64;
+    for (kind, url) in wanted {
+        let file = download_one(client, progress, into, kind, url, options, total).await?;
+        total += file.bytes;
+        staged.push(file);
+    }
+    Ok(staged)
+}
+
 /// Streams one file into the staging directory; `before` bytes of the set arrived already.
 async fn download_one(
     client: &Client,
     progress: &MultiProgress,
-    staging: &Staging,
+    into: &Path,
     kind: &CheckedKind,
     url: &DownloadUrl,
     options: &DownloadOptions,
@@ -185,7 +215,7 @@ async fn download_one(
 
     let io_failure =
         |path: &Path, err: std::io::Error| Failure::other(format!("{}: {err}", path.display()));
-    let partial = private_file::create_partial(staging.path(), kind.as_str())?;
+    let partial = private_file::create_partial(into, kind.as_str())?;
     let mut file = partial
         .as_file()
         .try_clone()

@@ -96,18 +96,18 @@ pub struct DirectoryLock {
     _directory: File,
 }
 
-/// Locks `dir` against a second run.
+/// Locks `dir` against a second run; `what` names the run in the refusal ("download").
 ///
 /// # Errors
 /// A bad-input failure when another run holds it.
-pub fn lock_directory(dir: &Path) -> Result<DirectoryLock, Failure> {
+pub fn lock_directory(dir: &Path, what: &str) -> Result<DirectoryLock, Failure> {
     let directory = File::open(dir).map_err(|err| io_failure(dir, err))?;
     match directory.try_lock() {
         Ok(()) => Ok(DirectoryLock {
             _directory: directory,
         }),
         Err(std::fs::TryLockError::WouldBlock) => Err(Failure::bad_input(format!(
-            "another idenfy download into {} is running; run again once it is done",
+            "another idenfy {what} into {} is running; run again once it is done",
             dir.display()
         ))),
         Err(std::fs::TryLockError::Error(err)) => Err(io_failure(dir, err)),
@@ -312,6 +312,11 @@ pub fn survey(dir: &Path, kinds: &[CheckedKind]) -> Result<Survey, Failure> {
         }
     }
     Ok(Survey { record, downloads })
+}
+
+/// Whether `name` is a download's name, `KIND.EXT` (see [`download_name`]).
+pub fn is_download_name(name: &str) -> bool {
+    download_name(name).is_some()
 }
 
 /// `KIND.EXT` split, when `name` has that form: a plain kind and one short extension of ASCII

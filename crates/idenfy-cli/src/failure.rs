@@ -30,6 +30,9 @@ pub enum FailureKind {
     // Only `callback send` gives it, which needs the sandbox: the exit code stays reserved (and
     // listed in `--help`) in every build.
     ReceiverRefused,
+    /// An archive bundle does not verify: a file missing, changed or added, or its manifest
+    /// not well formed.
+    BundleRefused,
     /// Ctrl-C stopped the run.
     Interrupted,
 }
@@ -39,7 +42,7 @@ const SUCCESS_MEANS: &str = "success: every lookup, download, report or deletion
 
 impl FailureKind {
     /// Every kind, in the order of their exit codes: the rows of `--help`'s table.
-    pub const ALL: [FailureKind; 9] = [
+    pub const ALL: [FailureKind; 10] = [
         FailureKind::Other,
         FailureKind::BadInput,
         FailureKind::Api,
@@ -48,6 +51,7 @@ impl FailureKind {
         FailureKind::SignatureRefused,
         FailureKind::CallbackBodyRefused,
         FailureKind::ReceiverRefused,
+        FailureKind::BundleRefused,
         FailureKind::Interrupted,
     ];
 
@@ -80,6 +84,10 @@ impl FailureKind {
                 "callback verify: the signature holds but the body is not a callback"
             }
             FailureKind::ReceiverRefused => "callback send: the receiver did not answer 200",
+            FailureKind::BundleRefused => {
+                "archive verify, delete --archived: a bundle does not verify (a file missing, \
+                 changed or not listed, or its manifest not well formed)"
+            }
             FailureKind::Interrupted => "interrupted (Ctrl-C)",
         }
     }
@@ -95,6 +103,7 @@ impl FailureKind {
             FailureKind::SignatureRefused => 6,
             FailureKind::CallbackBodyRefused => 7,
             FailureKind::ReceiverRefused => 8,
+            FailureKind::BundleRefused => 9,
             FailureKind::Interrupted => 130,
         }
     }

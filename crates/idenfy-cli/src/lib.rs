@@ -10,9 +10,12 @@
 
 #![forbid(unsafe_code)]
 
+mod archive;
+mod archived;
 mod audit;
 mod bounded_line;
 mod bulk;
+mod bundle;
 mod byte_size;
 mod callback;
 mod cli;
@@ -20,6 +23,7 @@ mod confirm;
 mod connect;
 mod csv_row;
 mod delete;
+mod digest;
 mod docs;
 mod download;
 mod download_set;
@@ -34,6 +38,7 @@ mod interrupt;
 mod list;
 mod lookup;
 mod lookup_set;
+mod manifest;
 mod output;
 mod private_file;
 mod profile;
@@ -144,6 +149,7 @@ async fn run(mut cli: Cli) -> Result<(), Failure> {
         Command::List(args) => list::run(&connect(connection).await?, args, format).await,
         // A deletion connects only once it is confirmed (a dry run never does).
         Command::Delete(args) => delete::run(connection, args, quiet).await,
+        Command::Archive(command) => archive::run(command, connection, quiet).await,
         // Callbacks need no connection to the API.
         Command::Callback(command) => callback::run(command, connection, format).await,
         Command::Profiles => profile::list(&mut std::io::stdout().lock()),

@@ -41,6 +41,39 @@ impl Pacer {
     }
 }
 
+/// A [`Pacer`] shared by tasks that each send several requests (the lookups of an archive's
+/// bundles, the deletions of a concurrent run): every request waits for its own slot, so
+/// `--rate` bounds what the account sees whichever task sends it.
+#[derive(Debug, Clone)]
+pub struct SharedPacer {
+    pacer: std::sync::Arc<std::sync::Mutex<Pacer>>,
+}
+
+impl SharedPacer {
+    /// `per_second` requests a second; `None` for no limit.
+    pub fn new(per_second: Option<f64>) -> Self {
+        SharedPacer {
+            pacer: std::sync::Arc::new(std::sync::Mutex::new(Pacer::new(per_second))),
+        }
+    }
+
+    /// Waits until a request may start, and takes its slot.
+    pub async fn wait_turn(&self) {
+        loop {
+            // The lock is never held across the sleep.
+            let next = match self.pacer.lock() {
+                Ok(mut pacer) => pacer.try_start(Instant::now()),
+                // A task that panicked holding it left the pacer as it was: still usable.
+                Err(poisoned) => poisoned.into_inner().try_start(Instant::now()),
+            };
+            match next {
+                Ok(()) => return,
+                Err(at) => tokio::time::sleep_until(at.into()).await,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,11 +151,7 @@ async fn save(
 /// `.`, not starting with a dot. A scanRef is the API's text; it never names a path.
 pub fn file_name(scan_ref: &ScanRef) -> Result<PathBuf, Failure> {
     let text = scan_ref.as_str();
-    let plain = !text.starts_with('.')
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if plain {
+    if is_plain_name(text) {
         Ok(PathBuf::from(format!("{text}.pdf")))
     } else {
         Err(Failure::bad_input(format!(
@@ -163,6 +159,16 @@ pub fn file_name(scan_ref: &ScanRef) -> Result<PathBuf, Failure> {
             EscapedControls(text)
         )))
     }
+}
+
+/// Whether `text` may name a file or directory as it is: ASCII letters, digits, `-`, `_` and
+/// `.`, not empty, not starting with a dot (no `..`, no hidden name, no separator).
+pub fn is_plain_name(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('.')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 #[cfg(test)]

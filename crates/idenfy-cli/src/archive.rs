@@ -1,0 +1,541 @@
+//! `idenfy archive`: evidence bundles of identifications, kept for years, and their check.
+//!
+//! `archive create --to DIR` builds one bundle per scanRef, `DIR/SCANREF/`: the four lookups'
+//! JSON as the API sent it, the report, every file `/files` names (fetched, named and capped
+//! as `files --download` does, see [`crate::download`]) and `manifest.json` (see
+//! [`crate::manifest`]). A bundle is complete or absent ([`crate::bundle`]). Bundles are built
+//! `--concurrency` at a time, each one's requests one after the other, so no more than
+//! `--concurrency` requests are in flight, and `--rate` spaces every API request across them.
+//! The scanRefs are read as a stream, as a bulk export reads them ([`crate::bulk`]): memory
+//! does not grow with their number.
+//!
+//! A rerun is a resume: a bundle already in `DIR` that verifies is kept, and one a killed run
+//! did not finish was never published, so it is built again (the stale staging directory is
+//! removed first). A bundle under its final name that does not verify is evidence someone
+//! changed: it is never replaced without `--force`.
+//!
+//! `archive verify DIR` checks a bundle, or every bundle of a directory of them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use clap::{Args, Subcommand};
+use idenfy_hyper::core::{Endpoint, EscapedControls, escape_controls};
+use idenfy_hyper::models::FileUrls;
+use idenfy_hyper::{Client, ScanRef};
+use indicatif::{MultiProgress, ProgressDrawTarget};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::bulk::{self, INPUT_QUEUE, Next};
+use crate::bundle::BundleBuilder;
+use crate::byte_size::{ByteSize, parse_byte_size};
+use crate::connect::{ConnectionArgs, connect};
+use crate::download::{self, DownloadOptions};
+use crate::download_set;
+use crate::failure::{Failure, FailureKind};
+use crate::input::parse_scan_refs;
+use crate::interrupt::interrupted;
+use crate::lookup_set::LookupSet;
+use crate::manifest::{self, Checks, MANIFEST_NAME, Manifest, REPORT_NAME, Tool};
+use crate::private_file;
+use crate::rate::SharedPacer;
+use crate::report::is_plain_name;
+use crate::rfc3339;
+use crate::trusted_file;
+
+/// `archive`: create bundles, or verify them.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Save one evidence bundle per scanRef into DIR/SCANREF/: the four lookups' JSON as sent,
+    /// the PDF report, every file, and a manifest of their sizes and SHA-256 digests.
+    ///
+    /// A bundle is built in a private staging directory and published whole, with one rename
+    /// (directories 0700, files 0600, all flushed to disk). Run again to resume: bundles that
+    /// verify are kept, the others are built. An existing bundle is never replaced without
+    /// `--force`.
+    Create(CreateArgs),
+    /// Check a bundle, or every bundle of a directory: each listed file present with its size
+    /// and digest, nothing unlisted, the manifest well formed. Exit 0 only when all verify.
+    Verify(VerifyArgs),
+}
+
+/// `archive create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The scanRefs to archive.
+    #[arg(
+        value_name = "SCAN_REF",
+        required_unless_present = "input",
+        conflicts_with = "input"
+    )]
+    pub scan_refs: Vec<String>,
+    /// Read scanRefs from FILE, one per line (`-` for standard input; blank lines and `#`
+    /// comments skipped), as a stream.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// The archive directory (created with mode 0700 if missing; it must be your own and
+    /// writable by no one else).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub to: PathBuf,
+    /// Replace bundles already in DIR, even ones that verify.
+    #[arg(long)]
+    pub force: bool,
+    /// How many bundles are built at once (each sends its requests one after the other).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Start at most N API requests a second across all bundles (downloads of files are not
+    /// counted), from 0.01 to 100000.
+    #[arg(long, value_name = "N", value_parser = bulk::parse_rate)]
+    pub rate: Option<f64>,
+    /// The largest file accepted, as for `files --download`.
+    #[arg(long, value_name = "BYTES", default_value_t = ByteSize(idenfy_hyper::DEFAULT_MAX_DOWNLOAD_BYTES), value_parser = parse_byte_size)]
+    pub max_file_size: ByteSize,
+    /// The most files one identification may list, as for `files --download`.
+    #[arg(long, value_name = "N", default_value_t = download::DEFAULT_MAX_FILES, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_files: u32,
+    /// The most bytes all the files of one identification may hold together, as for
+    /// `files --download`.
+    #[arg(long, value_name = "BYTES", default_value_t = ByteSize(download::DEFAULT_MAX_TOTAL_BYTES), value_parser = parse_byte_size)]
+    pub max_total_size: ByteSize,
+}
+
+/// `archive verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A bundle (a directory with a manifest.json), or a directory of bundles.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// Runs `archive`.
+pub async fn run(
+    command: &ArchiveCommand,
+    connection: &ConnectionArgs,
+    quiet: bool,
+) -> Result<(), Failure> {
+    match command {
+        ArchiveCommand::Create(args) => create(args, connection, quiet).await,
+        ArchiveCommand::Verify(args) => verify(&args.dir, quiet),
+    }
+}
+
+/// Everything a bundle's task needs.
+struct Context {
+    client: Client,
+    dir: PathBuf,
+    force: bool,
+    pacer: SharedPacer,
+    base_url: String,
+    timeout: std::time::Duration,
+    deadline: std::time::Duration,
+    max_file_size: u64,
+    max_files: u32,
+    max_total_size: u64,
+}
+
+/// What became of one scanRef.
+enum Done {
+    Created {
+        files: usize,
+        bytes: u64,
+    },
+    /// A bundle that verifies was there already.
+    Complete,
+}
+
+async fn create(
+    args: &CreateArgs,
+    connection: &ConnectionArgs,
+    quiet: bool,
+) -> Result<(), Failure> {
+    // Checked before anything is sent: a list of arguments is known whole.
+    let given = parse_scan_refs(&args.scan_refs)?;
+    for scan_ref in &given {
+        plain(scan_ref)?;
+    }
+    let dir = &args.to;
+    let shown = dir.display();
+    private_file::create_private_dir(dir)
+        .map_err(|err| Failure::bad_input(format!("--to {shown}: {err}")))?;
+    let metadata = std::fs::symlink_metadata(dir)
+        .map_err(|err| Failure::bad_input(format!("--to {shown}: {err}")))?;
+    if !metadata.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "--to {shown}: not a directory (a link is not followed)"
+        )));
+    }
+    // Its bundles decide what a rerun keeps and what `delete --archived` deletes.
+    trusted_file::check(dir, &metadata, "the archive directory")?;
+    let _lock = download_set::lock_directory(dir, "archive")?;
+    download_set::remove_stale_temporaries(dir, |path| {
+        eprintln!(
+            "idenfy: removed {}, left by an interrupted archive run",
+            path.display()
+        );
+    })?;
+
+    let connected = connect(connection).await?;
+    let context = Arc::new(Context {
+        base_url: connected.client.core().base_url().to_string(),
+        client: connected.client.clone(),
+        dir: dir.clone(),
+        force: args.force,
+        pacer: SharedPacer::new(args.rate),
+        timeout: connection.timeout,
+        deadline: connection.deadline,
+        max_file_size: args.max_file_size.0,
+        max_files: args.max_files,
+        max_total_size: args.max_total_size.0,
+    });
+
+    let (sender, mut receiver) = mpsc::channel(INPUT_QUEUE);
+    let seen = LookupSet::new()
+        .map_err(|err| Failure::other(format!("no randomness from the system: {err}")))?;
+    match &args.input {
+        Some(input) => {
+            let source = bulk::open_input(input)?;
+            std::thread::Builder::new()
+                .name("idenfy-input".into())
+                // A bundle is one key per scanRef, whichever endpoint names it.
+                .spawn(move || bulk::read_input(source, Endpoint::Status, seen, &sender))
+                .map_err(|err| Failure::other(format!("cannot start the input reader: {err}")))?;
+        }
+        None => {
+            let mut seen = seen;
+            let _ = sender.try_send(Next::Lines(given.len() as u64));
+            std::thread::Builder::new()
+                .name("idenfy-input".into())
+                .spawn(move || {
+                    for scan_ref in given {
+                        let next = match seen.claim(Endpoint::Status, &scan_ref) {
+                            crate::lookup_set::Claim::New => Next::LookUp(scan_ref),
+                            _ => Next::Duplicate,
+                        };
+                        if sender.blocking_send(next).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|err| Failure::other(format!("cannot start the input reader: {err}")))?;
+        }
+    }
+
+    let progress = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        bulk::progress_bar()
+    };
+    let mut interrupt =
+        interrupted().map_err(|err| Failure::other(format!("cannot watch for Ctrl-C: {err}")))?;
+    let mut tasks: JoinSet<(ScanRef, Result<Done, Failure>)> = JoinSet::new();
+    let (mut created, mut complete, mut failed, mut total) = (0u64, 0u64, 0u64, 0u64);
+    let mut worst: Option<FailureKind> = None;
+    let mut reading = true;
+    let mut ready: Option<ScanRef> = None;
+    let mut bad_input = None;
+    let mut stopped = false;
+    loop {
+        while tasks.len() < usize::from(args.concurrency) {
+            let Some(scan_ref) = ready.take() else { break };
+            let context = Arc::clone(&context);
+            tasks.spawn(async move {
+                let result = archive_one(&context, &scan_ref).await;
+                (scan_ref, result)
+            });
+        }
+        if tasks.is_empty() && ready.is_none() && !reading {
+            break;
+        }
+        tokio::select! {
+            () = &mut interrupt => {
+                // Each task's staging directory goes with it: nothing half built is published.
+                tasks.abort_all();
+                while tasks.join_next().await.is_some() {}
+                stopped = true;
+                worst = Some(FailureKind::Interrupted);
+                break;
+            }
+            next = receiver.recv(), if reading && ready.is_none() => match next {
+                None => reading = false,
+                Some(Next::Lines(lines)) => progress.set_length(lines),
+                Some(Next::LookUp(scan_ref)) => {
+                    total += 1;
+                    ready = Some(scan_ref);
+                }
+                Some(Next::AlreadyDone | Next::Duplicate) => progress.inc(1),
+                Some(Next::Bad(error)) => {
+                    bad_input = Some(error);
+                    reading = false;
+                }
+            },
+            Some(joined) = tasks.join_next() => {
+                let (scan_ref, result) = joined
+                    .map_err(|err| Failure::other(format!("an archive task failed: {err}")))?;
+                let bundle = dir.join(scan_ref.as_str());
+                match result {
+                    Ok(Done::Created { files, bytes }) => {
+                        created += 1;
+                        progress.suspend(|| {
+                            println!("{scan_ref}\tcreated\t{}\t{files} files, {bytes} bytes", bundle.display());
+                        });
+                    }
+                    Ok(Done::Complete) => {
+                        complete += 1;
+                        progress.suspend(|| {
+                            println!("{scan_ref}\tcomplete\t{}", bundle.display());
+                        });
+                    }
+                    Err(failure) => {
+                        failed += 1;
+                        progress.suspend(|| eprintln!("idenfy: {failure}"));
+                        if failure.kind == FailureKind::Authentication && reading {
+                            progress.suspend(|| eprintln!("idenfy: the credentials were refused; stopping"));
+                            reading = false;
+                            ready = None;
+                        }
+                        worst = worst.max(Some(failure.kind));
+                    }
+                }
+                progress.inc(1);
+            }
+        }
+    }
+    progress.finish_and_clear();
+    drop(connected);
+    if !quiet {
+        let left = total - created - complete - failed;
+        let mut summary = format!(
+            "{created} created, {complete} already complete, {failed} failed, of {total} scanRefs, in {shown}"
+        );
+        if stopped || left > 0 {
+            summary.push_str(&format!(
+                "; {left} not archived: run again to go on (complete bundles are kept)"
+            ));
+        }
+        eprintln!("idenfy: {summary}");
+    }
+    if let Some(error) = bad_input {
+        let input = args.input.as_deref().unwrap_or(Path::new("-"));
+        return Err(Failure::bad_input(format!(
+            "--input {}: {error}",
+            input.display()
+        )));
+    }
+    match worst {
+        None => Ok(()),
+        Some(FailureKind::Interrupted) => Err(Failure::new(
+            FailureKind::Interrupted,
+            "interrupted; the bundles being built were removed; run again to go on",
+        )),
+        Some(kind) => Err(Failure::new(
+            kind,
+            "some bundles were not created (see the messages above); run again to retry them",
+        )),
+    }
+}
+
+/// The check a scanRef passes before it names a bundle: a plain file name.
+fn plain(scan_ref: &ScanRef) -> Result<(), Failure> {
+    if is_plain_name(scan_ref.as_str()) {
+        Ok(())
+    } else {
+        Err(Failure::bad_input(format!(
+            "{}: this scanRef cannot name a bundle directory (only letters, digits, '-', '_' and '.', not first); nothing was fetched",
+            EscapedControls(scan_ref.as_str())
+        )))
+    }
+}
+
+/// Builds and publishes the bundle of `scan_ref`, or keeps the complete one there.
+async fn archive_one(context: &Context, scan_ref: &ScanRef) -> Result<Done, Failure> {
+    plain(scan_ref)?;
+    let target = context.dir.join(scan_ref.as_str());
+    let replace = match target.symlink_metadata() {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(err) => return Err(Failure::other(format!("{}: {err}", target.display()))),
+        Ok(_) => match manifest::verify_bundle(&target, Checks { trusted: true }) {
+            Ok(_) if !context.force => return Ok(Done::Complete),
+            Err(problems) if !context.force => {
+                return Err(Failure::bad_input(format!(
+                    "{}: a bundle is there that does not verify ({}); it was kept: see `idenfy archive verify`, or pass --force to replace it",
+                    target.display(),
+                    problems.first().map_or("", String::as_str)
+                )));
+            }
+            _ => true,
+        },
+    };
+    let client = &context.client;
+    let taken_at = rfc3339::format_utc(SystemTime::now());
+    let mut builder = BundleBuilder::start(&context.dir, scan_ref)?;
+    let mut wanted = Vec::new();
+    for (endpoint, name) in [
+        (Endpoint::Status, "status.json"),
+        (Endpoint::Data, "data.json"),
+        (Endpoint::Files, "files.json"),
+        (Endpoint::FullStatus, "full-status.json"),
+    ] {
+        context.pacer.wait_turn().await;
+        let lookup = client
+            .lookup_raw(endpoint, scan_ref)
+            .await
+            .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))?;
+        builder.write(name, &lookup.body)?;
+        if endpoint == Endpoint::Files {
+            let urls: FileUrls = serde_json::from_slice(&lookup.body).map_err(|_| {
+                Failure::new(
+                    FailureKind::Api,
+                    format!(
+                        "{}: the /files answer is not a table of file URLs",
+                        escape_controls(scan_ref.as_str())
+                    ),
+                )
+            })?;
+            // Every URL and the number of files checked before anything more is fetched.
+            wanted = download::checked_urls(&urls, &options(context))
+                .map_err(|failure| prefixed(scan_ref, failure))?;
+        }
+    }
+    context.pacer.wait_turn().await;
+    let report = client
+        .report(scan_ref)
+        .await
+        .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))?;
+    builder.write(REPORT_NAME, &report.pdf)?;
+    if !wanted.is_empty() {
+        let files = builder.files_dir()?;
+        // Many bundles at once: one progress bar per file would be noise.
+        let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let staged = download::fetch_all(client, &hidden, &files, &wanted, &options(context))
+            .await
+            .map_err(|failure| prefixed(scan_ref, failure))?;
+        for file in staged {
+            builder.add_download(file)?;
+        }
+    }
+    let (files, bytes) = builder.written();
+    let finished = builder.finish(Manifest {
+        format: manifest::FORMAT.to_owned(),
+        scan_ref: scan_ref.as_str().to_owned(),
+        taken_at,
+        base_url: context.base_url.clone(),
+        tool: Tool::this(),
+        files: Vec::new(),
+    })?;
+    let bytes = bytes + finished.manifest_bytes;
+    finished.publish(&target, replace)?;
+    Ok(Done::Created {
+        files: files + 1,
+        bytes,
+    })
+}
+
+/// The download options of one bundle: `--deadline` bounds its files, from now.
+fn options(context: &Context) -> DownloadOptions {
+    let deadline = context.deadline;
+    DownloadOptions {
+        force: false,
+        max_file_size: context.max_file_size,
+        max_files: context.max_files,
+        max_total_size: context.max_total_size,
+        idle_timeout: context.timeout,
+        deadline: tokio::time::Instant::now() + deadline,
+        total_time: deadline,
+    }
+}
+
+fn prefixed(scan_ref: &ScanRef, failure: Failure) -> Failure {
+    Failure::new(
+        failure.kind,
+        format!(
+            "{}: {}",
+            EscapedControls(scan_ref.as_str()),
+            failure.message
+        ),
+    )
+}
+
+/// The bundles of `dir`: itself when it holds a manifest, else each entry of it (sorted),
+/// leaving out the command's own temporaries (`.idenfy-*`).
+pub fn bundles_of(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let shown = dir.display();
+    let metadata = std::fs::symlink_metadata(dir)
+        .map_err(|err| Failure::bad_input(format!("{shown}: {err}")))?;
+    if !metadata.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "{shown}: not a directory (a link is not followed)"
+        )));
+    }
+    if dir.join(MANIFEST_NAME).symlink_metadata().is_ok() {
+        return Ok(vec![dir.to_owned()]);
+    }
+    let mut bundles: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|err| Failure::bad_input(format!("{shown}: {err}")))?
+        .flatten()
+        .filter(|entry| !entry.file_name().to_string_lossy().starts_with(".idenfy-"))
+        .map(|entry| entry.path())
+        .collect();
+    bundles.sort();
+    Ok(bundles)
+}
+
+/// The name a bundle is shown by: its directory's, escaped.
+pub fn shown_name(bundle: &Path) -> String {
+    escape_controls(
+        &bundle
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| bundle.display().to_string()),
+    )
+    .into_owned()
+}
+
+fn verify(dir: &Path, quiet: bool) -> Result<(), Failure> {
+    let started = Instant::now();
+    let bundles = bundles_of(dir)?;
+    if bundles.is_empty() {
+        return Err(Failure::bad_input(format!(
+            "{}: holds no bundle; nothing was verified",
+            dir.display()
+        )));
+    }
+    let mut failed = 0usize;
+    let mut out = std::io::stdout().lock();
+    for bundle in &bundles {
+        let name = shown_name(bundle);
+        let line = match manifest::verify_bundle(bundle, Checks { trusted: false }) {
+            Ok(verified) => format!(
+                "{name}\tverified\tmanifest sha256 {}\n",
+                verified.manifest_sha256
+            ),
+            Err(problems) => {
+                failed += 1;
+                problems
+                    .iter()
+                    .map(|problem| format!("{name}\tFAILED\t{problem}\n"))
+                    .collect()
+            }
+        };
+        std::io::Write::write_all(&mut out, line.as_bytes())
+            .map_err(|err| Failure::other(format!("writing the output failed: {err}")))?;
+    }
+    if !quiet {
+        let verified = bundles.len() - failed;
+        eprintln!(
+            "idenfy: {verified} verified, {failed} failed, of {} bundles in {} ({:.1?})",
+            bundles.len(),
+            dir.display(),
+            started.elapsed()
+        );
+    }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            FailureKind::BundleRefused,
+            format!("{failed} bundle(s) do not verify (see the lines above)"),
+        ))
+    }
+}

@@ -1,0 +1,532 @@
+//! `idenfy archive create`, `archive verify` and `delete --archived` against the sandbox: bundles
+//! whose manifests match their files, any change named, only verified final bundles deleted
+//! with their manifest digests in the trail, and kill -9 at any point leaving no half bundle.
+
+#![cfg(unix)]
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use idenfy_core::Endpoint;
+use idenfy_sandbox::{Fixtures, Sandbox, scan_refs};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use support::{TestSandbox, file_mode, fixture_copy, idenfy, idenfy_at, run};
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn create(sandbox: &TestSandbox, to: &Path, scan_refs: &[&str]) -> support::Output {
+    run(idenfy_at(sandbox)
+        .args(["archive", "create", "--to"])
+        .arg(to)
+        .args(scan_refs))
+}
+
+fn verify(dir: &Path) -> support::Output {
+    run(idenfy().args(["archive", "verify"]).arg(dir))
+}
+
+/// Every file under `dir`, relative, sorted; hidden names included.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if entry.file_type().unwrap().is_dir() {
+                walk(root, &path, found);
+            } else {
+                found.push(relative);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found);
+    found.sort();
+    found
+}
+
+#[test]
+fn two_bundles_hold_the_apis_answers_and_manifests_that_match_them() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("A");
+    let output = create(
+        &sandbox,
+        &archive,
+        &[scan_refs::APPROVED, scan_refs::DENIED_FACE],
+    );
+    output.assert_code(0);
+    assert_eq!(file_mode(&archive), 0o700);
+    for scan_ref in [scan_refs::APPROVED, scan_refs::DENIED_FACE] {
+        let bundle = archive.join(scan_ref);
+        assert_eq!(file_mode(&bundle), 0o700);
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["scanRef"], scan_ref);
+        assert_eq!(
+            manifest["baseUrl"].as_str().unwrap().trim_end_matches('/'),
+            sandbox.base_url().trim_end_matches('/')
+        );
+        assert_eq!(manifest["tool"]["name"], "idenfy");
+        assert!(manifest["takenAt"].as_str().unwrap().ends_with('Z'));
+        let listed: Vec<String> = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| {
+                let path = entry["path"].as_str().unwrap();
+                let bytes = std::fs::read(bundle.join(path)).unwrap();
+                assert_eq!(entry["bytes"], bytes.len(), "{path}");
+                assert_eq!(entry["sha256"], sha256(&bytes), "{path}");
+                assert_eq!(file_mode(&bundle.join(path)), 0o600, "{path}");
+                path.to_owned()
+            })
+            .collect();
+        let mut on_disk = tree(&bundle);
+        on_disk.retain(|path| path != "manifest.json");
+        assert_eq!(listed, on_disk, "nothing unlisted, nothing missing");
+        // The lookups as the API sent them (the file URLs are signed anew on each request).
+        for (endpoint, name) in [
+            (Endpoint::Status, "status.json"),
+            (Endpoint::Data, "data.json"),
+            (Endpoint::FullStatus, "full-status.json"),
+        ] {
+            assert_eq!(
+                std::fs::read(bundle.join(name)).unwrap(),
+                sandbox.post(endpoint, scan_ref).1,
+                "{name}"
+            );
+        }
+        let files: Value =
+            serde_json::from_slice(&std::fs::read(bundle.join("files.json")).unwrap()).unwrap();
+        let served = sandbox.json(Endpoint::Files, scan_ref);
+        assert_eq!(
+            support::without_signatures(&files),
+            support::without_signatures(&served)
+        );
+        assert!(
+            std::fs::read(bundle.join("report.pdf"))
+                .unwrap()
+                .starts_with(b"%PDF-")
+        );
+        assert!(
+            listed.iter().any(|path| path.starts_with("files/FRONT.")),
+            "{listed:?}"
+        );
+    }
+    assert!(
+        tree(&archive)
+            .iter()
+            .all(|path| !path.starts_with(".idenfy-staging")),
+        "no staging left"
+    );
+    verify(&archive).assert_code(0);
+
+    // A rerun keeps them as they are.
+    let before = std::fs::read(archive.join(scan_refs::APPROVED).join("manifest.json")).unwrap();
+    let again = create(
+        &sandbox,
+        &archive,
+        &[scan_refs::APPROVED, scan_refs::DENIED_FACE],
+    );
+    again.assert_code(0);
+    assert!(
+        again
+            .stdout
+            .contains(&format!("{}\tcomplete", scan_refs::APPROVED)),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        std::fs::read(archive.join(scan_refs::APPROVED).join("manifest.json")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_scan_ref_that_cannot_name_a_directory_is_refused_before_anything_is_fetched() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let output = create(
+        &sandbox,
+        &dir.path().join("A"),
+        &[scan_refs::APPROVED, ".hidden"],
+    );
+    output.assert_code(2);
+    assert!(!dir.path().join("A").exists());
+}
+
+#[test]
+fn any_change_to_a_bundle_fails_verify_and_names_it() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = dir.path().join("pristine");
+    create(
+        &sandbox,
+        &pristine,
+        &[scan_refs::APPROVED, scan_refs::DENIED_FACE],
+    )
+    .assert_code(0);
+    let bundle = |archive: &Path| archive.join(scan_refs::APPROVED);
+    type Change = fn(&Path);
+    let changes: [(&str, Change, &str); 6] = [
+        (
+            "a byte of a file",
+            |b| flip_a_byte(&b.join("files/FRONT.png")),
+            "files/FRONT.png",
+        ),
+        (
+            "a byte of a lookup",
+            |b| flip_a_byte(&b.join("status.json")),
+            "status.json",
+        ),
+        (
+            "a byte of the manifest",
+            |b| {
+                let path = b.join("manifest.json");
+                let text = std::fs::read_to_string(&path).unwrap().replacen(
+                    "\"bytes\": ",
+                    "\"bytes\": 1",
+                    1,
+                );
+                std::fs::write(&path, text).unwrap();
+            },
+            "data.json",
+        ),
+        (
+            "an added file",
+            |b| std::fs::write(b.join("files/EXTRA.png"), b"x").unwrap(),
+            "files/EXTRA.png",
+        ),
+        (
+            "a removed file",
+            |b| std::fs::remove_file(b.join("report.pdf")).unwrap(),
+            "report.pdf",
+        ),
+        (
+            "a manifest key",
+            |b| {
+                let path = b.join("manifest.json");
+                let text =
+                    std::fs::read_to_string(&path)
+                        .unwrap()
+                        .replacen('{', "{\"note\": 1,", 1);
+                std::fs::write(&path, text).unwrap();
+            },
+            "manifest.json",
+        ),
+    ];
+    for (index, (what, change, named)) in changes.into_iter().enumerate() {
+        let archive = dir.path().join(format!("changed-{index}"));
+        copy_tree(&pristine, &archive);
+        verify(&archive).assert_code(0);
+        change(&bundle(&archive));
+        let output = verify(&archive);
+        output.assert_code(9);
+        let failed: Vec<&str> = output
+            .stdout
+            .lines()
+            .filter(|line| line.contains("\tFAILED\t"))
+            .collect();
+        assert!(
+            failed
+                .iter()
+                .all(|line| line.starts_with(scan_refs::APPROVED))
+                && failed.iter().any(|line| line.contains(named)),
+            "{what}: {}",
+            output.stdout
+        );
+        assert!(
+            output
+                .stdout
+                .contains(&format!("{}\tverified", scan_refs::DENIED_FACE)),
+            "{what}"
+        );
+        // A bundle given alone is checked alone.
+        verify(&bundle(&archive)).assert_code(9);
+    }
+}
+
+fn flip_a_byte(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn audit_lines(path: &Path) -> Vec<Value> {
+    support::json_lines(&std::fs::read_to_string(path).unwrap())
+}
+
+#[test]
+fn delete_archived_deletes_the_verified_final_ones_only_and_the_trail_names_each_manifest() {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("A");
+    let all = [
+        scan_refs::APPROVED,
+        scan_refs::DENIED_FACE,
+        scan_refs::REVIEWING,
+        scan_refs::SUSPECTED,
+    ];
+    create(&sandbox, &archive, &all).assert_code(0);
+    // One changed after it was archived: it is not deleted.
+    flip_a_byte(&archive.join(scan_refs::SUSPECTED).join("data.json"));
+    let audit = dir.path().join("trail.jsonl");
+    let output = run(idenfy_at(&sandbox)
+        .args(["delete", "--archived"])
+        .arg(&archive)
+        .args(["--yes", "--concurrency", "2", "--audit"])
+        .arg(&audit));
+    output.assert_code(9);
+    assert!(
+        output.stderr.contains(&format!(
+            "{}: skipped: its archived status is REVIEWING",
+            scan_refs::REVIEWING
+        )),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains(&format!(
+            "{}: skipped: its bundle does not verify",
+            scan_refs::SUSPECTED
+        )),
+        "{}",
+        output.stderr
+    );
+    for kept in [scan_refs::REVIEWING, scan_refs::SUSPECTED] {
+        assert_ne!(
+            sandbox.json(Endpoint::Status, kept)["status"],
+            "DELETED",
+            "{kept}"
+        );
+    }
+    let records = audit_lines(&audit);
+    assert_eq!(
+        records.len(),
+        4,
+        "an attempt and an outcome for each of two"
+    );
+    for scan_ref in [scan_refs::APPROVED, scan_refs::DENIED_FACE] {
+        assert_eq!(
+            sandbox.post(Endpoint::Data, scan_ref).0,
+            404,
+            "{scan_ref} is deleted"
+        );
+        let manifest = std::fs::read(archive.join(scan_ref).join("manifest.json")).unwrap();
+        let of_it: Vec<&Value> = records
+            .iter()
+            .filter(|r| r["scanRef"] == scan_ref)
+            .collect();
+        assert_eq!(of_it.len(), 2);
+        assert_eq!(of_it[0]["outcome"], "attempt");
+        assert_eq!(of_it[1]["outcome"], "deleted");
+        assert_eq!(of_it[1]["statusAfter"], "DELETED");
+        for record in of_it {
+            assert_eq!(record["manifestSha256"], sha256(&manifest), "{record}");
+        }
+    }
+    // The rerun sends nothing again.
+    let again = run(idenfy_at(&sandbox)
+        .args(["delete", "--archived"])
+        .arg(&archive)
+        .args(["--yes", "--audit"])
+        .arg(&audit));
+    again.assert_code(9);
+    assert_eq!(audit_lines(&audit).len(), 4);
+    // A dry run lists and sends nothing.
+    let dry = run(idenfy_at(&sandbox)
+        .args(["delete", "--archived"])
+        .arg(&archive)
+        .args(["--dry-run", "--audit"])
+        .arg(dir.path().join("other.jsonl")));
+    assert!(
+        dry.stdout
+            .contains(&format!("{}\twould be deleted", scan_refs::APPROVED)),
+        "{}",
+        dry.stdout
+    );
+}
+
+#[test]
+fn delete_archived_refuses_an_archive_others_can_write() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("A");
+    create(&sandbox, &archive, &[scan_refs::APPROVED]).assert_code(0);
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = run(idenfy_at(&sandbox)
+        .args(["delete", "--archived"])
+        .arg(&archive)
+        .args(["--yes", "--audit"])
+        .arg(dir.path().join("t.jsonl")));
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("written by others"),
+        "{}",
+        output.stderr
+    );
+    assert_ne!(
+        sandbox.json(Endpoint::Status, scan_refs::APPROVED)["status"],
+        "DELETED"
+    );
+}
+
+/// A sandbox whose identifications answer every API request after `delay` ms.
+fn slow_sandbox(count: usize, delay: u64) -> (TestSandbox, Vec<String>) {
+    let names: Vec<String> = (0..count).map(|i| format!("slow-{i:04}")).collect();
+    let fixtures: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let mut fixture = fixture_copy(scan_refs::APPROVED, name);
+            fixture["fault"] = json!(format!("delay-ms={delay}"));
+            fixture
+        })
+        .collect();
+    let fixtures = Fixtures::from_json_str(&json!({ "fixtures": fixtures }).to_string()).unwrap();
+    (
+        TestSandbox::start_with(Sandbox::builder().fixtures(fixtures)),
+        names,
+    )
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what} never happened"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn archive_create_killed_midway_publishes_no_half_bundle_and_the_rerun_completes() {
+    let (sandbox, names) = slow_sandbox(12, 40);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("A");
+    let input = dir.path().join("refs.txt");
+    support::write_input(&input, &names);
+    let command = || {
+        let mut command = idenfy_at(&sandbox);
+        command
+            .args(["archive", "create", "--concurrency", "3", "--input"])
+            .arg(&input)
+            .arg("--to")
+            .arg(&archive);
+        command
+    };
+    let child = support::RunningChild::spawn(&mut command());
+    // Killed once some bundles are being built, and before all are.
+    wait_for("a staging directory", || {
+        std::fs::read_dir(&archive).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".idenfy-staging.")
+            })
+        })
+    });
+    support::kill(child.id());
+    child.wait(support::CHILD_TIMEOUT);
+    for entry in std::fs::read_dir(&archive).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            verify(&entry.path()).assert_code(0);
+        }
+    }
+    let rerun = run(&mut command());
+    rerun.assert_code(0);
+    assert!(
+        rerun.stderr.contains("left by an interrupted archive run"),
+        "{}",
+        rerun.stderr
+    );
+    let published: Vec<String> = std::fs::read_dir(&archive)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        published
+            .iter()
+            .all(|name| !name.starts_with(".idenfy-staging")),
+        "{published:?}"
+    );
+    let output = verify(&archive);
+    output.assert_code(0);
+    assert_eq!(output.stdout.lines().count(), names.len());
+}
+
+#[test]
+fn delete_archived_killed_midway_is_settled_by_the_rerun() {
+    let (sandbox, names) = slow_sandbox(6, 300);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("A");
+    let input = dir.path().join("refs.txt");
+    support::write_input(&input, &names);
+    run(idenfy_at(&sandbox)
+        .args(["archive", "create", "--concurrency", "6", "--input"])
+        .arg(&input)
+        .arg("--to")
+        .arg(&archive))
+    .assert_code(0);
+    let audit = dir.path().join("trail.jsonl");
+    let delete = || {
+        let mut command = idenfy_at(&sandbox);
+        command
+            .args(["delete", "--archived"])
+            .arg(&archive)
+            .args(["--yes", "--concurrency", "2", "--audit"])
+            .arg(&audit);
+        command
+    };
+    let child = support::RunningChild::spawn(&mut delete());
+    // Killed while deletions are under way: attempts on disk, outcomes not.
+    wait_for("an attempt record", || {
+        std::fs::read_to_string(&audit).is_ok_and(|text| text.contains("\"attempt\""))
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    support::kill(child.id());
+    child.wait(support::CHILD_TIMEOUT);
+    let rerun = run(&mut delete());
+    rerun.assert_code(0);
+    let records = audit_lines(&audit);
+    for name in &names {
+        let last = records
+            .iter()
+            .rev()
+            .find(|r| r["scanRef"] == name.as_str() && r["outcome"] != "attempt")
+            .unwrap_or_else(|| panic!("{name} has no outcome"));
+        assert!(
+            matches!(last["outcome"].as_str(), Some("deleted" | "already-gone")),
+            "{last}"
+        );
+        assert!(last["manifestSha256"].is_string(), "{last}");
+        assert_eq!(sandbox.post(Endpoint::Data, name).0, 404, "{name}");
+    }
+}
