@@ -16,8 +16,10 @@
 //! either ([`trusted_file::check_private`]). It is checked as opened, not as named, so the file
 //! read is the file checked; a link to it is followed, as ssh follows one to its config.
 //!
-//! A key the file may not hold is refused rather than ignored: a `proxy` or `ca_cert` the
-//! command silently skipped would send the traffic somewhere the analyst did not expect.
+//! A profile may also name the account's `proxy` (a URL holding a password makes the file one
+//! that holds a secret) and `ca_cert` (a PEM file of root certificates). A key the file may
+//! not hold is refused rather than ignored: a setting the command silently skipped would send
+//! the traffic somewhere the analyst did not expect.
 //! Nothing read from the file is ever shown in a message but the names of its profiles and
 //! keys: a value could be a secret.
 
@@ -41,7 +43,7 @@ use crate::trusted_file;
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// The keys a profile may hold.
-const PROFILE_KEYS: [&str; 3] = ["base_url", "api_key", "api_secret"];
+const PROFILE_KEYS: [&str; 5] = ["base_url", "api_key", "api_secret", "proxy", "ca_cert"];
 
 /// What the file calls its role in messages.
 const WHAT: &str = "the config file";
@@ -52,6 +54,9 @@ pub struct Profile {
     pub base_url: Option<String>,
     pub api_key: Option<String>,
     pub api_secret: Option<ProfileSecret>,
+    /// A proxy URL may hold the proxy's password: kept, and shown, as a secret.
+    pub proxy: Option<ProfileSecret>,
+    pub ca_cert: Option<String>,
 }
 
 /// An API secret read from the config file: shown as `<redacted>` by `Debug`, and by nothing else.
@@ -167,6 +172,12 @@ fn merge(
     if connection.api_secret.is_none() {
         connection.api_secret = profile.api_secret.map(|secret| secret.0);
     }
+    if connection.proxy.is_none() {
+        connection.proxy = profile.proxy.map(|proxy| proxy.0);
+    }
+    if connection.ca_cert.is_none() {
+        connection.ca_cert = profile.ca_cert.map(std::path::PathBuf::from);
+    }
     Ok(())
 }
 
@@ -276,11 +287,14 @@ pub fn read(path: &Path) -> Result<Option<Config>, Failure> {
         path: path.to_owned(),
         profiles: parse(&text, path)?,
     };
-    if config
-        .profiles
-        .values()
-        .any(|profile| profile.api_secret.is_some())
-    {
+    if config.profiles.values().any(|profile| {
+        // A proxy URL with a user and password holds a secret too.
+        profile.api_secret.is_some()
+            || profile
+                .proxy
+                .as_ref()
+                .is_some_and(|proxy| proxy.0.contains('@'))
+    }) {
         trusted_file::check_private(path, &metadata, WHAT)?;
     }
     Ok(Some(config))
@@ -356,6 +370,8 @@ fn parse(text: &str, path: &Path) -> Result<BTreeMap<String, Profile>, Failure> 
                 match key.as_str() {
                     "base_url" => profile.base_url = Some(value),
                     "api_key" => profile.api_key = Some(value),
+                    "proxy" => profile.proxy = Some(ProfileSecret(value)),
+                    "ca_cert" => profile.ca_cert = Some(value),
                     _ => profile.api_secret = Some(ProfileSecret(value)),
                 }
             }
@@ -392,9 +408,7 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_by_name() {
         for (text, key) in [
-            ("[profiles.prod]\nproxy = \"http://proxy:3128\"\n", "proxy"),
             ("[profiles.prod]\nsigning_key = \"x\"\n", "signing_key"),
-            ("[profiles.prod]\nca_cert = \"/etc/ca.pem\"\n", "ca_cert"),
             ("[defaults]\nprofile = \"prod\"\n", "defaults"),
         ] {
             let refused = parsed(text).unwrap_err();

@@ -48,6 +48,18 @@ pub fn idenfy() -> Command {
         "IDENFY_BASE_URL",
         "IDENFY_PROFILE",
         "IDENFY_CONFIG",
+        "IDENFY_PROXY",
+        "IDENFY_CA_CERT",
+        "IDENFY_APPLICATION",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "RUST_LOG",
     ] {
         command.env_remove(variable);
     }
