@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use clap::Args;
-use idenfy_hyper::{BaseUrl, Client, Credentials, RetryPolicy};
+use idenfy_hyper::{
+    ApplicationName, BaseUrl, BuildError, Client, Credentials, Proxy, RetryPolicy, RootCertificates,
+};
 #[cfg(feature = "sandbox")]
 use idenfy_sandbox::{DEFAULT_API_KEY, DEFAULT_API_SECRET, Sandbox, SandboxHandle};
 
@@ -47,6 +49,36 @@ pub struct ConnectionArgs {
     /// that could not be made, 429, and 503 with `Retry-After`.
     #[arg(long, default_value_t = 4, global = true)]
     pub retries: u32,
+
+    /// The HTTP proxy to reach the API and the file servers through, `http://[user:password@]host:port`,
+    /// instead of the one `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` names; `none` connects
+    /// directly whatever they say. `NO_PROXY` still exempts the hosts it lists. The URL's
+    /// password is sent to the proxy only, and never shown.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "IDENFY_PROXY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub proxy: Option<String>,
+
+    /// A PEM file of root certificates (one or more) to trust beside the TLS backend's own: the
+    /// company's CA, when a proxy inspects TLS, or a private server's.
+    #[arg(long, value_name = "FILE", env = "IDENFY_CA_CERT", global = true)]
+    pub ca_cert: Option<std::path::PathBuf>,
+
+    /// The name (and version) of the application running the command, added to the
+    /// User-Agent after `idenfy-rs/VERSION`, e.g. `acme-kyc-export/2.1`.
+    #[arg(long, value_name = "NAME", env = "IDENFY_APPLICATION", global = true)]
+    pub application: Option<String>,
+
+    /// Show each attempt (its status and time) and each retry (its wait) on standard error:
+    /// `-v` lookups, `-vv` attempts and retries, `-vvv` everything the client logs. `RUST_LOG`
+    /// (`target=level,...`) chooses more finely, and replaces `-v`. Never the secret, a
+    /// header, a proxy's credentials or personal data.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 
     /// Start the embedded sandbox on a loopback port and run against it: no credentials and no
     /// network needed. Its scanRefs include `sandbox-approved`, `sandbox-denied-face`,
@@ -135,15 +167,61 @@ fn build_client(
     base_url: BaseUrl,
 ) -> Result<Client, Failure> {
     let retry_policy = RetryPolicy::default().with_max_attempts(args.retries.saturating_add(1));
-    let client = Client::builder(credentials)
+    let mut builder = Client::builder(credentials)
         .base_url(base_url)
         .attempt_timeout(args.timeout)
         .deadline(args.deadline)
         .connect_timeout(args.timeout)
         .retry_policy(retry_policy)
-        .build()
-        .map_err(|err| Failure::other(format!("the HTTP client could not be built: {err}")))?;
-    Ok(client)
+        .proxy(proxy(args.proxy.as_deref())?);
+    if let Some(path) = &args.ca_cert {
+        builder = builder.add_root_certificates(root_certificates(path)?);
+    }
+    if let Some(application) = &args.application {
+        let application = application
+            .parse::<ApplicationName>()
+            .map_err(|err| Failure::bad_input(format!("--application: {err}")))?;
+        builder = builder.application(application);
+    }
+    builder.build().map_err(|err| match err {
+        // The proxy variables are the user's to fix, like a flag.
+        BuildError::Proxy { .. } | BuildError::RootCertificates { .. } => {
+            Failure::bad_input(err.to_string())
+        }
+        _ => Failure::other(format!("the HTTP client could not be built: {err}")),
+    })
+}
+
+/// `--proxy`: a URL, `none`, or (not given) the proxy variables.
+fn proxy(given: Option<&str>) -> Result<Proxy, Failure> {
+    match given.map(str::trim) {
+        None | Some("") => Ok(Proxy::from_env()),
+        Some(none) if none.eq_ignore_ascii_case("none") => Ok(Proxy::none()),
+        Some(url) => Proxy::url(url).map_err(|err| {
+            Failure::bad_input(format!(
+                "--proxy (or IDENFY_PROXY, or the profile's proxy): {err}"
+            ))
+        }),
+    }
+}
+
+/// The largest `--ca-cert` file read: a system bundle is a few hundred KiB.
+const MAX_CA_CERT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// `--ca-cert FILE`, read and parsed.
+fn root_certificates(path: &std::path::Path) -> Result<RootCertificates, Failure> {
+    use std::io::Read as _;
+    let shown = path.display();
+    let refuse = |why: String| Failure::bad_input(format!("--ca-cert '{shown}': {why}"));
+    let file = std::fs::File::open(path).map_err(|err| refuse(err.to_string()))?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_CERT_BYTES + 1)
+        .read_to_end(&mut pem)
+        .map_err(|err| refuse(err.to_string()))?;
+    if pem.len() as u64 > MAX_CA_CERT_BYTES {
+        return Err(refuse("the file is over 4 MiB".to_owned()));
+    }
+    RootCertificates::from_pem(&pem).map_err(|err| refuse(err.to_string()))
 }
 
 fn credentials(key: String, secret: String) -> Result<Credentials, Failure> {

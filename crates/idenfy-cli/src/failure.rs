@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use http::StatusCode;
 use idenfy_hyper::Error as LookupError;
+use idenfy_hyper::HyperError;
 use idenfy_hyper::core::{Error, EscapedControls, is_transient};
 use serde_json::{Value, json};
 
@@ -163,8 +164,36 @@ impl Failure {
     pub fn lookup(scan_ref: &str, error: &LookupError) -> Self {
         Failure::new(
             FailureKind::of_lookup(error),
-            format!("{}: {error}", EscapedControls(scan_ref)),
+            format!("{}: {}", EscapedControls(scan_ref), shown(error)),
         )
+    }
+}
+
+/// A failed lookup's message as the command shows it: the limits it names are the command's
+/// flags, and a network failure says what to check, each cause its own.
+pub fn shown(error: &LookupError) -> String {
+    let text = error
+        .to_string()
+        .replace("raise attempt_timeout", "raise --timeout")
+        .replace("raise the deadline", "raise --deadline");
+    let hint = match error {
+        Error::Transport(HyperError::TlsHandshake(_)) => Some(
+            "check that the host is the API's, and give the CA that signs its certificate (or your proxy's) with --ca-cert or IDENFY_CA_CERT",
+        ),
+        Error::Transport(HyperError::Proxy(_)) => {
+            Some("check --proxy (or IDENFY_PROXY, HTTPS_PROXY, ALL_PROXY) and NO_PROXY")
+        }
+        Error::Transport(_) if text.contains("could not resolve host") => {
+            Some("check the base URL's host name; behind a proxy, set HTTPS_PROXY or --proxy")
+        }
+        Error::Transport(_) if text.contains("connection refused") => Some(
+            "check the base URL's host and port, and that nothing blocks it; behind a proxy, set HTTPS_PROXY or --proxy",
+        ),
+        _ => None,
+    };
+    match hint {
+        Some(hint) => format!("{text}; {hint}"),
+        None => text,
     }
 }
 
@@ -182,7 +211,7 @@ pub fn error_json(error: &LookupError) -> Value {
         FailureKind::Network => "network",
         _ => "api",
     };
-    let mut value = json!({ "kind": kind, "message": error.to_string() });
+    let mut value = json!({ "kind": kind, "message": shown(error) });
     if let Some(status) = error.status() {
         value["status"] = json!(status.as_u16());
     }

@@ -36,6 +36,7 @@ mod files;
 mod input;
 mod interrupt;
 mod list;
+mod logging;
 mod lookup;
 mod lookup_set;
 mod manifest;
@@ -82,6 +83,10 @@ pub fn main() -> ExitCode {
             "idenfy: warning: an API secret on the command line is visible in the process list and shell history; \
              set IDENFY_API_SECRET instead"
         );
+    }
+    if let Err(err) = logging::install(cli.connection.verbose) {
+        eprintln!("idenfy: {err}");
+        return FailureKind::BadInput.exit_code();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

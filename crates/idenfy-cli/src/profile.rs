@@ -17,8 +17,10 @@
 //! either ([`trusted_file::check_private`]). It is checked as opened, not as named, so the file
 //! read is the file checked; a link to it is followed, as ssh follows one to its config.
 //!
-//! A key the file may not hold is refused rather than ignored: a `proxy` or `ca_cert` the
-//! command silently skipped would send the traffic somewhere the analyst did not expect.
+//! A profile may also name the account's `proxy` (a URL holding a password makes the file one
+//! that holds a secret) and `ca_cert` (a PEM file of root certificates). A key the file may
+//! not hold is refused rather than ignored: a setting the command silently skipped would send
+//! the traffic somewhere the analyst did not expect.
 //! Nothing read from the file is ever shown in a message but the names of its profiles and
 //! keys: a value could be a secret.
 
@@ -42,7 +44,14 @@ use crate::trusted_file;
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// The keys a profile may hold.
-const PROFILE_KEYS: [&str; 4] = ["base_url", "api_key", "api_secret", "signing_key"];
+const PROFILE_KEYS: [&str; 6] = [
+    "base_url",
+    "api_key",
+    "api_secret",
+    "signing_key",
+    "proxy",
+    "ca_cert",
+];
 
 /// What the file calls its role in messages.
 const WHAT: &str = "the config file";
@@ -56,6 +65,9 @@ pub struct Profile {
     /// The webhook's signing key, which `callback verify`, `send` and `sign` use before the
     /// API secret.
     pub signing_key: Option<ProfileSecret>,
+    /// A proxy URL may hold the proxy's password: kept, and shown, as a secret.
+    pub proxy: Option<ProfileSecret>,
+    pub ca_cert: Option<String>,
 }
 
 /// An API secret read from the config file: shown as `<redacted>` by `Debug`, and by nothing else.
@@ -172,6 +184,12 @@ fn merge(
         connection.api_secret = profile.api_secret.map(|secret| secret.0);
     }
     connection.profile_signing_key = profile.signing_key.map(|key| key.0);
+    if connection.proxy.is_none() {
+        connection.proxy = profile.proxy.map(|proxy| proxy.0);
+    }
+    if connection.ca_cert.is_none() {
+        connection.ca_cert = profile.ca_cert.map(std::path::PathBuf::from);
+    }
     Ok(())
 }
 
@@ -281,11 +299,15 @@ pub fn read(path: &Path) -> Result<Option<Config>, Failure> {
         path: path.to_owned(),
         profiles: parse(&text, path)?,
     };
-    if config
-        .profiles
-        .values()
-        .any(|profile| profile.api_secret.is_some() || profile.signing_key.is_some())
-    {
+    if config.profiles.values().any(|profile| {
+        // A proxy URL with a user and password holds a secret too.
+        profile.api_secret.is_some()
+            || profile.signing_key.is_some()
+            || profile
+                .proxy
+                .as_ref()
+                .is_some_and(|proxy| proxy.0.contains('@'))
+    }) {
         trusted_file::check_private(path, &metadata, WHAT)?;
     }
     Ok(Some(config))
@@ -362,6 +384,8 @@ fn parse(text: &str, path: &Path) -> Result<BTreeMap<String, Profile>, Failure> 
                     "base_url" => profile.base_url = Some(value),
                     "api_key" => profile.api_key = Some(value),
                     "signing_key" => profile.signing_key = Some(ProfileSecret(value)),
+                    "proxy" => profile.proxy = Some(ProfileSecret(value)),
+                    "ca_cert" => profile.ca_cert = Some(value),
                     _ => profile.api_secret = Some(ProfileSecret(value)),
                 }
             }
@@ -409,8 +433,11 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_by_name() {
         for (text, key) in [
-            ("[profiles.prod]\nproxy = \"http://proxy:3128\"\n", "proxy"),
-            ("[profiles.prod]\nca_cert = \"/etc/ca.pem\"\n", "ca_cert"),
+            (
+                "[profiles.prod]\nproxy_url = \"http://proxy:3128\"\n",
+                "proxy_url",
+            ),
+            ("[profiles.prod]\ncacert = \"/etc/ca.pem\"\n", "cacert"),
             ("[defaults]\nprofile = \"prod\"\n", "defaults"),
         ] {
             let refused = parsed(text).unwrap_err();

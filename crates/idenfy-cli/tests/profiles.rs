@@ -283,13 +283,13 @@ fn a_profile_without_a_config_file_is_refused_naming_where_it_looked() {
 #[test]
 fn unknown_keys_are_refused_naming_the_file_and_the_key() {
     let (_dir, config) = config_file(
-        "[profiles.prod]\napi_key = \"k\"\nproxy = \"http://proxy.example:3128\"\n",
+        "[profiles.prod]\napi_key = \"k\"\nproxy_url = \"http://proxy.example:3128\"\n",
         0o600,
     );
     let output = run(idenfy_with_config(&config).args(["--profile", "prod", "status", "x"]));
     output.assert_code(2);
     assert!(
-        output.stderr.contains("`proxy`")
+        output.stderr.contains("`proxy_url`")
             && output.stderr.contains(&config.display().to_string())
             && !output.stderr.contains("proxy.example"),
         "{}",

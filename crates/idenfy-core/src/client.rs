@@ -23,6 +23,7 @@ use crate::report::parse_report_masked;
 use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
 use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision, retry_after_of};
 use crate::timer::race_with;
+use crate::user_agent::ApplicationName;
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
     RetryPolicy, ScanRef, Timer, Transport,
@@ -76,9 +77,17 @@ pub struct ClientBuilder {
     max_report_bytes: usize,
     attempt_timeout: Duration,
     deadline: Duration,
+    application: Option<ApplicationName>,
 }
 
 impl ClientBuilder {
+    /// The application using the client, named in every request's `User-Agent` after
+    /// `idenfy-rs/VERSION` (default: none).
+    pub fn application(mut self, application: ApplicationName) -> Self {
+        self.application = Some(application);
+        self
+    }
+
     /// The API's base URL (default `https://ivs.idenfy.com`).
     pub fn base_url(mut self, base_url: BaseUrl) -> Self {
         self.base_url = base_url;
@@ -125,7 +134,11 @@ impl ClientBuilder {
         Client {
             transport,
             timer,
-            requests: RequestBuilder::new(&self.base_url, &self.credentials),
+            requests: match &self.application {
+                Some(application) => RequestBuilder::new(&self.base_url, &self.credentials)
+                    .with_application(application),
+                None => RequestBuilder::new(&self.base_url, &self.credentials),
+            },
             api_key: self.credentials.api_key().to_owned(),
             credential_mask: CredentialMask::new(&self.credentials),
             base_url: self.base_url,
@@ -150,6 +163,7 @@ impl Client<(), ()> {
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
+            application: None,
         }
     }
 }

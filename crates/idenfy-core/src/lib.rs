@@ -24,6 +24,7 @@ mod scan_ref;
 mod terminal_text;
 mod timer;
 mod transport;
+mod user_agent;
 
 /// The response models, re-exported from `idenfy-models`.
 pub use idenfy_models as models;
@@ -56,3 +57,4 @@ pub use scan_ref::{MAX_SCAN_REF_LEN, ScanRef, ScanRefError};
 pub use terminal_text::{EscapedControls, escape_controls};
 pub use timer::Timer;
 pub use transport::{ResponseBodyLimit, Transport};
+pub use user_agent::{ApplicationName, ApplicationNameError, MAX_APPLICATION_NAME_LEN};

@@ -125,6 +125,7 @@ pub struct RequestBuilder {
     /// Indexed by [`Target`]'s variant, in the order of [`Target::ALL`].
     uris: [Uri; Target::ALL.len()],
     authorization: HeaderValue,
+    user_agent: HeaderValue,
 }
 
 impl RequestBuilder {
@@ -140,7 +141,20 @@ impl RequestBuilder {
         Self {
             uris: Target::ALL.map(|target| uri(target.path())),
             authorization: credentials.basic_auth_header(),
+            user_agent: HeaderValue::from_static(USER_AGENT_VALUE),
         }
+    }
+
+    /// The same requests, with `application` named in their `User-Agent`.
+    pub fn with_application(mut self, application: &crate::ApplicationName) -> Self {
+        self.user_agent = application.user_agent();
+        self
+    }
+
+    /// The `User-Agent` of the requests: `idenfy-rs/VERSION`, then the application's name when
+    /// one was given. Downloads send the same.
+    pub fn user_agent(&self) -> &HeaderValue {
+        &self.user_agent
     }
 
     /// The URL a request to `target` (an [`Endpoint`](crate::Endpoint), an [`Action`]) is sent to.
@@ -237,7 +251,7 @@ impl RequestBuilder {
         headers.insert(AUTHORIZATION, self.authorization.clone());
         headers.insert(CONTENT_TYPE, APPLICATION_JSON);
         headers.insert(ACCEPT, accept);
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        headers.insert(USER_AGENT, self.user_agent.clone());
         headers.insert(CONTENT_LENGTH, content_length);
         request
     }

@@ -4,11 +4,14 @@ use std::fmt;
 use std::ops::Deref;
 use std::time::Duration;
 
-use idenfy_core::{BaseUrl, Credentials, DownloadUrl, LookupFailure, Report, RetryPolicy, ScanRef};
+use idenfy_core::{
+    ApplicationName, BaseUrl, Credentials, DownloadUrl, LookupFailure, Report, RetryPolicy, ScanRef,
+};
 
 use crate::transport::ConnectionSettings;
 use crate::{
-    BuildError, Download, DownloadError, DownloadLimits, HyperError, HyperTransport, TokioTimer,
+    BuildError, Download, DownloadError, DownloadLimits, HyperError, HyperTransport, Proxy,
+    RootCertificates, TokioTimer,
 };
 
 /// The error of every lookup made with [`Client`].
@@ -142,7 +145,8 @@ impl Client {
         url: &DownloadUrl,
         limits: &DownloadLimits,
     ) -> Result<Download, DownloadError> {
-        crate::download::start(self.inner.transport(), url, limits).await
+        let user_agent = self.inner.request_builder().user_agent();
+        crate::download::start(self.inner.transport(), url, limits, user_agent).await
     }
 
     /// The limits of [`Client::download`].
@@ -255,6 +259,28 @@ impl ClientBuilder {
     /// How many idle connections the pool keeps (default 32).
     pub fn pool_max_idle(mut self, pool_max_idle: usize) -> Self {
         self.connection.pool_max_idle_per_host = pool_max_idle;
+        self
+    }
+
+    /// Which proxy to go through (default [`Proxy::from_env`]: `HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY` and `NO_PROXY`). Lookups, reports and downloads all take it.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.connection.proxy = proxy;
+        self
+    }
+
+    /// Trusts `roots` too, beside the TLS backend's own roots (see the crate's "Trust"):
+    /// a company's CA that a TLS-inspecting proxy signs with, or a private server's. May be
+    /// called more than once.
+    pub fn add_root_certificates(mut self, roots: RootCertificates) -> Self {
+        self.connection.roots.extend(roots);
+        self
+    }
+
+    /// The application using the client, named in the `User-Agent` of every request and
+    /// download after `idenfy-rs/VERSION`.
+    pub fn application(mut self, application: ApplicationName) -> Self {
+        self.core = self.core.application(application);
         self
     }
 

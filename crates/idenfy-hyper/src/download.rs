@@ -9,7 +9,7 @@ use http::header::{CONTENT_TYPE, TRANSFER_ENCODING, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Body as _, Incoming};
-use idenfy_core::{DownloadUrl, USER_AGENT_VALUE};
+use idenfy_core::DownloadUrl;
 use tokio::time::Instant;
 
 use crate::HyperTransport;
@@ -332,14 +332,13 @@ pub(crate) async fn start(
     transport: &HyperTransport,
     url: &DownloadUrl,
     limits: &DownloadLimits,
+    user_agent: &HeaderValue,
 ) -> Result<Download, DownloadError> {
     let deadline_at = Instant::now() + limits.deadline;
     // No credentials: a file URL is presigned, and the API secret is for the API only.
     let mut request = Request::new(Full::new(Bytes::new()));
     *request.uri_mut() = url.as_uri().clone();
-    request
-        .headers_mut()
-        .insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    request.headers_mut().insert(USER_AGENT, user_agent.clone());
     let sending = match transport.pool() {
         Pool::Tls(client) => client.request(request),
         Pool::Plain(client) if !url.is_https() => client.request(request),

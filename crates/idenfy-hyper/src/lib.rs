@@ -5,9 +5,12 @@
 mod build_error;
 mod client;
 mod download;
+mod proxy;
 mod timer;
 mod tls;
 mod transport;
+mod trust;
+mod tunnel;
 
 pub use build_error::BuildError;
 pub use client::{
@@ -17,9 +20,12 @@ pub use download::{
     DEFAULT_DOWNLOAD_DEADLINE, DEFAULT_DOWNLOAD_IDLE_TIMEOUT, DEFAULT_MAX_DOWNLOAD_BYTES, Download,
     DownloadError, DownloadLimits,
 };
+pub use proxy::{Proxy, ProxyError, ProxyFailure};
 pub use timer::TokioTimer;
 pub use transport::{HyperError, HyperTransport, MAX_INTERIM_RESPONSES};
+pub use trust::RootCertificates;
 
 pub use idenfy_core::{
-    self as core, BaseUrl, Credentials, DownloadUrl, DownloadUrlError, RetryPolicy, ScanRef, models,
+    self as core, ApplicationName, BaseUrl, Credentials, DownloadUrl, DownloadUrlError,
+    RetryPolicy, ScanRef, models,
 };

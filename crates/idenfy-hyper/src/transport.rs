@@ -20,8 +20,9 @@ use hyper_util::rt::{TokioExecutor, TokioTimer as PoolTimer};
 use idenfy_core::{EscapedControls, ResponseBodyLimit, Transport};
 use tokio::sync::Notify;
 
-use crate::BuildError;
+use crate::proxy::{ProxyConnector, ProxyError, ProxyFailure};
 use crate::tls::{Connector, connector};
+use crate::{BuildError, Proxy, RootCertificates};
 
 /// The most interim (`1xx`) responses accepted before the final one.
 ///
@@ -43,8 +44,11 @@ pub(crate) struct ConnectionSettings {
     pub(crate) connect_timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) pool_max_idle_per_host: usize,
-    /// Whether the base URL needs TLS; without it, no TLS connector is set up.
+    /// Whether the base URL needs TLS; without it, no TLS connector is set up (and no proxy
+    /// is needed: plain HTTP goes to this machine only, which no proxy reaches).
     pub(crate) tls: bool,
+    pub(crate) proxy: Proxy,
+    pub(crate) roots: RootCertificates,
 }
 
 impl Default for ConnectionSettings {
@@ -54,6 +58,8 @@ impl Default for ConnectionSettings {
             pool_idle_timeout: Duration::from_secs(60),
             pool_max_idle_per_host: 32,
             tls: true,
+            proxy: Proxy::from_env(),
+            roots: RootCertificates::default(),
         }
     }
 }
@@ -98,7 +104,9 @@ impl HyperTransport {
             .pool_idle_timeout(settings.pool_idle_timeout)
             .pool_max_idle_per_host(settings.pool_max_idle_per_host);
         let pool = if settings.tls {
-            Pool::Tls(builder.build(connector(http)?))
+            let routes = settings.proxy.routes()?;
+            let inner = ProxyConnector::new(http, routes, settings.connect_timeout);
+            Pool::Tls(builder.build(connector(inner, &settings.roots)?))
         } else {
             Pool::Plain(builder.build(http))
         };
@@ -124,6 +132,11 @@ pub enum HyperError {
         InnermostCause(.0)
     )]
     TlsHandshake(#[source] hyper_util::client::legacy::Error),
+    /// The proxy could not be reached, refused the tunnel, asked for credentials
+    /// (`407 Proxy Authentication Required`) or did not answer in time. Its error names the
+    /// proxy without its credentials. A 407 is not retried ([`Transport::is_permanent`]).
+    #[error(transparent)]
+    Proxy(ProxyError),
     /// Connecting, sending, or receiving the response head failed.
     #[error("{}", RequestFailure(.0))]
     Request(#[source] hyper_util::client::legacy::Error),
@@ -145,7 +158,7 @@ impl HyperError {
     /// Whether the failure happened while connecting (nothing was sent).
     pub fn is_connect(&self) -> bool {
         match self {
-            HyperError::TlsHandshake(_) => true,
+            HyperError::TlsHandshake(_) | HyperError::Proxy(_) => true,
             HyperError::Request(error) => error.is_connect(),
             HyperError::Body(_) | HyperError::TooManyInterimResponses { .. } => false,
         }
@@ -153,7 +166,9 @@ impl HyperError {
 
     /// The error of a request hyper could not complete: a TLS handshake failure, or another.
     pub(crate) fn of_request(error: hyper_util::client::legacy::Error) -> Self {
-        if is_tls_handshake_failure(&error) {
+        if let Some(proxy) = causes(&error).find_map(|cause| cause.downcast_ref::<ProxyError>()) {
+            HyperError::Proxy(proxy.clone())
+        } else if is_tls_handshake_failure(&error) {
             HyperError::TlsHandshake(error)
         } else {
             HyperError::Request(error)
@@ -165,7 +180,7 @@ impl HyperError {
 /// displays it, yet its `source()` skips it (it returns that error's own source), so the walk
 /// steps into it instead. A chain is a handful of links; the bound only keeps a strange one
 /// from looping.
-fn causes<'a>(
+pub(crate) fn causes<'a>(
     error: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
     std::iter::successors(
@@ -271,6 +286,7 @@ impl Transport for HyperTransport {
 
     fn is_permanent(error: &HyperError) -> bool {
         matches!(error, HyperError::TlsHandshake(_))
+            || matches!(error, HyperError::Proxy(proxy) if proxy.failure() == ProxyFailure::AuthenticationRequired)
     }
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HyperError> {

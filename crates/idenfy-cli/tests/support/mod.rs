@@ -49,6 +49,18 @@ pub fn idenfy() -> Command {
         "IDENFY_PROFILE",
         "IDENFY_CONFIG",
         "IDENFY_CALLBACK_SIGNING_KEY",
+        "IDENFY_PROXY",
+        "IDENFY_CA_CERT",
+        "IDENFY_APPLICATION",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "RUST_LOG",
     ] {
         command.env_remove(variable);
     }
