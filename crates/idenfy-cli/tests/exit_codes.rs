@@ -221,3 +221,42 @@ fn a_secret_on_the_command_line_gets_a_warning() {
     output.assert_code(0);
     assert!(!output.stderr.contains(warning), "{}", output.stderr);
 }
+
+#[test]
+fn a_timeout_names_the_flags_that_change_it() {
+    // A server that takes the request and never answers.
+    let server = idenfy_hostile::HostileServer::start(|_| idenfy_hostile::Script::hang());
+    let attempt = run(support::idenfy_against(&server).args([
+        "--timeout",
+        "0.3",
+        "--retries",
+        "0",
+        "status",
+        scan_refs::APPROVED,
+    ]));
+    attempt.assert_code(5);
+    assert!(
+        attempt.stderr.contains("raise --timeout") && !attempt.stderr.contains("attempt_timeout"),
+        "{}",
+        attempt.stderr
+    );
+    let deadline = run(support::idenfy_against(&server).args([
+        "--timeout",
+        "0.3",
+        "--deadline",
+        "0.5",
+        "status",
+        scan_refs::APPROVED,
+    ]));
+    deadline.assert_code(5);
+    assert!(
+        deadline.stderr.contains("--timeout") || deadline.stderr.contains("--deadline"),
+        "{}",
+        deadline.stderr
+    );
+    assert!(
+        !deadline.stderr.contains("attempt_timeout"),
+        "{}",
+        deadline.stderr
+    );
+}
