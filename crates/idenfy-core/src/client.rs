@@ -194,16 +194,14 @@ impl<'de> serde::Deserialize<'de> for WellFormedJson {
 ///
 /// The keys seen are kept in one list for the whole body, each object's after its parent's
 /// (objects are small: a list is cheaper than a set), so that a walk allocates once, not once
-/// an object; a key that needs no unescaping is borrowed from the body, not copied. Each key
-/// is kept with a hash of it, so that telling two keys apart is mostly comparing two numbers
-/// (a bulk export walks every body it writes); equal hashes are compared as text.
+/// an object; a key that needs no unescaping is borrowed from the body, not copied.
 pub(crate) struct JsonWalk<'keys, 'de> {
-    keys: &'keys mut Vec<(u64, Cow<'de, str>)>,
+    keys: &'keys mut Vec<Cow<'de, str>>,
 }
 
 impl<'keys, 'de> JsonWalk<'keys, 'de> {
     /// A walk that keeps its keys in `keys`.
-    pub(crate) fn new(keys: &'keys mut Vec<(u64, Cow<'de, str>)>) -> Self {
+    pub(crate) fn new(keys: &'keys mut Vec<Cow<'de, str>>) -> Self {
         JsonWalk { keys }
     }
 
@@ -236,18 +234,10 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, 'de> {
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let start = self.keys.len();
         while let Some(key) = map.next_key_seed(Key)? {
-            let hash = {
-                let mut hasher = std::hash::DefaultHasher::new();
-                std::hash::Hash::hash(key.as_ref(), &mut hasher);
-                std::hash::Hasher::finish(&hasher)
-            };
-            let seen = self.keys[start..]
-                .iter()
-                .any(|(other_hash, other)| *other_hash == hash && *other == key);
-            if seen {
+            if self.keys[start..].contains(&key) {
                 return Err(serde::de::Error::custom(DUPLICATE_KEY));
             }
-            self.keys.push((hash, key));
+            self.keys.push(key);
             // The value's own objects push their keys after this one's and take them away
             // when they end.
             map.next_value_seed(self.nested())?;
