@@ -416,7 +416,7 @@ impl<T: Transport, K: Timer> Client<T, K> {
         self.lookup_as(endpoint, scan_ref).await
     }
 
-    async fn lookup_as<R: DeserializeOwned>(
+    async fn lookup_as<R: DeserializeOwned + 'static>(
         &self,
         endpoint: Endpoint,
         scan_ref: &ScanRef,

@@ -96,7 +96,7 @@ impl fmt::Display for Endpoint {
 /// [`parse_response`](crate::parse_response) pick the endpoint from the type.
 ///
 /// Implemented for the four response models; sealed.
-pub trait EndpointResponse: DeserializeOwned + sealed::Sealed {
+pub trait EndpointResponse: DeserializeOwned + sealed::Sealed + 'static {
     /// The endpoint that returns this type.
     const ENDPOINT: Endpoint;
 }

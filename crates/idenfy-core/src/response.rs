@@ -60,7 +60,7 @@ pub(crate) fn parse_response_for<T, B>(
     mask: &CredentialMask,
 ) -> Result<T, Error>
 where
-    T: serde::de::DeserializeOwned,
+    T: serde::de::DeserializeOwned + 'static,
     B: AsRef<[u8]>,
 {
     let status = response.status();
@@ -148,11 +148,16 @@ fn bounded(text: &str, mask: &CredentialMask) -> String {
 /// twice in one object is refused, as [`Client::lookup_raw`](crate::Client::lookup_raw)
 /// refuses it: a model's derived fields refuse a duplicate, but the map of the keys the docs do
 /// not list (`extra`, and any `serde_json::Value` in it) keeps the last one silently.
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode<T: serde::de::DeserializeOwned + 'static>(
     body: &[u8],
 ) -> Result<T, (String, serde_json::Error)> {
     // Tracking the path slows every decode down; pay for it only on failure.
-    if let Ok(value) = serde_json::from_slice(body) {
+    if let Ok(value) = serde_json::from_slice::<T>(body) {
+        // A raw lookup's value is that walk itself: walking the body again would only cost a
+        // bulk export the time of a second parse of every body it writes.
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<WellFormedJson>() {
+            return Ok(value);
+        }
         return match serde_json::from_slice::<WellFormedJson>(body) {
             Ok(WellFormedJson) => Ok(value),
             Err(_) => decode_tracking_path::<WellFormedJson>(body).map(|_| value),
