@@ -237,7 +237,7 @@ mod tests {
         }
     }
 
-    fn decode_error_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(
+    fn decode_error_of<T: serde::de::DeserializeOwned + std::fmt::Debug + 'static>(
         body: &'static str,
     ) -> DecodeError {
         let response = Response::builder().status(200).body(body).unwrap();
