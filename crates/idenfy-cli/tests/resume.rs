@@ -330,6 +330,30 @@ fn export(
         .arg(out))
 }
 
+/// A finished export of one scanRef, to resume.
+struct Exported {
+    sandbox: TestSandbox,
+    dir: tempfile::TempDir,
+    input: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+/// `status` exported for `sandbox-approved` into `DIR/out.jsonl`, from `DIR/in.txt`.
+fn exported() -> Exported {
+    let sandbox = TestSandbox::start();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let out = dir.path().join("out.jsonl");
+    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
+    export(&sandbox, &input, &out, &[]).assert_code(0);
+    Exported {
+        sandbox,
+        dir,
+        input,
+        out,
+    }
+}
+
 #[test]
 #[cfg_attr(
     not(idenfy_tests_as_root),
@@ -377,12 +401,12 @@ fn a_fifo_as_the_output_is_refused_at_once() {
 
 #[test]
 fn resume_is_refused_while_another_run_still_writes_the_export() {
-    let sandbox = TestSandbox::start();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.txt");
-    let out = dir.path().join("out.jsonl");
-    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
-    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let Exported {
+        sandbox,
+        dir: _dir,
+        input,
+        out,
+    } = exported();
     let before = std::fs::read(&out).unwrap();
     // The first run holds its lock while it writes; here the test holds it in its place.
     let held = std::fs::File::open(&out).unwrap();
@@ -403,12 +427,12 @@ fn resume_is_refused_while_another_run_still_writes_the_export() {
 fn resume_refuses_an_export_that_others_can_write() {
     use std::os::unix::fs::PermissionsExt as _;
 
-    let sandbox = TestSandbox::start();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.txt");
-    let out = dir.path().join("out.jsonl");
-    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
-    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let Exported {
+        sandbox,
+        dir: _dir,
+        input,
+        out,
+    } = exported();
     write_input(
         &input,
         &[
@@ -441,12 +465,12 @@ fn resume_refuses_an_export_that_others_can_write() {
     ignore = "giving a file to another user needs root"
 )]
 fn resume_refuses_an_export_that_another_user_owns() {
-    let sandbox = TestSandbox::start();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.txt");
-    let out = dir.path().join("out.jsonl");
-    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
-    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let Exported {
+        sandbox,
+        dir: _dir,
+        input,
+        out,
+    } = exported();
     let before = std::fs::read(&out).unwrap();
     support::give_to_another_user(&out);
     let refused = export(&sandbox, &input, &out, &["--resume"]);
@@ -463,12 +487,12 @@ fn resume_refuses_an_export_that_another_user_owns() {
 fn resume_keeps_the_permission_bits_of_ones_own_export_but_never_set_id_bits() {
     use std::os::unix::fs::PermissionsExt as _;
 
-    let sandbox = TestSandbox::start();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.txt");
-    let out = dir.path().join("out.jsonl");
-    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
-    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let Exported {
+        sandbox,
+        dir: _dir,
+        input,
+        out,
+    } = exported();
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o7640)).unwrap();
     export(&sandbox, &input, &out, &["--resume"]).assert_code(0);
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
@@ -479,12 +503,12 @@ fn resume_keeps_the_permission_bits_of_ones_own_export_but_never_set_id_bits() {
 fn the_temporary_files_a_killed_resume_left_are_removed_by_the_next_run() {
     use std::os::unix::fs::symlink;
 
-    let sandbox = TestSandbox::start();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in.txt");
-    let out = dir.path().join("out.jsonl");
-    write_input(&input, &[scan_refs::APPROVED.to_owned()]);
-    export(&sandbox, &input, &out, &[]).assert_code(0);
+    let Exported {
+        sandbox,
+        dir,
+        input,
+        out,
+    } = exported();
     // What a kill -9 in the middle of a resume leaves: a whole copy of the personal data.
     let stale = dir.path().join(".out.jsonl.Ab3xY9.resume");
     std::fs::copy(&out, &stale).unwrap();

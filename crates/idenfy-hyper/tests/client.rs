@@ -20,17 +20,10 @@ fn credentials() -> Credentials {
     Credentials::new(KEY, SECRET).unwrap()
 }
 
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(5))
-        .with_max_backoff(Duration::from_millis(20))
-}
-
 fn client_for(server: &Server) -> Client {
     Client::builder(credentials())
         .base_url(BaseUrl::parse(&server.base_url()).unwrap())
-        .retry_policy(fast_retries())
+        .retry_policy(support::fast_retries(3))
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_secs(10))
         .build()
@@ -246,7 +239,7 @@ async fn a_server_that_never_answers_times_out() {
     let server = Server::start(|_, _| Reply::Never).await;
     let client = Client::builder(credentials())
         .base_url(BaseUrl::parse(&server.base_url()).unwrap())
-        .retry_policy(fast_retries())
+        .retry_policy(support::fast_retries(3))
         .attempt_timeout(Duration::from_millis(150))
         .deadline(Duration::from_secs(2))
         .build()
@@ -270,7 +263,7 @@ async fn the_overall_deadline_bounds_the_call() {
     let server = Server::start(|_, _| Reply::Never).await;
     let client = Client::builder(credentials())
         .base_url(BaseUrl::parse(&server.base_url()).unwrap())
-        .retry_policy(fast_retries().with_max_attempts(100))
+        .retry_policy(support::fast_retries(3).with_max_attempts(100))
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_millis(300))
         .build()
@@ -331,7 +324,7 @@ async fn connection_failures_are_retried_then_reported_as_transport_errors() {
     let transport = idenfy_hyper::HyperTransport::new().unwrap();
     let client = idenfy_hyper::core::Client::builder(credentials())
         .base_url(BaseUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap())
-        .retry_policy(fast_retries())
+        .retry_policy(support::fast_retries(3))
         .build(
             move |request| {
                 counted.fetch_add(1, Ordering::SeqCst);

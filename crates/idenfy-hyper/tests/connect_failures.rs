@@ -1,6 +1,8 @@
 //! Connections that cannot be made, over real sockets on 127.0.0.1: each failure says why, and
 //! one that trying again cannot mend (a TLS handshake refused) is not tried again.
 
+mod support;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,17 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use idenfy_hyper::core::{Endpoint, Error};
-use idenfy_hyper::{BaseUrl, Client, Credentials, HyperError, RetryPolicy};
+use idenfy_hyper::{BaseUrl, Client, Credentials, HyperError};
 
 fn client(base_url: &str) -> Client {
     Client::builder(Credentials::new("the-key", "the-secret").unwrap())
         .base_url(BaseUrl::parse(base_url).unwrap())
-        .retry_policy(
-            RetryPolicy::default()
-                .with_max_attempts(4)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
-        )
+        .retry_policy(support::fast_retries(4))
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_secs(10))
         .build()

@@ -37,12 +37,7 @@ async fn backend() -> Server {
 fn client(base_url: &str, ca: Option<&TestCa>, proxy: Proxy) -> Client {
     let mut builder = Client::builder(Credentials::new("the-key", SECRET).unwrap())
         .base_url(BaseUrl::parse(base_url).unwrap())
-        .retry_policy(
-            RetryPolicy::default()
-                .with_max_attempts(4)
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
-        )
+        .retry_policy(support::fast_retries(4))
         .connect_timeout(Duration::from_millis(1500))
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_secs(10))

@@ -2,6 +2,8 @@
 //! 127.0.0.1): every shape the PDF may come in, answers that hold no PDF, and which failed
 //! deletions are sent again.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -24,14 +26,11 @@ fn client_at(base_url: &str, policy: RetryPolicy, attempt_timeout: Duration) -> 
 }
 
 fn client(server: &HostileServer) -> Client {
-    client_at(&server.url(""), fast_retries(), Duration::from_secs(5))
-}
-
-fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(5))
-        .with_max_backoff(Duration::from_millis(20))
+    client_at(
+        &server.url(""),
+        support::fast_retries(3),
+        Duration::from_secs(5),
+    )
 }
 
 fn scan_ref() -> idenfy_hyper::ScanRef {
@@ -210,7 +209,11 @@ async fn a_deletion_is_not_retried_after_what_may_have_reached_the_api() {
 #[tokio::test]
 async fn a_timed_out_deletion_is_not_retried_and_its_outcome_is_unknown() {
     let server = HostileServer::start(|_| Script::hang());
-    let client = client_at(&server.url(""), fast_retries(), Duration::from_millis(200));
+    let client = client_at(
+        &server.url(""),
+        support::fast_retries(3),
+        Duration::from_millis(200),
+    );
     let failure = client.delete(&scan_ref()).await.unwrap_err();
     assert!(
         matches!(failure.error, Error::Timeout(_)),
@@ -229,7 +232,7 @@ async fn a_refused_connection_is_retried_because_nothing_was_sent() {
     };
     let client = client_at(
         &format!("http://{address}"),
-        fast_retries(),
+        support::fast_retries(3),
         Duration::from_secs(2),
     );
     let failure = client.delete(&scan_ref()).await.unwrap_err();

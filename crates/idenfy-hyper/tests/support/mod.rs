@@ -19,6 +19,7 @@ use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use idenfy_hyper::RetryPolicy;
 use tokio::net::TcpListener;
 
 /// What the server saw.
@@ -189,4 +190,12 @@ impl Body for Endless {
         static CHUNK: [u8; 16 * 1024] = [b' '; 16 * 1024];
         Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&CHUNK)))))
     }
+}
+
+/// Retries fast enough for tests: `max_attempts` attempts, 5 to 20 ms apart.
+pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(max_attempts)
+        .with_initial_backoff(Duration::from_millis(5))
+        .with_max_backoff(Duration::from_millis(20))
 }
