@@ -680,7 +680,7 @@ impl OpenEnum {
 
             impl<'de> ::serde::Deserialize<'de> for #name {
                 fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                    deserializer.deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new(#name_text))
+                    deserializer.deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new(#name_text))
                 }
             }
 
@@ -691,7 +691,7 @@ impl OpenEnum {
                 }
 
                 fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                    crate::open_enum::json_schema(#description, &[#(#values),*])
+                    crate::as_sent::json_schema(#description, &[#(#values),*])
                 }
             }
         }

@@ -21,7 +21,7 @@ use idenfy_sandbox::{
     Sandbox,
 };
 
-use crate::cli::Format;
+use crate::Format;
 use crate::connect::ConnectionArgs;
 use crate::failure::{Failure, FailureKind};
 

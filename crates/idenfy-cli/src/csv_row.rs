@@ -1,6 +1,6 @@
 //! The `csv` format: a header, then one row per scanRef, for spreadsheets.
 //!
-//! The columns are the key facts the table shows for the endpoint ([`crate::render`]), with the
+//! The columns are the key facts the table shows for the endpoint ([`crate::lookup::table`]), with the
 //! scanRef first and `error` last (empty when the lookup succeeded), the same for every
 //! identification and from one version to the next:
 //!
@@ -23,7 +23,7 @@ use idenfy_hyper::core::{Endpoint, escape_controls};
 use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Error, ScanRef};
 
-use crate::render::{self, OtherKinds, Rows};
+use crate::lookup::table::{self, OtherKinds, Rows};
 use crate::result_line::{NotOurs, Written};
 
 /// The characters that make a spreadsheet read a cell as a formula.
@@ -119,20 +119,20 @@ fn facts_of(endpoint: Endpoint, scan_ref: &ScanRef, body: &[u8]) -> Result<Rows,
     let name = scan_ref.as_str();
     let decode_error = |error: serde_json::Error| why_not_decoded(&error).to_owned();
     Ok(match endpoint {
-        Endpoint::Status => render::status(
+        Endpoint::Status => table::status(
             name,
             &serde_json::from_slice::<IdentificationStatus>(body).map_err(decode_error)?,
         ),
-        Endpoint::Data => render::data(
+        Endpoint::Data => table::data(
             name,
             &serde_json::from_slice::<IdentificationData>(body).map_err(decode_error)?,
         ),
-        Endpoint::Files => render::files(
+        Endpoint::Files => table::files(
             name,
             &serde_json::from_slice::<FileUrls>(body).map_err(decode_error)?,
             OtherKinds::Named,
         ),
-        _ => render::full_status(
+        _ => table::full_status(
             name,
             &serde_json::from_slice::<FullStatus>(body).map_err(decode_error)?,
         ),

@@ -27,8 +27,9 @@ use crate::confirm::{Confirmation, ask};
 use crate::connect::ConnectionArgs;
 use crate::connect::connect;
 use crate::failure::{Failure, FailureKind};
-use crate::input::{parse_scan_refs, read_list};
+use crate::input::read_list;
 use crate::interrupt::interrupted;
+use crate::parse_scan_refs;
 use crate::rate::Pacer;
 
 /// `delete`: which identifications, the confirmation, and the record.

@@ -9,8 +9,8 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Roff, roman};
 
-use crate::cli::{Cli, examples};
 use crate::failure::{Failure, exit_code_table};
+use crate::{Cli, examples};
 
 /// `completions`.
 #[derive(Debug, Args)]

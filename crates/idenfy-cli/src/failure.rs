@@ -230,7 +230,7 @@ mod tests {
     use clap::CommandFactory as _;
 
     use super::*;
-    use crate::cli::Cli;
+    use crate::Cli;
 
     /// The `CODE  MEANING` rows of the "Exit codes:" part of `idenfy --help`.
     fn rows_of_the_help() -> Vec<(u8, String)> {

@@ -7,14 +7,14 @@ use clap::Args;
 use idenfy_hyper::ScanRef;
 use idenfy_hyper::core::Endpoint;
 
+use crate::Format;
 use crate::byte_size::{ByteSize, parse_byte_size};
-use crate::cli::Format;
 use crate::connect::{Connection, ConnectionArgs};
 use crate::download;
 use crate::failure::{Failure, FailureKind};
-use crate::input::parse_scan_refs;
 use crate::interrupt::interrupted;
 use crate::lookup::{self, LookupArgs};
+use crate::parse_scan_refs;
 
 /// `files`: lookups, or a download of one identification's files.
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@
 use std::io::{self, BufRead};
 
 use idenfy_hyper::ScanRef;
-use idenfy_hyper::core::{EscapedControls, ScanRefError};
+use idenfy_hyper::core::ScanRefError;
 
 use crate::bounded_line::{LineRead, read_line};
 use crate::failure::Failure;
@@ -221,21 +221,6 @@ pub fn read_list(path: &std::path::Path) -> Result<Vec<ScanRef>, Failure> {
         }
     }
     Ok(list)
-}
-
-/// The scanRefs given on the command line, checked.
-///
-/// # Errors
-/// A bad-input failure naming the first that is not a scanRef (escaped).
-pub fn parse_scan_refs(texts: &[String]) -> Result<Vec<ScanRef>, Failure> {
-    texts
-        .iter()
-        .map(|text| {
-            text.parse().map_err(|err| {
-                Failure::bad_input(format!("scanRef `{}`: {err}", EscapedControls(text)))
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use clap::Args;
 use idenfy_hyper::core::{ListError, ListQuery, MAX_PER_PAGE, escape_controls};
 use idenfy_hyper::models::IdentificationListItem;
 
-use crate::cli::Format;
+use crate::Format;
 use crate::connect::Connection;
 use crate::failure::{Failure, FailureKind};
 

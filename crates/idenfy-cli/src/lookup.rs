@@ -1,4 +1,5 @@
-//! Lookups of the scanRefs given on the command line, printed as a table, JSON or JSON lines.
+//! Lookups of the scanRefs given on the command line, printed as a table, JSON or JSON lines;
+//! the table's rows are in [`table`], which the CSV format's columns share.
 
 use std::io::Write;
 
@@ -7,13 +8,13 @@ use idenfy_hyper::core::{Endpoint, Error, escape_controls};
 use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Client, ScanRef};
 
+use self::table::OverallStatus;
+use crate::Format;
 use crate::bulk::BulkArgs;
-use crate::cli::Format;
 use crate::connect::Connection;
 use crate::export_format::ExportFormat;
 use crate::failure::{Failure, FailureKind};
-use crate::input::parse_scan_refs;
-use crate::render::{self, OverallStatus};
+use crate::parse_scan_refs;
 
 /// Which identifications to look up, and where results go.
 #[derive(Debug, Args)]
@@ -144,16 +145,16 @@ async fn print_one(
                             OverallStatus::Unavailable(unavailable_because(error))
                         }
                     };
-                    render::full_status_table(name, overall, &full)
+                    table::full_status_table(name, overall, &full)
                 }
                 _ => match typed(client, endpoint, scan_ref).await.map_err(failed)? {
-                    Typed::Status(status) => render::status(name, &status).render(),
-                    Typed::Data(data) => render::data(name, &data).render(),
+                    Typed::Status(status) => table::status(name, &status).render(),
+                    Typed::Data(data) => table::data(name, &data).render(),
                     Typed::Files(files) => {
-                        render::files(name, &files, render::OtherKinds::RowEach).render()
+                        table::files(name, &files, table::OtherKinds::RowEach).render()
                     }
                     Typed::FullStatus(full) => {
-                        render::full_status_table(name, OverallStatus::NotAsked, &full)
+                        table::full_status_table(name, OverallStatus::NotAsked, &full)
                     }
                 },
             };
@@ -267,4 +268,352 @@ pub async fn run_command(
         &mut std::io::stdout().lock(),
     )
     .await
+}
+
+/// An identification's key facts, per endpoint: aligned for a person to read (the `table`
+/// format), and the same facts as the columns of the `csv` format ([`crate::csv_row`]), whose
+/// labels are its header.
+///
+/// Every value is the server's text, so every value is escaped ([`escape_controls`]): an escape
+/// sequence cannot retitle or clear the terminal, and a line break cannot forge a row.
+pub mod table {
+    use std::borrow::Cow;
+    use std::fmt::Write as _;
+
+    use idenfy_hyper::core::escape_controls;
+
+    use idenfy_hyper::models::{
+        ClientData, ClientIdentityDocument, FileUrls, FullStatus, IdentificationData,
+        IdentificationStatus,
+    };
+
+    /// Labels and values, control characters in values escaped, empty values `None`.
+    #[derive(Default)]
+    pub struct Rows(Vec<(Cow<'static, str>, Option<String>)>);
+
+    impl Rows {
+        fn add(
+            &mut self,
+            label: impl Into<Cow<'static, str>>,
+            value: impl Into<Option<String>>,
+        ) -> &mut Self {
+            let label = label.into();
+            let value = value
+                .into()
+                .filter(|value| !value.is_empty())
+                .map(|value| escape_controls(&value).into_owned());
+            self.0.push((label, value));
+            self
+        }
+
+        fn insert(&mut self, at: usize, label: &'static str, value: Option<String>) {
+            let value = value.map(|value| escape_controls(&value).into_owned());
+            self.0.insert(at.min(self.0.len()), (label.into(), value));
+        }
+
+        /// The labels, in order.
+        pub fn labels(&self) -> impl Iterator<Item = &str> {
+            self.0.iter().map(|(label, _)| label.as_ref())
+        }
+
+        /// The values, escaped, in the order of the labels; `None` where there is none.
+        pub fn values(&self) -> impl Iterator<Item = Option<&str>> {
+            self.0.iter().map(|(_, value)| value.as_deref())
+        }
+
+        /// The table: one row a fact, the values aligned, `-` for a missing one.
+        pub fn render(&self) -> String {
+            let width = self
+                .0
+                .iter()
+                .map(|(label, _)| label.chars().count())
+                .max()
+                .unwrap_or(0);
+            let mut out = String::new();
+            for (label, value) in &self.0 {
+                let value = value.as_deref().unwrap_or("-");
+                let _ = writeln!(out, "{label:<width$}  {value}");
+            }
+            out
+        }
+    }
+
+    fn text<T: ToString>(value: &Option<T>) -> Option<String> {
+        value.as_ref().map(ToString::to_string)
+    }
+
+    fn joined(parts: &[&Option<String>], separator: &str) -> Option<String> {
+        let present: Vec<&str> = parts
+            .iter()
+            .filter_map(|part| part.as_deref())
+            .filter(|part| !part.is_empty())
+            .collect();
+        (!present.is_empty()).then(|| present.join(separator))
+    }
+
+    /// `/status`.
+    pub fn status(scan_ref: &str, status: &IdentificationStatus) -> Rows {
+        let mut rows = Rows::default();
+        rows.add("scanRef", scan_ref.to_owned())
+            .add("status", text(&status.status))
+            .add("clientId", text(&status.client_id));
+        rows
+    }
+
+    /// `/data`.
+    pub fn data(scan_ref: &str, data: &IdentificationData) -> Rows {
+        let mut rows = Rows::default();
+        rows.add("scanRef", scan_ref.to_owned())
+            .add("clientId", text(&data.client_id))
+            .add(
+                "name",
+                joined(&[&data.doc_first_name, &data.doc_last_name], " "),
+            )
+            .add(
+                "document",
+                joined(&[&text(&data.doc_type), &data.doc_number], " "),
+            )
+            .add("issuing country", data.doc_issuing_country.clone())
+            .add("nationality", data.doc_nationality.clone())
+            .add(
+                "date of birth",
+                data.doc_dob.as_ref().map(|date| date.as_str().to_owned()),
+            )
+            .add(
+                "expires",
+                data.doc_expiry
+                    .as_ref()
+                    .map(|date| date.as_str().to_owned()),
+            )
+            .add("selected country", data.selected_country.clone())
+            .add("manually changed", text(&data.manually_data_changed));
+        rows
+    }
+
+    /// How the kinds the docs do not list are shown.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum OtherKinds {
+        /// A row each, with its URL: every file the API sent, for a person.
+        RowEach,
+        /// Their names in one value, so that the labels are the same for every identification:
+        /// the columns of a CSV export.
+        Named,
+    }
+
+    /// `/files`.
+    pub fn files(scan_ref: &str, files: &FileUrls, other_kinds: OtherKinds) -> Rows {
+        let mut rows = Rows::default();
+        rows.add("scanRef", scan_ref.to_owned());
+        for (kind, url) in files.documented() {
+            rows.add(kind.to_string(), url.map(str::to_owned));
+        }
+        if other_kinds == OtherKinds::Named {
+            let names: Vec<&str> = files.extra.keys().map(String::as_str).collect();
+            rows.add("other kinds", names.join(" "));
+            return rows;
+        }
+        // Kinds the docs do not list are files all the same: show every one the API sent.
+        for (kind, url) in &files.extra {
+            let shown = match url {
+                serde_json::Value::String(url) => Some(url.clone()),
+                serde_json::Value::Null => None,
+                other => Some(format!("(not a URL: {other})")),
+            };
+            rows.add(escape_controls(kind).into_owned(), shown);
+        }
+        rows
+    }
+
+    /// The overall status beside a full status: only `/status` has it.
+    pub enum OverallStatus<'a> {
+        /// `/status` was not asked.
+        NotAsked,
+        /// `/status` answered.
+        Known(&'a IdentificationStatus),
+        /// `/status` failed; the text says how, in a few words.
+        Unavailable(String),
+    }
+
+    /// `/full-status`, with the overall status from `/status`, or why it could not be had, for a
+    /// person.
+    pub fn full_status_table(
+        scan_ref: &str,
+        overall: OverallStatus<'_>,
+        full: &FullStatus,
+    ) -> String {
+        let mut rows = full_status(scan_ref, full);
+        let overall = match overall {
+            OverallStatus::NotAsked => None,
+            OverallStatus::Known(status) => text(&status.status),
+            OverallStatus::Unavailable(why) => Some(format!("unavailable: {why}")),
+        };
+        rows.insert(1, "overall status", overall);
+        rows.render()
+    }
+
+    /// `/full-status` alone: the overall status is `/status`'s.
+    pub fn full_status(scan_ref: &str, full: &FullStatus) -> Rows {
+        let client = full.client.as_ref();
+        let document = full.client_identity_document.as_ref();
+        let reasons = full.suspection_reasons.as_ref().map(|reasons| {
+            reasons
+                .iter()
+                .map(|reason| reason.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let mut rows = Rows::default();
+        rows.add("scanRef", scan_ref.to_owned())
+            .add("face (auto)", text(&full.face_match_result))
+            .add("face (manual)", text(&full.manual_face_match_result))
+            .add("document (auto)", text(&full.document_validity))
+            .add("document (manual)", text(&full.manual_document_validity))
+            .add("suspicion reasons", reasons)
+            .add("name", name(client, document))
+            .add("document", document_summary(client, document))
+            .add(
+                "country",
+                document
+                    .and_then(|d| d.doc_country.clone())
+                    .or_else(|| client.and_then(|c| c.country.clone())),
+            )
+            .add("attempts", text(&full.attempt_count))
+            .add(
+                "started",
+                full.start_time
+                    .as_ref()
+                    .map(|time| time.as_str().to_owned()),
+            )
+            .add(
+                "finished",
+                full.finish_time
+                    .as_ref()
+                    .map(|time| time.as_str().to_owned()),
+            )
+            .add(
+                "reviewed",
+                full.review_time
+                    .as_ref()
+                    .map(|time| time.as_str().to_owned()),
+            );
+        rows
+    }
+
+    /// The name as the document reads, or as the partner gave it.
+    fn name(
+        client: Option<&ClientData>,
+        document: Option<&ClientIdentityDocument>,
+    ) -> Option<String> {
+        document
+            .and_then(|d| joined(&[&d.doc_name, &d.doc_surname], " "))
+            .or_else(|| client.and_then(|c| joined(&[&c.name, &c.surname], " ")))
+    }
+
+    fn document_summary(
+        client: Option<&ClientData>,
+        document: Option<&ClientIdentityDocument>,
+    ) -> Option<String> {
+        let kind = document
+            .and_then(|d| text(&d.doc_document_type))
+            .or_else(|| client.and_then(|c| c.document_type.clone()));
+        let number = document
+            .and_then(|d| d.doc_document_number.clone())
+            .or_else(|| client.and_then(|c| c.document_number.clone()));
+        joined(&[&kind, &number], " ")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn rows_align_values_and_mark_missing_ones() {
+            let rendered = Rows::default()
+                .add("a", "1".to_owned())
+                .add("longer", None)
+                .add("empty", String::new())
+                .render();
+            assert_eq!(rendered, "a       1\nlonger  -\nempty   -\n");
+        }
+
+        #[test]
+        fn the_files_table_shows_every_kind_the_api_sent() {
+            let urls: FileUrls = serde_json::from_value(serde_json::json!({
+                "FRONT": "https://files.example/front.png",
+                "FACE": null,
+                "UTILITY_BILL": "https://files.example/bill.pdf",
+                "ODD\u{1b}[2J": 7
+            }))
+            .unwrap();
+            let table = files("ref-1", &urls, OtherKinds::RowEach).render();
+            for expected in [
+                "FRONT         https://files.example/front.png",
+                "FACE          -",
+                "UTILITY_BILL  https://files.example/bill.pdf",
+            ] {
+                assert!(table.contains(expected), "{expected:?} in\n{table}");
+            }
+            assert!(!table.contains('\u{1b}'), "{table:?}");
+            assert!(table.contains("(not a URL: 7)"), "{table}");
+        }
+
+        #[test]
+        fn values_cannot_drive_the_terminal_or_add_rows() {
+            let rendered = Rows::default()
+                .add("status", "\u{1b}]0;owned\u{7}\u{1b}[2J".to_owned())
+                .add("clientId", "c-1\nforged  row\u{9b}31m".to_owned())
+                .render();
+            assert_eq!(rendered.lines().count(), 2, "{rendered}");
+            assert!(
+                !rendered.chars().any(|c| c != '\n' && c.is_control()),
+                "{rendered:?}"
+            );
+            assert!(
+                rendered.contains("c-1\\nforged  row\\u{9b}31m"),
+                "{rendered}"
+            );
+        }
+
+        #[test]
+        fn an_overall_status_that_could_not_be_had_says_why() {
+            let full: FullStatus = serde_json::from_value(serde_json::json!({})).unwrap();
+            let table = full_status_table(
+                "ref-1",
+                OverallStatus::Unavailable("/status answered HTTP 429".to_owned()),
+                &full,
+            );
+            assert!(
+                table.contains("overall status     unavailable: /status answered HTTP 429"),
+                "{table}"
+            );
+        }
+
+        #[test]
+        fn full_status_shows_the_key_facts() {
+            let full: FullStatus = serde_json::from_value(serde_json::json!({
+                "face_match_result": "FACE_MATCH",
+                "document_validity": "DOC_VALIDATED",
+                "suspection_reasons": ["FACE_SUSPECTED", "SOMETHING_NEW"],
+                "client_identity_document": {"doc_name": "ANA", "doc_surname": "EXAMPLE", "doc_document_type": "PASSPORT",
+                                             "doc_document_number": "X1", "doc_country": "LT"},
+                "start_time": "2026-01-02 03:04:05"
+            }))
+            .unwrap();
+            let overall: IdentificationStatus =
+                serde_json::from_value(serde_json::json!({"status": "SUSPECTED"})).unwrap();
+            let table = full_status_table("ref-1", OverallStatus::Known(&overall), &full);
+            for expected in [
+                "overall status     SUSPECTED",
+                "face (auto)        FACE_MATCH",
+                "face (manual)      -",
+                "suspicion reasons  FACE_SUSPECTED, SOMETHING_NEW",
+                "name               ANA EXAMPLE",
+                "document           PASSPORT X1",
+                "country            LT",
+                "started            2026-01-02 03:04:05",
+            ] {
+                assert!(table.contains(expected), "missing `{expected}` in\n{table}");
+            }
+        }
+    }
 }

@@ -1,7 +1,6 @@
 //! The client: validated lookups with retries, time limits and a body cap,
 //! over any [`Transport`].
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -20,9 +19,9 @@ use crate::models::IdentificationList;
 use crate::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use crate::report::DEFAULT_MAX_REPORT_BYTES;
 use crate::report::parse_report_masked;
-use crate::response::{DEFAULT_MAX_BODY_BYTES, parse_response_for};
-use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision, retry_after_of};
-use crate::timer::race_with;
+use crate::response::{DEFAULT_MAX_BODY_BYTES, WellFormedJson, parse_response_for, retry_after_of};
+use crate::retry::{AttemptOutcome, GiveUpReason, RetryDecision};
+use crate::transport::race_with;
 use crate::user_agent::ApplicationName;
 use crate::{
     BaseUrl, Credentials, Endpoint, EndpointResponse, RequestBuilder, ResponseBodyLimit,
@@ -165,148 +164,6 @@ impl Client<(), ()> {
             deadline: DEFAULT_DEADLINE,
             application: None,
         }
-    }
-}
-
-/// The value of [`Client::lookup_raw`]: the body was checked to be a well-formed JSON object in
-/// valid UTF-8, with no key twice in one object, and not decoded; it is in [`Lookup::body`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WellFormedJson;
-
-impl<'de> serde::Deserialize<'de> for WellFormedJson {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Every lookup endpoint answers with an object; anything else is not the API's JSON.
-        deserializer
-            .deserialize_map(JsonWalk::new(&mut Vec::new()))
-            .map(|()| WellFormedJson)
-    }
-}
-
-/// Walks a JSON value without keeping it. Every string, keys included, is asked for as a
-/// string, which makes the parser check its UTF-8: skipping it (`IgnoredAny`) would not, and a
-/// body with invalid UTF-8 would pass as JSON and be stored raw.
-///
-/// A key twice in one object, at any depth, is refused: readers disagree on which value wins
-/// (`{"status":"DENIED","status":"APPROVED"}`), so whatever stores or forwards the body would
-/// say something other than what some reader of it sees. Keys are compared decoded, so
-/// `"st\u0061tus"` is `"status"`. The error names no key (a key may be personal data); the
-/// parser's path names the object.
-///
-/// The keys seen are kept in one list for the whole body, each object's after its parent's
-/// (objects are small: a list is cheaper than a set), so that a walk allocates once, not once
-/// an object; a key that needs no unescaping is borrowed from the body, not copied.
-pub(crate) struct JsonWalk<'keys, 'de> {
-    keys: &'keys mut Vec<Cow<'de, str>>,
-}
-
-impl<'keys, 'de> JsonWalk<'keys, 'de> {
-    /// A walk that keeps its keys in `keys`.
-    pub(crate) fn new(keys: &'keys mut Vec<Cow<'de, str>>) -> Self {
-        JsonWalk { keys }
-    }
-
-    fn nested(&mut self) -> JsonWalk<'_, 'de> {
-        JsonWalk {
-            keys: &mut *self.keys,
-        }
-    }
-}
-
-/// The message of the error for a key twice in an object: no quotes, so that the decode error
-/// keeps all of it.
-pub(crate) const DUPLICATE_KEY: &str = "duplicate key in an object";
-
-impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        let start = self.keys.len();
-        while let Some(key) = map.next_key_seed(Key)? {
-            if self.keys[start..].contains(&key) {
-                return Err(serde::de::Error::custom(DUPLICATE_KEY));
-            }
-            self.keys.push(key);
-            // The value's own objects push their keys after this one's and take them away
-            // when they end.
-            map.next_value_seed(self.nested())?;
-        }
-        self.keys.truncate(start);
-        Ok(())
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(self.nested())?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// An object's key, decoded: borrowed from the body when it holds no escape.
-struct Key;
-
-impl<'de> serde::de::DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string key")
-    }
-
-    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(key))
-    }
-
-    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(key.to_owned()))
-    }
-
-    fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(key))
     }
 }
 
@@ -848,7 +705,6 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use super::WellFormedJson;
     use crate::{Client, Credentials, RetryPolicy};
 
     #[tokio::test]
@@ -931,39 +787,6 @@ mod tests {
                 assert_no_piece_of(&shown, LEAKY_SECRET);
                 assert_no_piece_of(&shown, &token);
             }
-        }
-    }
-
-    fn well_formed(body: &[u8]) -> bool {
-        serde_json::from_slice::<WellFormedJson>(body).is_ok()
-    }
-
-    #[test]
-    fn well_formed_json_is_an_object_in_valid_utf8() {
-        assert!(well_formed(
-            br#"{"a": [1, -2, 3.5, true, null, {"b": "\u00e9 \ud83d\ude00"}], "c": "ok"}"#
-        ));
-        assert!(well_formed("{\"name\": \"Žemaitė\"}".as_bytes()));
-        // Invalid UTF-8 in a value, in a key, and an unpaired surrogate escape.
-        assert!(!well_formed(b"{\"status\": \"APPROVED\xff\"}"));
-        assert!(!well_formed(b"{\"st\xc3\x28tus\": 1}"));
-        assert!(!well_formed(br#"{"a": [{"b": "\xed\xa0\x80"}]}"#));
-        // A key twice in one object, at any depth, also when one of them is escaped.
-        for body in [
-            &br#"{"status": "DENIED", "scanRef": "x", "status": "APPROVED"}"#[..],
-            br#"{"status": 1, "st\u0061tus": 2}"#,
-            br#"{"client": {"docFirstName": "A", "docFirstName": "B"}}"#,
-            br#"{"a": [1, {"b": {"c": null, "c": null}}]}"#,
-        ] {
-            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
-        }
-        // The same key in two objects is no duplicate.
-        assert!(well_formed(
-            br#"{"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}], "x": 3}"#
-        ));
-        // Not an object at the root, or not JSON.
-        for body in [&b"[]"[..], b"null", b"\"text\"", b"1", b"{", b"{} {}"] {
-            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
         }
     }
 }

@@ -18,8 +18,9 @@ use http::{Response, StatusCode};
 
 use crate::credential_mask::CredentialMask;
 use crate::error::Error;
+use crate::response::retry_after_of;
 use crate::response::{failure_of, looks_like_json, unexpected};
-use crate::retry::{AttemptOutcome, retry_after_of};
+use crate::retry::AttemptOutcome;
 
 /// A deletion the API confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

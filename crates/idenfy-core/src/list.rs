@@ -228,7 +228,7 @@ pub fn parse_list_page<B: AsRef<[u8]>>(
     max_body_bytes: usize,
     page: u32,
 ) -> Result<IdentificationList, ListError> {
-    let retry_after = crate::retry::retry_after_of(&response);
+    let retry_after = crate::response::retry_after_of(&response);
     match page_answer(
         &response,
         max_body_bytes,

@@ -23,8 +23,8 @@ use http::{Response, StatusCode};
 
 use crate::credential_mask::CredentialMask;
 use crate::error::Error;
+use crate::response::retry_after_of;
 use crate::response::{check_size, failure_of, looks_like_json};
-use crate::retry::retry_after_of;
 
 /// The first bytes of every PDF file.
 pub const PDF_MAGIC: &[u8] = b"%PDF-";

@@ -1,18 +1,18 @@
 //! Turning an `http::Response` into a typed value or a typed error: no IO.
 
-use std::time::Duration;
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::Response;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderValue, Response, StatusCode};
 
-use crate::client::DUPLICATE_KEY;
 use crate::credential_mask::CredentialMask;
 use crate::error::{ApiError, BodyTooLarge, DecodeError, Error, UnexpectedResponse};
 use crate::error_page::excerpt;
 use crate::models::ApiError as ApiErrorBody;
-use crate::retry::retry_after_of;
-use crate::{Endpoint, EndpointResponse, WellFormedJson};
+use crate::{Endpoint, EndpointResponse};
 
 /// The default response body limit: 4 MiB, far above any real lookup response
 /// (a full status is a few KiB) yet small enough to bound memory per call.
@@ -209,6 +209,172 @@ pub(crate) fn looks_like_json(body: &[u8]) -> bool {
     )
 }
 
+/// The value of [`Client::lookup_raw`]: the body was checked to be a well-formed JSON object in
+/// valid UTF-8, with no key twice in one object, and not decoded; it is in [`Lookup::body`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WellFormedJson;
+
+impl<'de> serde::Deserialize<'de> for WellFormedJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Every lookup endpoint answers with an object; anything else is not the API's JSON.
+        deserializer
+            .deserialize_map(JsonWalk::new(&mut Vec::new()))
+            .map(|()| WellFormedJson)
+    }
+}
+
+/// Walks a JSON value without keeping it. Every string, keys included, is asked for as a
+/// string, which makes the parser check its UTF-8: skipping it (`IgnoredAny`) would not, and a
+/// body with invalid UTF-8 would pass as JSON and be stored raw.
+///
+/// A key twice in one object, at any depth, is refused: readers disagree on which value wins
+/// (`{"status":"DENIED","status":"APPROVED"}`), so whatever stores or forwards the body would
+/// say something other than what some reader of it sees. Keys are compared decoded, so
+/// `"st\u0061tus"` is `"status"`. The error names no key (a key may be personal data); the
+/// parser's path names the object.
+///
+/// The keys seen are kept in one list for the whole body, each object's after its parent's
+/// (objects are small: a list is cheaper than a set), so that a walk allocates once, not once
+/// an object; a key that needs no unescaping is borrowed from the body, not copied.
+pub(crate) struct JsonWalk<'keys, 'de> {
+    keys: &'keys mut Vec<Cow<'de, str>>,
+}
+
+impl<'keys, 'de> JsonWalk<'keys, 'de> {
+    /// A walk that keeps its keys in `keys`.
+    pub(crate) fn new(keys: &'keys mut Vec<Cow<'de, str>>) -> Self {
+        JsonWalk { keys }
+    }
+
+    fn nested(&mut self) -> JsonWalk<'_, 'de> {
+        JsonWalk {
+            keys: &mut *self.keys,
+        }
+    }
+}
+
+/// The message of the error for a key twice in an object: no quotes, so that the decode error
+/// keeps all of it.
+pub(crate) const DUPLICATE_KEY: &str = "duplicate key in an object";
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let start = self.keys.len();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if self.keys[start..].contains(&key) {
+                return Err(serde::de::Error::custom(DUPLICATE_KEY));
+            }
+            self.keys.push(key);
+            // The value's own objects push their keys after this one's and take them away
+            // when they end.
+            map.next_value_seed(self.nested())?;
+        }
+        self.keys.truncate(start);
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self.nested())?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// An object's key, decoded: borrowed from the body when it holds no escape.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_owned()))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key))
+    }
+}
+
+/// The `Retry-After` of a response, where the API uses it (429 and 503); the
+/// one place a response's header is read, once per response.
+pub(crate) fn retry_after_of<B>(response: &Response<B>) -> Option<Duration> {
+    if !matches!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        return None;
+    }
+    parse_retry_after(response.headers().get(RETRY_AFTER)?, SystemTime::now())
+}
+
+/// Parses a `Retry-After` value: delay-seconds, or an HTTP date relative to `now`.
+///
+/// A date in the past means "now" (zero); an unparsable value is ignored.
+pub fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(text).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +466,61 @@ mod tests {
         };
         assert_eq!(api.message.as_deref(), Some("Not found."));
         assert_eq!(api.identifier.unwrap().as_str(), "NOT_FOUND");
+    }
+
+    fn well_formed(body: &[u8]) -> bool {
+        serde_json::from_slice::<WellFormedJson>(body).is_ok()
+    }
+
+    #[test]
+    fn well_formed_json_is_an_object_in_valid_utf8() {
+        assert!(well_formed(
+            br#"{"a": [1, -2, 3.5, true, null, {"b": "\u00e9 \ud83d\ude00"}], "c": "ok"}"#
+        ));
+        assert!(well_formed("{\"name\": \"Žemaitė\"}".as_bytes()));
+        // Invalid UTF-8 in a value, in a key, and an unpaired surrogate escape.
+        assert!(!well_formed(b"{\"status\": \"APPROVED\xff\"}"));
+        assert!(!well_formed(b"{\"st\xc3\x28tus\": 1}"));
+        assert!(!well_formed(br#"{"a": [{"b": "\xed\xa0\x80"}]}"#));
+        // A key twice in one object, at any depth, also when one of them is escaped.
+        for body in [
+            &br#"{"status": "DENIED", "scanRef": "x", "status": "APPROVED"}"#[..],
+            br#"{"status": 1, "st\u0061tus": 2}"#,
+            br#"{"client": {"docFirstName": "A", "docFirstName": "B"}}"#,
+            br#"{"a": [1, {"b": {"c": null, "c": null}}]}"#,
+        ] {
+            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
+        }
+        // The same key in two objects is no duplicate.
+        assert!(well_formed(
+            br#"{"a": {"x": 1}, "b": {"x": 1}, "c": [{"x": 1}, {"x": 2}], "x": 3}"#
+        ));
+        // Not an object at the root, or not JSON.
+        for body in [&b"[]"[..], b"null", b"\"text\"", b"1", b"{", b"{} {}"] {
+            assert!(!well_formed(body), "{:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn parses_retry_after_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        let parse = |text: &'static str| parse_retry_after(&HeaderValue::from_static(text), now);
+        assert_eq!(parse("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            parse("Sun, 06 Nov 1994 08:50:07 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse("Sunday, 06-Nov-94 08:49:47 GMT"),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse("Sun Nov  6 08:49:57 1994"),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(parse("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse("soon"), None);
+        assert_eq!(parse("-5"), None);
     }
 }

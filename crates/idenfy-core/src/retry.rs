@@ -1,10 +1,9 @@
 //! When to try a lookup again, and how long to wait: pure functions of their
 //! inputs (no clock, no randomness of their own), so every rule is unit-tested.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use http::header::RETRY_AFTER;
-use http::{HeaderValue, Response, StatusCode};
+use http::StatusCode;
 
 /// How a failed attempt ended, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,30 +217,6 @@ pub fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
-/// The `Retry-After` of a response, where the API uses it (429 and 503); the
-/// one place a response's header is read, once per response.
-pub(crate) fn retry_after_of<B>(response: &Response<B>) -> Option<Duration> {
-    if !matches!(
-        response.status(),
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-    ) {
-        return None;
-    }
-    parse_retry_after(response.headers().get(RETRY_AFTER)?, SystemTime::now())
-}
-
-/// Parses a `Retry-After` value: delay-seconds, or an HTTP date relative to `now`.
-///
-/// A date in the past means "now" (zero); an unparsable value is ignored.
-pub fn parse_retry_after(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
-    let text = value.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let date = httpdate::parse_http_date(text).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,28 +370,5 @@ mod tests {
             policy.decide(1, &status(503), Duration::from_millis(500), u64::MAX),
             RetryDecision::GiveUp(GiveUpReason::DeadlineTooClose)
         );
-    }
-
-    #[test]
-    fn parses_retry_after_seconds_and_http_dates() {
-        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        let parse = |text: &'static str| parse_retry_after(&HeaderValue::from_static(text), now);
-        assert_eq!(parse("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse(" 0 "), Some(Duration::ZERO));
-        assert_eq!(
-            parse("Sun, 06 Nov 1994 08:50:07 GMT"),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(
-            parse("Sunday, 06-Nov-94 08:49:47 GMT"),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse("Sun Nov  6 08:49:57 1994"),
-            Some(Duration::from_secs(20))
-        );
-        assert_eq!(parse("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(parse("soon"), None);
-        assert_eq!(parse("-5"), None);
     }
 }

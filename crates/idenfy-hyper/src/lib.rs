@@ -6,7 +6,6 @@ mod build_error;
 mod client;
 mod download;
 mod proxy;
-mod timer;
 mod tls;
 mod transport;
 mod trust;
@@ -21,8 +20,7 @@ pub use download::{
     DownloadError, DownloadLimits,
 };
 pub use proxy::{Proxy, ProxyError, ProxyFailure};
-pub use timer::TokioTimer;
-pub use transport::{HyperError, HyperTransport, MAX_INTERIM_RESPONSES};
+pub use transport::{HyperError, HyperTransport, MAX_INTERIM_RESPONSES, TokioTimer};
 pub use trust::RootCertificates;
 
 pub use idenfy_core::{

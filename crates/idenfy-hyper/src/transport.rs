@@ -1,4 +1,5 @@
-//! [`Transport`] over hyper-util's pooled client.
+//! [`Transport`] over hyper-util's pooled client, and the [`Timer`](idenfy_core::Timer) on
+//! tokio's clock that goes with it.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -372,5 +373,15 @@ impl InterimCount {
             Poll::Pending
         })
         .await
+    }
+}
+
+/// [`idenfy_core::Timer`] on `tokio::time::sleep`; needs a tokio runtime with the time driver.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioTimer;
+
+impl idenfy_core::Timer for TokioTimer {
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(duration)
     }
 }

@@ -2151,7 +2151,7 @@ impl<'de> ::serde::Deserialize<'de> for AdditionalStepKind {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("AdditionalStepKind"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("AdditionalStepKind"),
             )
     }
 }
@@ -2161,7 +2161,7 @@ impl ::schemars::JsonSchema for AdditionalStepKind {
         "AdditionalStepKind".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["UPLOAD", "COMPARE", "EXTRACT"],
         )
@@ -2246,7 +2246,7 @@ impl<'de> ::serde::Deserialize<'de> for AdditionalStepStatus {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("AdditionalStepStatus"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("AdditionalStepStatus"),
             )
     }
 }
@@ -2256,7 +2256,7 @@ impl ::schemars::JsonSchema for AdditionalStepStatus {
         "AdditionalStepStatus".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "Result of an additional step document (e.g. proof of address). See Verification Statuses → Additional Step Statuses for what each value means.",
             &["VALID", "INVALID", "NOT_FOUND"],
         )
@@ -2351,7 +2351,7 @@ impl<'de> ::serde::Deserialize<'de> for AddressVerificationQuality {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<
+                crate::as_sent::OpenEnumVisitor::<
                     Self,
                 >::new("AddressVerificationQuality"),
             )
@@ -2363,7 +2363,7 @@ impl ::schemars::JsonSchema for AddressVerificationQuality {
         "AddressVerificationQuality".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["EXCELLENT", "GOOD", "AVERAGE", "POOR", "BAD"],
         )
@@ -2448,9 +2448,7 @@ impl<'de> ::serde::Deserialize<'de> for AddressVerificationStatus {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<
-                    Self,
-                >::new("AddressVerificationStatus"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("AddressVerificationStatus"),
             )
     }
 }
@@ -2460,7 +2458,7 @@ impl ::schemars::JsonSchema for AddressVerificationStatus {
         "AddressVerificationStatus".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["VERIFIED", "PARTIALLY_VERIFIED", "UNVERIFIED"],
         )
@@ -2579,7 +2577,7 @@ impl<'de> ::serde::Deserialize<'de> for AgeGroup {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("AgeGroup"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("AgeGroup"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -2588,7 +2586,7 @@ impl ::schemars::JsonSchema for AgeGroup {
         "AgeGroup".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "UNDER_13",
@@ -2672,7 +2670,7 @@ impl<'de> ::serde::Deserialize<'de> for AmlArticleType {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("AmlArticleType"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("AmlArticleType"),
             )
     }
 }
@@ -2682,7 +2680,7 @@ impl ::schemars::JsonSchema for AmlArticleType {
         "AmlArticleType".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["NEGATIVE"],
         )
@@ -2762,7 +2760,7 @@ impl<'de> ::serde::Deserialize<'de> for AmlCheckSuspicion {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("AmlCheckSuspicion"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("AmlCheckSuspicion"),
             )
     }
 }
@@ -2772,7 +2770,7 @@ impl ::schemars::JsonSchema for AmlCheckSuspicion {
         "AmlCheckSuspicion".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["SUSPECTED", "NOT_SUSPECTED"],
         )
@@ -2867,7 +2865,7 @@ impl<'de> ::serde::Deserialize<'de> for AmlSuspicionType {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("AmlSuspicionType"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("AmlSuspicionType"),
             )
     }
 }
@@ -2877,7 +2875,7 @@ impl ::schemars::JsonSchema for AmlSuspicionType {
         "AmlSuspicionType".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["SANCTION", "INTERPOL", "PEPS", "ADVERSE_MEDIA", "OTHER"],
         )
@@ -2972,7 +2970,7 @@ impl<'de> ::serde::Deserialize<'de> for BankCardNoMatchReason {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("BankCardNoMatchReason"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("BankCardNoMatchReason"),
             )
     }
 }
@@ -2982,7 +2980,7 @@ impl ::schemars::JsonSchema for BankCardNoMatchReason {
         "BankCardNoMatchReason".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "NAME_MISMATCH",
@@ -3073,7 +3071,7 @@ impl<'de> ::serde::Deserialize<'de> for BankCardVerificationStatus {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<
+                crate::as_sent::OpenEnumVisitor::<
                     Self,
                 >::new("BankCardVerificationStatus"),
             )
@@ -3085,7 +3083,7 @@ impl ::schemars::JsonSchema for BankCardVerificationStatus {
         "BankCardVerificationStatus".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["NOT_COMPARED", "MATCH", "NO_MATCH"],
         )
@@ -4404,7 +4402,7 @@ impl<'de> ::serde::Deserialize<'de> for Country {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("Country"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("Country"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -4413,7 +4411,7 @@ impl ::schemars::JsonSchema for Country {
         "Country".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "AF",
@@ -4758,7 +4756,7 @@ impl<'de> ::serde::Deserialize<'de> for DocSex {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("DocSex"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("DocSex"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -4767,7 +4765,7 @@ impl ::schemars::JsonSchema for DocSex {
         "DocSex".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `docSex`.",
             &["MALE", "FEMALE", "UNDEFINED", "M", "F"],
         )
@@ -5015,7 +5013,7 @@ impl<'de> ::serde::Deserialize<'de> for DocType {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("DocType"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("DocType"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -5024,7 +5022,7 @@ impl ::schemars::JsonSchema for DocType {
         "DocType".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `docType`.",
             &[
                 "ID_CARD",
@@ -5346,7 +5344,7 @@ impl<'de> ::serde::Deserialize<'de> for DocumentValidity {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("DocumentValidity"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("DocumentValidity"),
             )
     }
 }
@@ -5356,7 +5354,7 @@ impl ::schemars::JsonSchema for DocumentValidity {
         "DocumentValidity".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `document_validity`.",
             &[
                 "DOC_VALIDATED",
@@ -5519,7 +5517,7 @@ impl<'de> ::serde::Deserialize<'de> for ErrorIdentifier {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("ErrorIdentifier"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("ErrorIdentifier"),
             )
     }
 }
@@ -5529,7 +5527,7 @@ impl ::schemars::JsonSchema for ErrorIdentifier {
         "ErrorIdentifier".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A constant indicating a type of error.",
             &[
                 "INTERNAL_ERROR",
@@ -5663,7 +5661,7 @@ impl<'de> ::serde::Deserialize<'de> for EventType {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("EventType"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("EventType"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -5672,7 +5670,7 @@ impl ::schemars::JsonSchema for EventType {
         "EventType".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The kind of a webhook, as the `Idenfy-Event-Type` header of its request names it.",
             &[
                 "DOCUMENT_EXPIRATION",
@@ -5777,7 +5775,7 @@ impl<'de> ::serde::Deserialize<'de> for ExpirationThreshold {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("ExpirationThreshold"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("ExpirationThreshold"),
             )
     }
 }
@@ -5787,7 +5785,7 @@ impl ::schemars::JsonSchema for ExpirationThreshold {
         "ExpirationThreshold".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "DOCUMENT_EXPIRES_WITHIN_30_DAYS",
@@ -5922,7 +5920,7 @@ impl<'de> ::serde::Deserialize<'de> for FaceMatchResult {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("FaceMatchResult"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("FaceMatchResult"),
             )
     }
 }
@@ -5932,7 +5930,7 @@ impl ::schemars::JsonSchema for FaceMatchResult {
         "FaceMatchResult".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `face_match_result`.",
             &[
                 "FACE_MATCH",
@@ -6175,9 +6173,7 @@ impl<'de> ::serde::Deserialize<'de> for MismatchTag {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("MismatchTag"),
-            )
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("MismatchTag"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -6186,7 +6182,7 @@ impl ::schemars::JsonSchema for MismatchTag {
         "MismatchTag".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `mismatchTag`.",
             &[
                 "UNDER_AGE",
@@ -6324,7 +6320,7 @@ impl<'de> ::serde::Deserialize<'de> for OverallStatus {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("OverallStatus"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("OverallStatus"),
             )
     }
 }
@@ -6334,7 +6330,7 @@ impl ::schemars::JsonSchema for OverallStatus {
         "OverallStatus".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `status`.",
             &[
                 "APPROVED",
@@ -6442,7 +6438,7 @@ impl<'de> ::serde::Deserialize<'de> for Platform {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("Platform"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("Platform"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -6451,7 +6447,7 @@ impl ::schemars::JsonSchema for Platform {
         "Platform".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `platform`.",
             &["PC", "MOBILE", "TABLET", "MOBILE_APP", "MOBILE_SDK", "OTHER"],
         )
@@ -6627,7 +6623,7 @@ impl<'de> ::serde::Deserialize<'de> for QuestionnaireAnswersDisplayQuestionsType
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<
+                crate::as_sent::OpenEnumVisitor::<
                     Self,
                 >::new("QuestionnaireAnswersDisplayQuestionsType"),
             )
@@ -6639,7 +6635,7 @@ impl ::schemars::JsonSchema for QuestionnaireAnswersDisplayQuestionsType {
         "QuestionnaireAnswersDisplayQuestionsType".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "CHECKBOX",
@@ -6985,7 +6981,7 @@ impl<'de> ::serde::Deserialize<'de> for Region {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("Region"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("Region"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -6994,7 +6990,7 @@ impl ::schemars::JsonSchema for Region {
         "Region".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "AL",
@@ -7137,7 +7133,7 @@ impl<'de> ::serde::Deserialize<'de> for ResourceType {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("ResourceType"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("ResourceType"),
             )
     }
 }
@@ -7147,7 +7143,7 @@ impl ::schemars::JsonSchema for ResourceType {
         "ResourceType".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &[
                 "HungaryRegistryCenterCheck",
@@ -7250,7 +7246,7 @@ impl<'de> ::serde::Deserialize<'de> for RiskLevel {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("RiskLevel"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("RiskLevel"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -7259,7 +7255,7 @@ impl ::schemars::JsonSchema for RiskLevel {
         "RiskLevel".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["VERY_LOW", "LOW", "MEDIUM", "HIGH", "VERY_HIGH", "NOT_CHECKED"],
         )
@@ -7334,8 +7330,7 @@ impl<'de> ::serde::Deserialize<'de> for Sex {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
-        deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("Sex"))
+        deserializer.deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("Sex"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -7344,7 +7339,7 @@ impl ::schemars::JsonSchema for Sex {
         "Sex".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema("The values documented for `sex`.", &["M", "F"])
+        crate::as_sent::json_schema("The values documented for `sex`.", &["M", "F"])
     }
 }
 ///A value list of the OpenAPI document, which explains its values no further.
@@ -7441,7 +7436,7 @@ impl<'de> ::serde::Deserialize<'de> for SoftKycMatchStatus {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("SoftKycMatchStatus"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("SoftKycMatchStatus"),
             )
     }
 }
@@ -7451,7 +7446,7 @@ impl ::schemars::JsonSchema for SoftKycMatchStatus {
         "SoftKycMatchStatus".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A value list of the OpenAPI document, which explains its values no further.",
             &["MATCH", "NO_MATCH", "PARTIAL_MATCH", "NO_DATA", "NO_INPUT", "INVALID"],
         )
@@ -7673,7 +7668,7 @@ impl<'de> ::serde::Deserialize<'de> for SuspectionReason {
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
             .deserialize_str(
-                crate::open_enum::OpenEnumVisitor::<Self>::new("SuspectionReason"),
+                crate::as_sent::OpenEnumVisitor::<Self>::new("SuspectionReason"),
             )
     }
 }
@@ -7683,7 +7678,7 @@ impl ::schemars::JsonSchema for SuspectionReason {
         "SuspectionReason".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "The values documented for `suspection_reason`.",
             &[
                 "FACE_SUSPECTED",
@@ -7811,7 +7806,7 @@ impl<'de> ::serde::Deserialize<'de> for FileKind {
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         deserializer
-            .deserialize_str(crate::open_enum::OpenEnumVisitor::<Self>::new("FileKind"))
+            .deserialize_str(crate::as_sent::OpenEnumVisitor::<Self>::new("FileKind"))
     }
 }
 #[cfg(feature = "schemars")]
@@ -7820,7 +7815,7 @@ impl ::schemars::JsonSchema for FileKind {
         "FileKind".into()
     }
     fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-        crate::open_enum::json_schema(
+        crate::as_sent::json_schema(
             "A kind of file of an identification: a key of the `/files` response ([`FileUrls`]), documented as the URL of that file.",
             &["FRONT", "BACK", "FACE", "FRONT_VIDEO", "BACK_VIDEO", "FACE_VIDEO"],
         )

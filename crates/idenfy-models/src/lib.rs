@@ -2,10 +2,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod as_sent;
 mod client_id;
-mod dates;
 mod file_kind;
-mod open_enum;
 #[cfg(feature = "redact-debug")]
 mod redact;
 
@@ -14,6 +13,6 @@ mod redact;
 #[rustfmt::skip]
 mod generated;
 
+pub use as_sent::{CalendarDate, CalendarDateTime, InvalidDate, LenientDate, LenientDateTime};
 pub use client_id::ClientId;
-pub use dates::{CalendarDate, CalendarDateTime, InvalidDate, LenientDate, LenientDateTime};
 pub use generated::*;

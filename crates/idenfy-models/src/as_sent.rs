@@ -1,15 +1,68 @@
-//! Dates and times as the API sends them, and as typed values.
+//! The hand-written half of the models: the values the API sends as strings that the generated
+//! types keep as sent, whatever they say.
 //!
-//! The API sends dates as `YYYY-MM-DD` and times as `YYYY-MM-DD HH:MM:SS`, but also sends `""`
-//! where it has no date, and its docs' examples show placeholders such as `"YYYY-MM-DD"`. A date
-//! that does not parse must not make a whole response unreadable, so the fields hold a
-//! [`LenientDate`] or [`LenientDateTime`]: the text as sent, which serializes back unchanged, with
-//! accessors for the typed [`CalendarDate`] or [`CalendarDateTime`].
+//! **Open enums.** Every documented list of values is a generated enum whose `Unknown` variant
+//! keeps any other string, so a value the vendor adds tomorrow is carried, not refused
+//! (`OpenEnumVisitor` is their shared serde).
+//!
+//! **Dates.** The API sends dates as `YYYY-MM-DD` and times as `YYYY-MM-DD HH:MM:SS`, but also
+//! sends `""` where it has no date, and its docs' examples show placeholders such as
+//! `"YYYY-MM-DD"`. A date that does not parse must not make a whole response unreadable, so the
+//! fields hold a [`LenientDate`] or [`LenientDateTime`]: the text as sent, which serializes back
+//! unchanged, with accessors for the typed [`CalendarDate`] or [`CalendarDateTime`].
 //!
 //! Errors never repeat the text they could not parse: a date of birth is personal data.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
+
+/// Deserializes any string into an open enum: a known value becomes its variant, any other
+/// string the `Unknown` variant. Borrowed strings are matched without allocating.
+pub(crate) struct OpenEnumVisitor<T> {
+    name: &'static str,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T> OpenEnumVisitor<T> {
+    pub(crate) fn new(name: &'static str) -> Self {
+        OpenEnumVisitor {
+            name,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<T> serde::de::Visitor<'_> for OpenEnumVisitor<T>
+where
+    T: for<'a> From<&'a str> + From<String>,
+{
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "a {} string", self.name)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+        Ok(T::from(value))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, value: String) -> Result<T, E> {
+        Ok(T::from(value))
+    }
+}
+
+/// The JSON Schema of an open enum: any string, with the documented values named.
+#[cfg(feature = "schemars")]
+pub(crate) fn json_schema(description: &str, values: &[&str]) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": description,
+        "anyOf": [
+            { "type": "string", "enum": values },
+            { "type": "string" }
+        ]
+    })
+}
 
 /// A date that is valid in the proleptic Gregorian calendar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
