@@ -35,7 +35,11 @@ fn json_with(status: u16, headers: &[(&str, &str)], body: &str) -> Script {
 
 /// A 200 whose JSON body never ends (spaces, chunk after chunk).
 fn endless() -> Script {
-    Script::endless_chunked(200, &[("content-type", "application/json")], &[b' '; 16 * 1024])
+    Script::endless_chunked(
+        200,
+        &[("content-type", "application/json")],
+        &[b' '; 16 * 1024],
+    )
 }
 
 fn base_url(server: &HostileServer) -> BaseUrl {

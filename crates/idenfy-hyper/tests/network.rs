@@ -8,12 +8,12 @@ mod support;
 use std::time::Duration;
 
 use base64::Engine as _;
+use idenfy_hostile::{HostileServer, Script};
 use idenfy_hyper::core::{Endpoint, Error};
 use idenfy_hyper::{
     BaseUrl, Client, Credentials, DownloadUrl, HyperError, Proxy, ProxyFailure, RetryPolicy,
     RootCertificates,
 };
-use idenfy_hostile::{HostileServer, Script};
 use support::network::{ProxyMode, TestCa, TestProxy, TlsFront};
 
 const SECRET: &str = "api-secret-n0t-in-errors";

@@ -44,7 +44,9 @@ const POLL: Duration = Duration::from_millis(100);
 /// A request as the server read it.
 #[derive(Debug, Clone)]
 pub struct Seen {
-    /// `POST`, `GET`, ...
+    /// `POST`, `GET`, ...; empty when what the client sent first cannot start an HTTP request
+    /// (a TLS ClientHello, say): the handler answers it all the same, as a plain HTTP server on
+    /// a TLS port would, and [`Seen::body`] holds the bytes read.
     pub method: String,
     /// The request target, query included.
     pub path: String,
@@ -466,6 +468,12 @@ fn read_request(
     stopping: &AtomicBool,
 ) -> Option<Seen> {
     let head_end = loop {
+        if buffer
+            .first()
+            .is_some_and(|first| !first.is_ascii_uppercase())
+        {
+            return Some(not_http(std::mem::take(buffer), peer));
+        }
         if let Some(end) = find(buffer, b"\r\n\r\n") {
             break end;
         }
@@ -510,6 +518,19 @@ fn read_request(
         peer,
         index: 0,
     })
+}
+
+/// A "request" whose first byte cannot start a method.
+fn not_http(bytes: Vec<u8>, peer: SocketAddr) -> Seen {
+    Seen {
+        method: String::new(),
+        path: String::new(),
+        headers: Vec::new(),
+        body: bytes,
+        at: Instant::now(),
+        peer,
+        index: 0,
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -609,6 +630,18 @@ mod tests {
         let seen = server.requests();
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert_ne!(seen[0].peer, seen[1].peer);
+    }
+
+    #[test]
+    fn bytes_that_cannot_start_a_request_are_answered_too() {
+        let server = HostileServer::start(|_| Script::response(400, &[], b""));
+        // The first bytes of a TLS ClientHello.
+        let answer = exchange(&server, &[0x16, 0x03, 0x01, 0x02, 0x00]);
+        assert!(answer.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+        let seen = server.requests();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].method, "");
+        assert_eq!(seen[0].body[0], 0x16);
     }
 
     #[test]
