@@ -1,5 +1,6 @@
-//! The hyper client against a scripted server on 127.0.0.1: wire format,
-//! every error class, retries, time limits and the body cap.
+//! The hyper client against a scripted server on 127.0.0.1 (`idenfy-hostile`, which keeps its
+//! connections alive as a well-behaved server does): wire format, every error class, retries,
+//! time limits and the body cap.
 
 mod support;
 
@@ -7,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use idenfy_hostile::{HostileServer, Script};
 use idenfy_hyper::core::{Endpoint, Error, RequestBuilder, TimeoutKind};
 use idenfy_hyper::{BaseUrl, Client, Credentials, RetryPolicy, ScanRef};
-use support::{Reply, Server};
 
 const KEY: &str = "test-key";
 const SECRET: &str = "test-secret-5up3r";
@@ -20,9 +21,34 @@ fn credentials() -> Credentials {
     Credentials::new(KEY, SECRET).unwrap()
 }
 
-fn client_for(server: &Server) -> Client {
+/// A JSON answer on a connection kept alive for the next request.
+fn json(status: u16, body: &str) -> Script {
+    json_with(status, &[], body)
+}
+
+/// A JSON answer with `headers` besides its content type, on a connection kept alive.
+fn json_with(status: u16, headers: &[(&str, &str)], body: &str) -> Script {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    Script::kept_alive(status, &all, body.as_bytes())
+}
+
+/// A 200 whose JSON body never ends (spaces, chunk after chunk).
+fn endless() -> Script {
+    Script::endless_chunked(
+        200,
+        &[("content-type", "application/json")],
+        &[b' '; 16 * 1024],
+    )
+}
+
+fn base_url(server: &HostileServer) -> BaseUrl {
+    BaseUrl::parse(&server.url("")).unwrap()
+}
+
+fn client_for(server: &HostileServer) -> Client {
     Client::builder(credentials())
-        .base_url(BaseUrl::parse(&server.base_url()).unwrap())
+        .base_url(base_url(server))
         .retry_policy(support::fast_retries(3))
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_secs(10))
@@ -46,7 +72,7 @@ const STATUS_OK: &str = r#"{"status":"APPROVED","scanRef":"scan-ref-1","clientId
 
 #[tokio::test]
 async fn each_endpoint_sends_the_built_request_over_the_wire() {
-    let server = Server::start(|_, _| Reply::json(200, "{}")).await;
+    let server = HostileServer::start(|_| json(200, "{}"));
     let client = client_for(&server);
     let scan_ref = scan_ref();
     client.status(&scan_ref).await.unwrap();
@@ -54,7 +80,7 @@ async fn each_endpoint_sends_the_built_request_over_the_wire() {
     client.files(&scan_ref).await.unwrap();
     client.full_status(&scan_ref).await.unwrap();
 
-    let builder = RequestBuilder::new(&BaseUrl::parse(&server.base_url()).unwrap(), &credentials());
+    let builder = RequestBuilder::new(&base_url(&server), &credentials());
     let received = server.requests();
     assert_eq!(received.len(), 4);
     for (endpoint, seen) in Endpoint::ALL.into_iter().zip(&received) {
@@ -64,21 +90,21 @@ async fn each_endpoint_sends_the_built_request_over_the_wire() {
         assert_eq!(seen.body, *built.body(), "{endpoint} body");
         for (name, value) in built.headers() {
             assert_eq!(
-                seen.headers.get(name),
-                Some(value),
+                seen.header(name.as_str()).map(str::as_bytes),
+                Some(value.as_bytes()),
                 "{endpoint} header {name}"
             );
         }
         assert_eq!(
-            seen.headers["authorization"],
-            format!("Basic {SECRET_BASIC}").as_str()
+            seen.header("authorization"),
+            Some(format!("Basic {SECRET_BASIC}").as_str())
         );
     }
 }
 
 #[tokio::test]
 async fn connections_are_kept_alive_between_lookups() {
-    let server = Server::start(|_, _| Reply::json(200, STATUS_OK)).await;
+    let server = HostileServer::start(|_| json(200, STATUS_OK));
     let client = client_for(&server);
     for _ in 0..3 {
         client.status(&scan_ref()).await.unwrap();
@@ -86,7 +112,7 @@ async fn connections_are_kept_alive_between_lookups() {
     let requests = server.requests();
     assert_eq!(requests.len(), 3);
     for request in &requests {
-        assert_eq!(request.headers.get("connection"), None);
+        assert_eq!(request.header("connection"), None);
         assert_eq!(
             request.peer, requests[0].peer,
             "a new connection was opened"
@@ -96,13 +122,12 @@ async fn connections_are_kept_alive_between_lookups() {
 
 #[tokio::test]
 async fn api_error_is_typed_and_401_is_not_retried() {
-    let server = Server::start(|_, _| {
-        Reply::json(
+    let server = HostileServer::start(|_| {
+        json(
             401,
             r#"{"identifier":"UNAUTHORIZED","message":"Missing Api key/secret in HTTP headers or Api key/secret not valid.","severity":"ERROR"}"#,
         )
-    })
-    .await;
+    });
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
     let Error::Api(api) = &error else {
         panic!("expected an API error, got {error:?}")
@@ -126,13 +151,12 @@ async fn api_error_is_typed_and_401_is_not_retried() {
 #[tokio::test]
 async fn client_errors_400_403_404_are_not_retried() {
     for status in [400u16, 403, 404] {
-        let server = Server::start(move |_, _| {
-            Reply::json(
+        let server = HostileServer::start(move |_| {
+            json(
                 status,
                 r#"{"identifier":"NOT_FOUND","message":"Identification not found."}"#,
             )
-        })
-        .await;
+        });
         let error = client_for(&server)
             .full_status(&scan_ref())
             .await
@@ -144,19 +168,18 @@ async fn client_errors_400_403_404_are_not_retried() {
 
 #[tokio::test]
 async fn status_429_then_503_are_retried_then_succeed() {
-    let server = Server::start(|_, index| match index {
-        0 => Reply::json(
+    let server = HostileServer::start(|request| match request.index {
+        0 => json_with(
             429,
+            &[("retry-after", "0")],
             r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#,
-        )
-        .with_header("retry-after", "0"),
-        1 => Reply::json(
+        ),
+        1 => json(
             503,
             r#"{"identifier":"INTERNAL_ERROR","message":"Unavailable."}"#,
         ),
-        _ => Reply::json(200, STATUS_OK),
-    })
-    .await;
+        _ => json(200, STATUS_OK),
+    });
     let status = client_for(&server).status(&scan_ref()).await.unwrap();
     assert_eq!(status, serde_json::from_str(STATUS_OK).unwrap());
     assert_eq!(server.requests().len(), 3);
@@ -164,15 +187,14 @@ async fn status_429_then_503_are_retried_then_succeed() {
 
 #[tokio::test]
 async fn retry_after_seconds_are_honoured() {
-    let server = Server::start(|_, index| match index {
-        0 => Reply::json(
+    let server = HostileServer::start(|request| match request.index {
+        0 => json_with(
             429,
+            &[("retry-after", "1")],
             r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#,
-        )
-        .with_header("retry-after", "1"),
-        _ => Reply::json(200, STATUS_OK),
-    })
-    .await;
+        ),
+        _ => json(200, STATUS_OK),
+    });
     client_for(&server).status(&scan_ref()).await.unwrap();
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -185,14 +207,13 @@ async fn retry_after_seconds_are_honoured() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_deadline_returns_the_429_at_once() {
-    let server = Server::start(|_, _| {
-        Reply::json(
+    let server = HostileServer::start(|_| {
+        json_with(
             429,
+            &[("retry-after", "3600")],
             r#"{"identifier":"TOO_MANY_REQUESTS","message":"Slow down."}"#,
         )
-        .with_header("retry-after", "3600")
-    })
-    .await;
+    });
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
     let Error::Api(api) = &error else {
         panic!("expected the 429, got {error:?}")
@@ -203,12 +224,13 @@ async fn retry_after_beyond_the_deadline_returns_the_429_at_once() {
 
 #[tokio::test]
 async fn persistent_5xx_stops_after_max_attempts_with_the_last_error() {
-    let server = Server::start(|_, _| Reply::Full {
-        status: 502,
-        headers: vec![("content-type", "text/html".into())],
-        body: "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>".into(),
-    })
-    .await;
+    let server = HostileServer::start(|_| {
+        Script::kept_alive(
+            502,
+            &[("content-type", "text/html")],
+            b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+        )
+    });
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
     let Error::UnexpectedResponse(page) = &error else {
         panic!("expected an error page, got {error:?}")
@@ -222,7 +244,7 @@ async fn persistent_5xx_stops_after_max_attempts_with_the_last_error() {
 #[tokio::test]
 async fn a_body_that_does_not_match_the_model_is_a_decode_error_with_its_path() {
     let body = r#"{"status":{"unexpected":"JOHN"},"scanRef":"scan-ref-1"}"#;
-    let server = Server::start(move |_, _| Reply::json(200, body)).await;
+    let server = HostileServer::start(move |_| json(200, body));
     let error = client_for(&server).status(&scan_ref()).await.unwrap_err();
     let Error::Decode(decode) = &error else {
         panic!("expected a decode error, got {error:?}")
@@ -236,9 +258,9 @@ async fn a_body_that_does_not_match_the_model_is_a_decode_error_with_its_path() 
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
-    let server = Server::start(|_, _| Reply::Never).await;
+    let server = HostileServer::start(|_| Script::hang());
     let client = Client::builder(credentials())
-        .base_url(BaseUrl::parse(&server.base_url()).unwrap())
+        .base_url(base_url(&server))
         .retry_policy(support::fast_retries(3))
         .attempt_timeout(Duration::from_millis(150))
         .deadline(Duration::from_secs(2))
@@ -260,9 +282,9 @@ async fn a_server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn the_overall_deadline_bounds_the_call() {
-    let server = Server::start(|_, _| Reply::Never).await;
+    let server = HostileServer::start(|_| Script::hang());
     let client = Client::builder(credentials())
-        .base_url(BaseUrl::parse(&server.base_url()).unwrap())
+        .base_url(base_url(&server))
         .retry_policy(support::fast_retries(3).with_max_attempts(100))
         .attempt_timeout(Duration::from_secs(5))
         .deadline(Duration::from_millis(300))
@@ -278,9 +300,9 @@ async fn the_overall_deadline_bounds_the_call() {
 
 #[tokio::test]
 async fn an_endless_body_stops_at_the_cap() {
-    let server = Server::start(|_, _| Reply::Endless).await;
+    let server = HostileServer::start(|_| endless());
     let client = Client::builder(credentials())
-        .base_url(BaseUrl::parse(&server.base_url()).unwrap())
+        .base_url(base_url(&server))
         .max_body_bytes(64 * 1024)
         .attempt_timeout(Duration::from_secs(5))
         .build()
@@ -299,9 +321,10 @@ async fn an_endless_body_stops_at_the_cap() {
 
 #[tokio::test]
 async fn a_declared_length_over_the_cap_is_refused_before_reading() {
-    let server = Server::start(|_, _| Reply::json(200, &format!("[{}0]", "0,".repeat(5000)))).await;
+    let body = format!("[{}0]", "0,".repeat(5000));
+    let server = HostileServer::start(move |_| json(200, &body));
     let client = Client::builder(credentials())
-        .base_url(BaseUrl::parse(&server.base_url()).unwrap())
+        .base_url(base_url(&server))
         .max_body_bytes(1024)
         .build()
         .unwrap();
@@ -348,20 +371,16 @@ async fn the_secret_is_absent_from_the_client_and_every_error() {
     assert_no_secret(&format!("{client:?}"));
     assert_no_secret(&format!("{:?}", credentials()));
 
-    let replies: Vec<fn() -> Reply> = vec![
-        || Reply::json(401, r#"{"identifier":"UNAUTHORIZED","message":"Bad key."}"#),
-        || Reply::Full {
-            status: 502,
-            headers: vec![],
-            body: "Bad Gateway".into(),
-        },
-        || Reply::json(200, r#"{"status":7}"#),
-        || Reply::Endless,
+    let replies = [
+        json(401, r#"{"identifier":"UNAUTHORIZED","message":"Bad key."}"#),
+        Script::kept_alive(502, &[], b"Bad Gateway"),
+        json(200, r#"{"status":7}"#),
+        endless(),
     ];
     for reply in replies {
-        let server = Server::start(move |_, _| reply()).await;
+        let server = HostileServer::start(move |_| reply.clone());
         let client = Client::builder(credentials())
-            .base_url(BaseUrl::parse(&server.base_url()).unwrap())
+            .base_url(base_url(&server))
             .retry_policy(RetryPolicy::no_retries())
             .max_body_bytes(1024)
             .build()

@@ -3,12 +3,10 @@
 
 mod support;
 
-use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use idenfy_hostile::{HostileServer, Script};
 use idenfy_hyper::core::{Endpoint, Error};
 use idenfy_hyper::{BaseUrl, Client, Credentials, HyperError};
 
@@ -23,30 +21,26 @@ fn client(base_url: &str) -> Client {
 }
 
 /// A server on 127.0.0.1 that answers whatever it is sent, a TLS ClientHello included, with a
-/// plain HTTP error and closes; it counts the connections it accepts.
-fn plain_http_server() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&accepted);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            counter.fetch_add(1, Ordering::SeqCst);
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut hello = [0u8; 512];
-            let _ = stream.read(&mut hello);
-            let _ = stream.write_all(
-                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            );
-        }
-    });
-    (format!("https://127.0.0.1:{port}"), accepted)
+/// plain HTTP error and closes; its `https://` URL.
+fn plain_http_server() -> (HostileServer, String) {
+    let server = HostileServer::start(|_| Script::response(400, &[], b""));
+    let base_url = format!("https://{}", server.address());
+    (server, base_url)
+}
+
+/// The TLS handshakes `server` was sent: each is one connection, whose ClientHello it answered.
+fn handshakes(server: &HostileServer) -> usize {
+    let seen = server.requests();
+    assert!(
+        seen.iter().all(|hello| hello.method.is_empty()),
+        "a request in clear: {seen:?}"
+    );
+    seen.len()
 }
 
 #[tokio::test]
 async fn a_refused_tls_handshake_fails_at_once_and_says_so() {
-    let (base_url, accepted) = plain_http_server();
+    let (server, base_url) = plain_http_server();
     let failure = client(&base_url)
         .lookup_raw(Endpoint::Status, &"scan-ref-1".parse().unwrap())
         .await
@@ -64,7 +58,7 @@ async fn a_refused_tls_handshake_fails_at_once_and_says_so() {
         "{shown}"
     );
     assert_eq!(failure.attempts, 1, "{shown}");
-    assert_eq!(accepted.load(Ordering::SeqCst), 1, "{shown}");
+    assert_eq!(handshakes(&server), 1, "{shown}");
     // A deletion is retried where its request went unsent, as here, but not into the same
     // refusal.
     let deletion = client(&base_url)
@@ -72,7 +66,7 @@ async fn a_refused_tls_handshake_fails_at_once_and_says_so() {
         .await
         .unwrap_err();
     assert_eq!(deletion.attempts, 1, "{}", deletion.error);
-    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    assert_eq!(handshakes(&server), 2);
 }
 
 #[tokio::test]

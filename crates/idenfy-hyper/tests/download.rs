@@ -1,15 +1,12 @@
 //! `Client::download` over real loopback sockets: the lookups' pool, no credentials, and every
 //! bound (size, announced length, stalls, the deadline) against a server that lies.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use idenfy_hostile::{HostileServer, Script, Step};
 use idenfy_hyper::{
     BaseUrl, Client, Credentials, DownloadError, DownloadLimits, DownloadUrl, ScanRef,
 };
-use support::{Reply, Server};
 
 /// The signature of the presigned URLs below: it must never appear in an error.
 const SIGNATURE: &str = "X-Amz-Signature=5ecre7f11e";
@@ -61,25 +58,17 @@ fn assert_no_signature(error: &DownloadError) {
 async fn a_download_reuses_the_lookups_connection_and_sends_no_credentials() {
     let photo = vec![0x89u8; 300_000];
     let served = photo.clone();
-    let server = Server::start(move |request, _| {
+    let server = HostileServer::start(move |request| {
         if request.method == "GET" {
-            Reply::Full {
-                status: 200,
-                headers: vec![("content-type", "image/jpeg".into())],
-                body: served.clone().into(),
-            }
+            Script::kept_alive(200, &[("content-type", "image/jpeg")], &served)
         } else {
-            Reply::json(200, "{}")
+            Script::kept_alive(200, &[("content-type", "application/json")], b"{}")
         }
-    })
-    .await;
-    let client = client_at(&server.base_url());
+    });
+    let client = client_at(&server.url(""));
     let scan_ref: ScanRef = "scan-ref-1".parse().unwrap();
     client.status(&scan_ref).await.unwrap();
-    let url: DownloadUrl = format!("{}/files/FRONT.png?{SIGNATURE}", server.base_url())
-        .parse()
-        .unwrap();
-    let mut download = client.download(&url).await.unwrap();
+    let mut download = client.download(&file_url(&server)).await.unwrap();
     assert_eq!(download.content_type(), Some("image/jpeg"));
     assert_eq!(download.declared_length(), Some(photo.len() as u64));
     let mut body = Vec::new();
@@ -93,13 +82,13 @@ async fn a_download_reuses_the_lookups_connection_and_sends_no_credentials() {
     assert_eq!(requests.len(), 2);
     let (lookup, get) = (&requests[0], &requests[1]);
     assert_eq!(get.method, "GET");
-    assert_eq!(get.path, "/files/FRONT.png");
+    assert_eq!(get.path, format!("/files/FRONT.png?{SIGNATURE}"));
     assert_eq!(
         get.peer, lookup.peer,
         "the download opened a connection of its own instead of using the pool"
     );
     assert!(
-        get.headers.get("authorization").is_none(),
+        get.header("authorization").is_none(),
         "the API credentials went to the file server"
     );
 }

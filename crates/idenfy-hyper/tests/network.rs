@@ -8,30 +8,31 @@ mod support;
 use std::time::Duration;
 
 use base64::Engine as _;
+use idenfy_hostile::{HostileServer, Script};
 use idenfy_hyper::core::{Endpoint, Error};
 use idenfy_hyper::{
     BaseUrl, Client, Credentials, DownloadUrl, HyperError, Proxy, ProxyFailure, RetryPolicy,
     RootCertificates,
 };
 use support::network::{ProxyMode, TestCa, TestProxy, TlsFront};
-use support::{Reply, Server};
 
 const SECRET: &str = "api-secret-n0t-in-errors";
 const PROXY_PASSWORD: &str = "pr0xy-pa55word";
 
-/// The API's answer to `/status`, and a file, behind plain HTTP.
-async fn backend() -> Server {
-    Server::start(|request, _| {
+/// The API's answer to `/status`, and a file, behind plain HTTP on kept-alive connections.
+fn backend() -> HostileServer {
+    HostileServer::start(|request| {
+        let json = [("content-type", "application/json")];
         if request.path.starts_with("/files/") {
-            Reply::json(200, "FRONT-PHOTO-BYTES")
+            Script::kept_alive(200, &json, b"FRONT-PHOTO-BYTES")
         } else {
-            Reply::json(
+            Script::kept_alive(
                 200,
-                r#"{"status":"APPROVED","scanRef":"scan-ref-1","clientId":"c-1"}"#,
+                &json,
+                br#"{"status":"APPROVED","scanRef":"scan-ref-1","clientId":"c-1"}"#,
             )
         }
     })
-    .await
 }
 
 fn client(base_url: &str, ca: Option<&TestCa>, proxy: Proxy) -> Client {
@@ -50,13 +51,13 @@ fn client(base_url: &str, ca: Option<&TestCa>, proxy: Proxy) -> Client {
 }
 
 /// A TLS front on localhost with a certificate from `ca` for `names`.
-async fn front(ca: &TestCa, names: &[&str], backend: &Server) -> TlsFront {
-    TlsFront::start(ca.issue(names), backend.addr).await
+async fn front(ca: &TestCa, names: &[&str], backend: &HostileServer) -> TlsFront {
+    TlsFront::start(ca.issue(names), backend.address()).await
 }
 
 #[tokio::test]
 async fn a_server_signed_by_an_added_ca_is_trusted_for_lookups_and_downloads() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
+    let (ca, backend) = (TestCa::new("corp root"), backend());
     let front = front(&ca, &["localhost"], &backend).await;
     let base = format!("https://localhost:{}", front.addr.port());
     let client = client(&base, Some(&ca), Proxy::none());
@@ -99,7 +100,7 @@ async fn assert_refused(front: &TlsFront, client: &Client, why: &str) {
 
 #[tokio::test]
 async fn a_certificate_of_another_ca_is_refused_and_not_retried() {
-    let backend = backend().await;
+    let backend = backend();
     let (ca, other) = (TestCa::new("corp root"), TestCa::new("someone else"));
     let front = front(&other, &["localhost"], &backend).await;
     let client = client(
@@ -112,7 +113,7 @@ async fn a_certificate_of_another_ca_is_refused_and_not_retried() {
 
 #[tokio::test]
 async fn a_certificate_for_another_name_is_refused_and_not_retried() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
+    let (ca, backend) = (TestCa::new("corp root"), backend());
     let front = front(&ca, &["other.test"], &backend).await;
     let client = client(
         &format!("https://localhost:{}", front.addr.port()),
@@ -124,8 +125,8 @@ async fn a_certificate_for_another_name_is_refused_and_not_retried() {
 
 #[tokio::test]
 async fn an_expired_certificate_is_refused_and_not_retried() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
-    let front = TlsFront::start(ca.issue_expired(&["localhost"]), backend.addr).await;
+    let (ca, backend) = (TestCa::new("corp root"), backend());
+    let front = TlsFront::start(ca.issue_expired(&["localhost"]), backend.address()).await;
     let client = client(
         &format!("https://localhost:{}", front.addr.port()),
         Some(&ca),
@@ -143,7 +144,7 @@ fn basic(user: &str, password: &str) -> String {
 
 #[tokio::test]
 async fn lookups_and_downloads_go_through_the_proxy_with_its_credentials() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
+    let (ca, backend) = (TestCa::new("corp root"), backend());
     // The names resolve nowhere: only the proxy reaches them.
     let front = front(&ca, &["api.test", "files.test"], &backend).await;
     let proxy = TestProxy::start(
@@ -177,13 +178,13 @@ async fn lookups_and_downloads_go_through_the_proxy_with_its_credentials() {
         ]
     );
     // The API's Authorization travels inside the TLS tunnel, never to the proxy.
-    assert!(backend.requests()[0].headers.contains_key("authorization"));
+    assert!(backend.requests()[0].header("authorization").is_some());
     assert!(!format!("{client:?}").contains(PROXY_PASSWORD));
 }
 
 #[tokio::test]
 async fn wrong_proxy_credentials_fail_at_once_without_showing_them() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
+    let (ca, backend) = (TestCa::new("corp root"), backend());
     let front = front(&ca, &["api.test"], &backend).await;
     let proxy = TestProxy::start(front.addr, ProxyMode::Refuse407, None).await;
     let proxy_url = format!("http://alice:{PROXY_PASSWORD}@{}", proxy.addr);
@@ -221,7 +222,7 @@ async fn wrong_proxy_credentials_fail_at_once_without_showing_them() {
 
 #[tokio::test]
 async fn a_proxy_that_never_answers_the_connect_times_out() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
+    let (ca, backend) = (TestCa::new("corp root"), backend());
     let front = front(&ca, &["api.test"], &backend).await;
     let proxy = TestProxy::start(front.addr, ProxyMode::Silent, None).await;
     let client = Client::builder(Credentials::new("the-key", SECRET).unwrap())
@@ -246,7 +247,7 @@ async fn a_proxy_that_never_answers_the_connect_times_out() {
 
 #[tokio::test]
 async fn no_proxy_sends_a_destination_directly() {
-    let (ca, backend) = (TestCa::new("corp root"), backend().await);
+    let (ca, backend) = (TestCa::new("corp root"), backend());
     let front = front(&ca, &["api.test"], &backend).await;
     let proxy = TestProxy::start(front.addr, ProxyMode::Tunnel, None).await;
     // Directly, api.test does not resolve: the bypass shows as a DNS failure, and no CONNECT.

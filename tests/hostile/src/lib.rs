@@ -1,7 +1,10 @@
 //! A server that lies, for tests: it speaks just enough HTTP/1.1 to read a request, then answers
 //! with whatever bytes the test scripts, right or wrong: a `Content-Length` that is not the
 //! body's, a body that never ends, a stream of `100 Continue` interim responses, escape sequences,
-//! invalid UTF-8, echoed credentials. Real sockets on 127.0.0.1, one thread per connection.
+//! invalid UTF-8, echoed credentials. Real sockets on 127.0.0.1, one thread per connection; a
+//! script may keep its connection open for the next request ([`Script::kept_alive`]), and each
+//! request names the client's address ([`Seen::peer`]), so a test can tell a reused connection
+//! from a new one.
 //!
 //! Every script is bounded: an "endless" body stops after [`ENDLESS_MAX_BYTES`] or
 //! [`ENDLESS_MAX_TIME`], whichever comes first, and the server stops when it is dropped, so a
@@ -32,13 +35,18 @@ pub const ENDLESS_MAX_TIME: Duration = Duration::from_secs(60);
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest request body the server reads.
 const MAX_BODY_BYTES: usize = 1 << 20;
-/// How long the server waits for a request's bytes.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server waits for a request's next bytes, and a kept-alive connection for its
+/// next request, before it closes the connection.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a wait for bytes looks whether the server is stopping.
+const POLL: Duration = Duration::from_millis(100);
 
 /// A request as the server read it.
 #[derive(Debug, Clone)]
 pub struct Seen {
-    /// `POST`, `GET`, ...
+    /// `POST`, `GET`, ...; empty when what the client sent first cannot start an HTTP request
+    /// (a TLS ClientHello, say): the handler answers it all the same, as a plain HTTP server on
+    /// a TLS port would, and [`Seen::body`] holds the bytes read.
     pub method: String,
     /// The request target, query included.
     pub path: String,
@@ -48,6 +56,11 @@ pub struct Seen {
     pub body: Vec<u8>,
     /// When the request head was read.
     pub at: Instant,
+    /// The client's address: the same for every request read on one connection.
+    pub peer: SocketAddr,
+    /// The request's place among all those the server read, from 0 (its index in
+    /// [`HostileServer::requests`]).
+    pub index: usize,
 }
 
 impl Seen {
@@ -78,9 +91,14 @@ pub enum Step {
     /// Keep the connection open, writing nothing, until the client closes it or
     /// [`ENDLESS_MAX_TIME`] passes.
     Hang,
+    /// End this answer without closing the connection: the server reads the next request on it
+    /// (waiting at most [`READ_TIMEOUT`]) and answers with the script the handler returns for
+    /// that one. Steps after this one are not run.
+    KeepAlive,
 }
 
-/// What the server does after reading a request; the connection is closed at the end.
+/// What the server does after reading a request; the connection is closed at the end, unless
+/// a [`Step::KeepAlive`] keeps it for the next request.
 #[derive(Debug, Clone, Default)]
 pub struct Script {
     /// The steps, in order.
@@ -101,6 +119,19 @@ impl Script {
         bytes.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
         bytes.extend_from_slice(body);
         Script::raw(bytes)
+    }
+
+    /// A well-formed response with a correct `Content-Length` and no `Connection: close`, after
+    /// which the connection stays open for the next request, as a well-behaved HTTP/1.1 server
+    /// keeps it.
+    pub fn kept_alive(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Self {
+        let mut bytes = status_line(status);
+        bytes.extend_from_slice(&header_lines(headers));
+        bytes.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+        bytes.extend_from_slice(body);
+        Script {
+            steps: vec![Step::Write(bytes), Step::KeepAlive],
+        }
     }
 
     /// A JSON response.
@@ -178,14 +209,24 @@ impl Script {
     }
 }
 
-/// A status line and headers, without the blank line that ends the head.
+/// A status line and headers, `Connection: close` last, without the blank line that ends the
+/// head.
 fn head(status: u16, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut bytes = format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes();
-    for (name, value) in headers {
-        bytes.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-    }
+    let mut bytes = status_line(status);
+    bytes.extend_from_slice(&header_lines(headers));
     bytes.extend_from_slice(b"connection: close\r\n");
     bytes
+}
+
+fn status_line(status: u16) -> Vec<u8> {
+    format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes()
+}
+
+fn header_lines(headers: &[(&str, &str)]) -> Vec<u8> {
+    headers
+        .iter()
+        .flat_map(|(name, value)| format!("{name}: {value}\r\n").into_bytes())
+        .collect()
 }
 
 fn reason(status: u16) -> &'static str {
@@ -247,10 +288,13 @@ impl HostileServer {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
+                    let Ok(peer) = stream.peer_addr() else {
+                        continue;
+                    };
                     let seen = Arc::clone(&seen);
                     let stopping = Arc::clone(&stopping);
                     let handler = Arc::clone(&handler);
-                    thread::spawn(move || serve(stream, &*handler, &seen, &stopping));
+                    thread::spawn(move || serve(stream, peer, &*handler, &seen, &stopping));
                 }
             })
         };
@@ -292,18 +336,33 @@ impl Drop for HostileServer {
     }
 }
 
-/// Reads one request, runs its script, closes.
-fn serve(mut stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>, stopping: &AtomicBool) {
-    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+/// Reads a request, runs its script, and again while the script keeps the connection alive;
+/// then closes.
+fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    handler: &Handler,
+    seen: &Mutex<Vec<Seen>>,
+    stopping: &AtomicBool,
+) {
     let _ = stream.set_nodelay(true);
-    let Some(request) = read_request(&mut stream) else {
-        return;
-    };
-    let script = handler(&request);
-    if let Ok(mut seen) = seen.lock() {
-        seen.push(request);
+    // Bytes read past the end of one request: the start of the next one.
+    let mut pending = Vec::new();
+    loop {
+        let Some(mut request) = read_request(&mut stream, &mut pending, peer, stopping) else {
+            return;
+        };
+        if let Ok(mut seen) = seen.lock() {
+            request.index = seen.len();
+            seen.push(request.clone());
+        }
+        let script = handler(&request);
+        match run(&mut stream, &script, stopping) {
+            Ran::KeptAlive => continue,
+            Ran::ClientGone => return,
+            Ran::Done => break,
+        }
     }
-    run(&mut stream, &script, stopping);
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Write);
     // Let the client read what was sent before the socket goes away.
@@ -312,13 +371,23 @@ fn serve(mut stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>, stop
     let _ = stream.read(&mut sink);
 }
 
-fn run(stream: &mut TcpStream, script: &Script, stopping: &AtomicBool) {
+/// How a script ended.
+enum Ran {
+    /// Its steps are done: the connection closes.
+    Done,
+    /// It reached [`Step::KeepAlive`]: the next request is read on the same connection.
+    KeptAlive,
+    /// A write failed or the client closed the connection.
+    ClientGone,
+}
+
+fn run(stream: &mut TcpStream, script: &Script, stopping: &AtomicBool) -> Ran {
     let started = Instant::now();
     for step in &script.steps {
         match step {
             Step::Write(bytes) => {
                 if stream.write_all(bytes).is_err() {
-                    return;
+                    return Ran::ClientGone;
                 }
             }
             Step::Sleep(duration) => thread::sleep(*duration),
@@ -329,7 +398,7 @@ fn run(stream: &mut TcpStream, script: &Script, stopping: &AtomicBool) {
                     && !stopping.load(Ordering::SeqCst)
                 {
                     if stream.write_all(chunk).is_err() {
-                        return;
+                        return Ran::ClientGone;
                     }
                     written += chunk.len() as u64;
                     if !pause.is_zero() {
@@ -340,40 +409,80 @@ fn run(stream: &mut TcpStream, script: &Script, stopping: &AtomicBool) {
             Step::Hang => {
                 // Ends when the client closes the connection (a read of 0 or an error other
                 // than the timeout) or the bound passes.
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+                let _ = stream.set_read_timeout(Some(POLL));
                 let mut sink = [0u8; 1024];
                 while started.elapsed() < ENDLESS_MAX_TIME && !stopping.load(Ordering::SeqCst) {
                     match stream.read(&mut sink) {
-                        Ok(0) => return,
+                        Ok(0) => return Ran::ClientGone,
                         Ok(_) => {}
-                        Err(err)
-                            if matches!(
-                                err.kind(),
-                                ErrorKind::WouldBlock | ErrorKind::TimedOut
-                            ) => {}
-                        Err(_) => return,
+                        Err(err) if timed_out(&err) => {}
+                        Err(_) => return Ran::ClientGone,
                     }
                 }
             }
+            Step::KeepAlive => {
+                return if stream.flush().is_ok() {
+                    Ran::KeptAlive
+                } else {
+                    Ran::ClientGone
+                };
+            }
+        }
+    }
+    Ran::Done
+}
+
+fn timed_out(err: &std::io::Error) -> bool {
+    matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// Reads more of the request into `buffer`: how many bytes (0 when the client closed its end),
+/// or `None` when the client went quiet for [`READ_TIMEOUT`], the read failed or the server is
+/// stopping.
+fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>, stopping: &AtomicBool) -> Option<usize> {
+    let _ = stream.set_read_timeout(Some(POLL));
+    let quiet_since = Instant::now();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(read) => {
+                buffer.extend_from_slice(&chunk[..read]);
+                return Some(read);
+            }
+            Err(err) if timed_out(&err) => {
+                if stopping.load(Ordering::SeqCst) || quiet_since.elapsed() >= READ_TIMEOUT {
+                    return None;
+                }
+            }
+            Err(_) => return None,
         }
     }
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<Seen> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
+/// Reads one request; `buffer` holds the bytes already read on the connection and keeps those
+/// past the request's end.
+fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    peer: SocketAddr,
+    stopping: &AtomicBool,
+) -> Option<Seen> {
     let head_end = loop {
-        if let Some(end) = find(&buffer, b"\r\n\r\n") {
+        if buffer
+            .first()
+            .is_some_and(|first| !first.is_ascii_uppercase())
+        {
+            return Some(not_http(std::mem::take(buffer), peer));
+        }
+        if let Some(end) = find(buffer, b"\r\n\r\n") {
             break end;
         }
         if buffer.len() > MAX_HEAD_BYTES {
             return None;
         }
-        let read = stream.read(&mut chunk).ok()?;
-        if read == 0 {
+        if read_more(stream, buffer, stopping)? == 0 {
             return None;
         }
-        buffer.extend_from_slice(&chunk[..read]);
     };
     let at = Instant::now();
     let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
@@ -391,22 +500,37 @@ fn read_request(stream: &mut TcpStream) -> Option<Seen> {
         .and_then(|(_, value)| value.parse::<usize>().ok())
         .unwrap_or(0)
         .min(MAX_BODY_BYTES);
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let read = stream.read(&mut chunk).ok()?;
-        if read == 0 {
+    let body_start = head_end + 4;
+    while buffer.len() < body_start + length {
+        if read_more(stream, buffer, stopping)? == 0 {
             break;
         }
-        body.extend_from_slice(&chunk[..read]);
     }
-    body.truncate(length);
+    let body_end = buffer.len().min(body_start + length);
+    let body = buffer[body_start..body_end].to_vec();
+    buffer.drain(..body_end);
     Some(Seen {
         method,
         path,
         headers,
         body,
         at,
+        peer,
+        index: 0,
     })
+}
+
+/// A "request" whose first byte cannot start a method.
+fn not_http(bytes: Vec<u8>, peer: SocketAddr) -> Seen {
+    Seen {
+        method: String::new(),
+        path: String::new(),
+        headers: Vec::new(),
+        body: bytes,
+        at: Instant::now(),
+        peer,
+        index: 0,
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -449,6 +573,75 @@ mod tests {
         assert_eq!(seen[0].path, "/x");
         assert_eq!(seen[0].body, b"abc");
         assert_eq!(seen[0].header("HOST"), Some("a"));
+    }
+
+    #[test]
+    fn a_kept_alive_connection_answers_each_request_and_names_one_peer() {
+        let server = HostileServer::start(|request| {
+            Script::kept_alive(200, &[], format!("#{}", request.index).as_bytes())
+        });
+        let mut stream = TcpStream::connect(server.address()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        // The second request comes in the same write as the first: it is not lost.
+        stream
+            .write_all(b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /b HTTP/1.1\r\n\r\n")
+            .unwrap();
+        let expected = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n#0\
+                        HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n#1";
+        let mut answer = vec![0u8; expected.len()];
+        stream.read_exact(&mut answer).unwrap();
+        assert_eq!(String::from_utf8(answer).unwrap(), expected);
+        // Still open: a third request is answered on it too.
+        stream.write_all(b"GET /c HTTP/1.1\r\n\r\n").unwrap();
+        let mut third = vec![0u8; expected.len() / 2];
+        stream.read_exact(&mut third).unwrap();
+        assert!(
+            third.ends_with(b"#2"),
+            "{}",
+            String::from_utf8_lossy(&third)
+        );
+
+        let seen = server.requests();
+        let paths: Vec<&str> = seen.iter().map(|request| request.path.as_str()).collect();
+        assert_eq!(paths, ["/a", "/b", "/c"]);
+        assert_eq!(seen[0].body, b"hi");
+        assert_eq!(seen[1].index, 1);
+        assert!(seen.iter().all(|request| request.peer == seen[0].peer));
+        assert_eq!(seen[0].peer, stream.local_addr().unwrap());
+    }
+
+    #[test]
+    fn a_closing_script_ends_its_connection_and_the_next_is_a_new_peer() {
+        let server = HostileServer::start(|_| Script::response(204, &[], b""));
+        let mut first = TcpStream::connect(server.address()).unwrap();
+        first
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        first
+            .write_all(b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
+            .unwrap();
+        let mut answer = Vec::new();
+        first.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer}");
+        exchange(&server, b"GET /c HTTP/1.1\r\n\r\n");
+        let seen = server.requests();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_ne!(seen[0].peer, seen[1].peer);
+    }
+
+    #[test]
+    fn bytes_that_cannot_start_a_request_are_answered_too() {
+        let server = HostileServer::start(|_| Script::response(400, &[], b""));
+        // The first bytes of a TLS ClientHello.
+        let answer = exchange(&server, &[0x16, 0x03, 0x01, 0x02, 0x00]);
+        assert!(answer.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+        let seen = server.requests();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].method, "");
+        assert_eq!(seen[0].body[0], 0x16);
     }
 
     #[test]
