@@ -13,12 +13,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use bytes::Bytes;
+use idenfy_core::callback::CallbackSecret;
 
 use crate::auth::Credentials;
-use crate::callback::{
-    self, CallbackSigner, Delivery, DeliveryError, DeliveryLog, DeliveryOptions,
-};
-use crate::deletions::Deletions;
+use crate::callback::{self, Delivery, DeliveryError, DeliveryLog, DeliveryOptions};
 use crate::downloads::MediaCache;
 use crate::fault::FaultCounters;
 use crate::fixtures::{FixtureError, Fixtures};
@@ -293,9 +291,9 @@ impl SandboxBuilder {
             max_body_bytes: self.max_body_bytes,
             body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
-            callback_signer: CallbackSigner::new(&self.api_secret).map_err(SandboxError::Secret)?,
+            callback_secret: CallbackSecret::new(self.api_secret).map_err(SandboxError::Secret)?,
             deliveries: DeliveryLog::default(),
-            deletions: Deletions::default(),
+            deleted: Default::default(),
         })
     }
 }
@@ -354,7 +352,7 @@ impl SandboxHandle {
     /// The `Idenfy-Signature` this sandbox gives `body`: hex HMAC-SHA256 keyed with its API
     /// secret.
     pub fn sign_callback(&self, body: &[u8]) -> String {
-        self.state.callback_signer.sign(body)
+        idenfy_core::callback::sign(&self.state.callback_secret, body)
     }
 
     /// POSTs the result callback of `scan_ref` to `url` (plain HTTP on this machine), signed
