@@ -9,7 +9,7 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use bytes::Bytes;
@@ -74,10 +74,10 @@ impl Sandbox {
 }
 
 /// Configures and starts a sandbox.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SandboxBuilder {
     api_key: String,
-    api_secret: String,
+    api_secret: Redacted,
     builtin: bool,
     fixtures: Fixtures,
     fixture_files: Vec<PathBuf>,
@@ -90,21 +90,13 @@ pub struct SandboxBuilder {
     public_url: Option<String>,
 }
 
-impl std::fmt::Debug for SandboxBuilder {
+/// The API secret, which `Debug` does not show.
+#[derive(Clone, PartialEq, Eq)]
+struct Redacted(String);
+
+impl std::fmt::Debug for Redacted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxBuilder")
-            .field("api_key", &self.api_key)
-            .field("api_secret", &"<redacted>")
-            .field("builtin", &self.builtin)
-            .field("fixtures", &self.fixtures)
-            .field("fixture_files", &self.fixture_files)
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("file_url_ttl", &self.file_url_ttl)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("access_log", &self.access_log)
-            .field("public_url", &self.public_url)
-            .finish()
+        f.write_str("<redacted>")
     }
 }
 
@@ -112,7 +104,7 @@ impl Default for SandboxBuilder {
     fn default() -> Self {
         Self {
             api_key: DEFAULT_API_KEY.to_owned(),
-            api_secret: DEFAULT_API_SECRET.to_owned(),
+            api_secret: Redacted(DEFAULT_API_SECRET.to_owned()),
             builtin: true,
             fixtures: Fixtures::empty(),
             fixture_files: Vec::new(),
@@ -135,7 +127,7 @@ impl SandboxBuilder {
         api_secret: impl Into<String>,
     ) -> Self {
         self.api_key = api_key.into();
-        self.api_secret = api_secret.into();
+        self.api_secret = Redacted(api_secret.into());
         self
     }
 
@@ -211,7 +203,7 @@ impl SandboxBuilder {
     pub fn is_exposed_with_default_credentials(&self) -> bool {
         !self.host.is_loopback()
             && self.api_key == DEFAULT_API_KEY
-            && self.api_secret == DEFAULT_API_SECRET
+            && self.api_secret.0 == DEFAULT_API_SECRET
     }
 
     /// Loads the fixtures, binds, and starts serving in the background.
@@ -258,7 +250,7 @@ impl SandboxBuilder {
     }
 
     fn checked_public_url(&self) -> Result<Option<String>, SandboxError> {
-        if self.api_key.is_empty() || self.api_secret.is_empty() {
+        if self.api_key.is_empty() || self.api_secret.0.is_empty() {
             return Err(SandboxError::EmptyCredentials);
         }
         self.public_url
@@ -281,7 +273,7 @@ impl SandboxBuilder {
         fixtures.merge(self.fixtures);
         let signer = UrlSigner::random().map_err(|e| SandboxError::Randomness(e.to_string()))?;
         Ok(State {
-            credentials: Credentials::new(&self.api_key, &self.api_secret),
+            credentials: Credentials::new(&self.api_key, &self.api_secret.0),
             fixtures,
             signer,
             counters: FaultCounters::default(),
@@ -291,7 +283,8 @@ impl SandboxBuilder {
             max_body_bytes: self.max_body_bytes,
             body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
-            callback_secret: CallbackSecret::new(self.api_secret).map_err(SandboxError::Secret)?,
+            callback_secret: CallbackSecret::new(self.api_secret.0)
+                .map_err(SandboxError::Secret)?,
             deliveries: DeliveryLog::default(),
             deleted: Default::default(),
         })
@@ -318,7 +311,7 @@ impl InProcessSandbox {
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let _ = connection(io, self.state.clone()).await;
+        serve(io, self.state.clone(), std::future::pending()).await;
     }
 }
 
@@ -410,33 +403,6 @@ impl std::fmt::Debug for SandboxHandle {
     }
 }
 
-/// One HTTP/1.1 connection over `io`, answered by the router.
-fn connection<I>(
-    io: I,
-    state: Arc<State>,
-) -> http1::Connection<
-    TokioIo<I>,
-    impl hyper::service::Service<
-        http::Request<hyper::body::Incoming>,
-        Response = http::Response<crate::body::SandboxBody>,
-        Error = Infallible,
-        Future = impl Send,
-    > + Send,
->
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let service = service_fn(move |request| {
-        let state = state.clone();
-        async move { Ok::<_, Infallible>(router::handle(&state, request).await) }
-    });
-    http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(io), service)
-}
-
 /// `http://ADDRESS`, with loopback standing for an unspecified address (0.0.0.0, `::`): a
 /// client cannot connect to those, and one on this machine reaches the sandbox over loopback.
 fn advertised_url(local_addr: SocketAddr) -> String {
@@ -471,7 +437,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
             _ = stopped.changed() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    tokio::spawn(serve_connection(stream, state.clone(), stopped.clone()));
+                    // Responses are written whole; Nagle's algorithm would only add latency.
+                    let _ = stream.set_nodelay(true);
+                    let mut stopped = stopped.clone();
+                    let stop = async move { let _ = stopped.changed().await; };
+                    tokio::spawn(serve(stream, state.clone(), stop));
                 }
                 // Typically out of file descriptors: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -480,14 +450,24 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     }
 }
 
-async fn serve_connection(stream: TcpStream, state: Arc<State>, mut stopped: watch::Receiver<()>) {
-    // Responses are written whole; Nagle's algorithm would only add latency.
-    let _ = stream.set_nodelay(true);
-    let connection = connection(stream, state);
+/// Serves one HTTP/1.1 connection over `io` until the peer closes it, or `stop` ends: then
+/// the response in flight has [`SHUTDOWN_GRACE`] to finish.
+async fn serve<I>(io: I, state: Arc<State>, stop: impl Future<Output = ()>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(router::handle(&state, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
-        _ = stopped.changed() => {
+        () = stop => {
             connection.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
         }
