@@ -327,49 +327,33 @@ impl DeliveryLog {
     }
 }
 
-/// Where a delivery goes: a plain-HTTP URL on this machine. The sandbox has no TLS of its own,
-/// and a test tool must not post personal-looking data across a network.
-struct Target {
-    authority: String,
-    addr: (String, u16),
-    path_and_query: String,
-}
-
-fn target(url: &str) -> Result<Target, DeliveryError> {
-    let unsupported = |reason: &str| DeliveryError::UnsupportedUrl(reason.to_owned());
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| unsupported("not an absolute http:// URL"))?;
+/// Where a delivery goes, and the host and port to connect to: a plain-HTTP URL on this
+/// machine. The sandbox has no TLS of its own, and a test tool must not post personal-looking
+/// data across a network.
+fn target(url: &str) -> Result<(Uri, String, u16), DeliveryError> {
+    let unsupported = |reason: &str| Err(DeliveryError::UnsupportedUrl(reason.to_owned()));
+    let Ok(uri) = url.parse::<Uri>() else {
+        return unsupported("not an absolute http:// URL");
+    };
     if uri.scheme_str() != Some("http") {
-        return Err(unsupported(
+        return unsupported(
             "the sandbox delivers over plain HTTP to this machine only (http://127.0.0.1:PORT/...)",
-        ));
+        );
     }
-    let host = uri
+    let Some(host) = uri
         .host()
-        .ok_or_else(|| unsupported("the URL has no host"))?;
-    if !idenfy_core::is_loopback_host(host) {
-        return Err(unsupported(
+        .filter(|host| idenfy_core::is_loopback_host(host))
+    else {
+        return unsupported(
             "the sandbox delivers to this machine only (127.0.0.1, ::1 or localhost)",
-        ));
-    }
+        );
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let port = uri.port_u16().unwrap_or(80);
-    let authority = uri
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .unwrap_or_default();
-    Ok(Target {
-        authority,
-        addr: (
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
-            port,
-        ),
-        path_and_query: uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
-    })
+    Ok((uri, host, port))
 }
 
 /// Delivers the callback of `scan_ref` to `url` and records what the receiver answered.
@@ -386,7 +370,7 @@ pub(crate) async fn deliver(
         Some(value) => with_final(body, value),
         None => body,
     };
-    let target = target(url)?;
+    let (uri, host, port) = target(url)?;
     let signer = match &options.signer {
         None => &state.callback_secret,
         Some(Ok(secret)) => secret,
@@ -412,8 +396,9 @@ pub(crate) async fn deliver(
     };
     let mut answers = Vec::with_capacity(posts);
     for _ in 0..posts {
-        let request = Request::post(target.path_and_query.as_str())
-            .header(HOST, target.authority.as_str())
+        let path = uri.path_and_query().map_or("/", |path| path.as_str());
+        let request = Request::post(path)
+            .header(HOST, uri.authority().map_or("", |a| a.as_str()))
             .header(CONTENT_TYPE, content_type.clone())
             .header(CONTENT_LENGTH, body.len())
             .header(
@@ -430,7 +415,7 @@ pub(crate) async fn deliver(
             .map_err(|e| DeliveryError::UnsupportedUrl(e.to_string()))?;
         let answer = tokio::time::timeout(
             options.timeout,
-            post(&target, request, options.max_answer_bytes),
+            post((host.as_str(), port), request, options.max_answer_bytes),
         )
         .await
         .map_err(|_| DeliveryError::Timeout {
@@ -468,11 +453,11 @@ fn with_final(body: Bytes, value: bool) -> Bytes {
 
 /// One POST on a new connection, keeping at most `limit` bytes of the answer.
 async fn post(
-    target: &Target,
+    addr: (&str, u16),
     request: Request<Full<Bytes>>,
     limit: usize,
 ) -> Result<ReceiverAnswer, String> {
-    let stream = TcpStream::connect((target.addr.0.as_str(), target.addr.1))
+    let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -506,57 +491,4 @@ async fn post(
         body: kept.freeze(),
         truncated,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_become_unix_seconds() {
-        let seconds = |time: Value| unix_seconds(json!({ "t": time }).as_object().unwrap(), "t");
-        assert_eq!(seconds(json!("2019-04-08 12:36:00")), Some(1554726960));
-        assert_eq!(seconds(json!("1970-01-01 00:00:00")), Some(0));
-        assert_eq!(seconds(json!("not a time")), None);
-        assert_eq!(seconds(Value::Null), None);
-    }
-
-    #[test]
-    fn only_loopback_http_urls_are_delivered_to() {
-        assert!(target("http://127.0.0.1:9/callback").is_ok());
-        assert!(target("http://[::1]:9/").is_ok());
-        assert!(target("http://localhost/").is_ok());
-        assert!(
-            target("http://LocalHost:9/").is_ok(),
-            "host names have no case"
-        );
-        for url in [
-            "https://127.0.0.1/",
-            "http://example.com/",
-            "http://10.0.0.1/",
-            "/relative",
-        ] {
-            assert!(target(url).is_err(), "{url}");
-        }
-    }
-
-    #[test]
-    fn the_sequence_sets_final_and_the_event_type_and_leaves_raw_bodies_alone() {
-        let [auto, manual] = DeliveryOptions::new().sequence();
-        assert_eq!(
-            auto.event.header_and_final(),
-            (EventType::IdentificationAutoFinished, Some(false))
-        );
-        assert_eq!(
-            manual.event.header_and_final(),
-            (EventType::IdentificationManualFinished, Some(true))
-        );
-        let body = with_final(
-            Bytes::from_static(br#"{"final":true,"scanRef":"a"}"#),
-            false,
-        );
-        assert_eq!(&body[..], br#"{"final":false,"scanRef":"a"}"#);
-        let raw = Bytes::from_static(b"not json");
-        assert_eq!(with_final(raw.clone(), true), raw);
-    }
 }
