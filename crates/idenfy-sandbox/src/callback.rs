@@ -10,7 +10,6 @@
 //! `Idenfy-Event-Type`, and [`DeliveryOptions::sequence`] plays what the vendor sends for one
 //! identification: the automatic result (`final: false`), then the manual one (`final: true`).
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -303,30 +302,6 @@ pub enum DeliveryError {
     },
 }
 
-/// The deliveries a sandbox has made, newest last.
-#[derive(Default)]
-pub(crate) struct DeliveryLog(Mutex<Vec<Delivery>>);
-
-impl DeliveryLog {
-    fn record(&self, delivery: Delivery) {
-        let mut log = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if log.len() >= MAX_RECORDED_DELIVERIES {
-            log.remove(0);
-        }
-        log.push(delivery);
-    }
-
-    pub(crate) fn all(&self) -> Vec<Delivery> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-}
-
 /// Where a delivery goes, and the host and port to connect to: a plain-HTTP URL on this
 /// machine. The sandbox has no TLS of its own, and a test tool must not post personal-looking
 /// data across a network.
@@ -435,7 +410,11 @@ pub(crate) async fn deliver(
         event_type,
         answers,
     };
-    state.deliveries.record(delivery.clone());
+    let mut log = state.deliveries.lock().unwrap_or_else(|e| e.into_inner());
+    if log.len() >= MAX_RECORDED_DELIVERIES {
+        log.remove(0);
+    }
+    log.push(delivery.clone());
     Ok(delivery)
 }
 

@@ -18,7 +18,7 @@ use crate::FAULT_HEADER;
 use crate::api_error::ApiError;
 use crate::auth::Credentials;
 use crate::body::SandboxBody;
-use crate::callback::DeliveryLog;
+use crate::callback::Delivery;
 use crate::downloads::{self, FileKind, MediaCache};
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
 use crate::fixtures::{Fixture, Fixtures, Prepared};
@@ -45,7 +45,8 @@ pub(crate) struct State {
     pub body_read_timeout: Duration,
     pub access_log: bool,
     pub callback_secret: CallbackSecret,
-    pub deliveries: DeliveryLog,
+    /// The callbacks delivered, newest last.
+    pub deliveries: Mutex<Vec<Delivery>>,
     /// The scanRefs whose data `/delete` deleted, for the life of the sandbox. Fixtures
     /// themselves never change: a deleted identification is answered from this set instead.
     pub deleted: Mutex<HashSet<String>>,

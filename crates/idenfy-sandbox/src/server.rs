@@ -16,7 +16,7 @@ use bytes::Bytes;
 use idenfy_core::callback::CallbackSecret;
 
 use crate::auth::Credentials;
-use crate::callback::{self, Delivery, DeliveryError, DeliveryLog, DeliveryOptions};
+use crate::callback::{self, Delivery, DeliveryError, DeliveryOptions};
 use crate::downloads::MediaCache;
 use crate::fault::FaultCounters;
 use crate::fixtures::{FixtureError, Fixtures};
@@ -285,7 +285,7 @@ impl SandboxBuilder {
             access_log: self.access_log,
             callback_secret: CallbackSecret::new(self.api_secret.0)
                 .map_err(SandboxError::Secret)?,
-            deliveries: DeliveryLog::default(),
+            deliveries: Default::default(),
             deleted: Default::default(),
         })
     }
@@ -390,7 +390,8 @@ impl SandboxHandle {
 
     /// Every callback delivered so far (up to the last 1000), oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.state.deliveries.all()
+        let log = self.state.deliveries.lock();
+        log.unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
