@@ -16,62 +16,50 @@ const FLUSH_GRACE: Duration = Duration::from_millis(50);
 /// Size of each chunk of an endless body.
 const ENDLESS_CHUNK: usize = 16 * 1024;
 
-/// A response body.
+/// A response body: a whole buffer, or one of the broken bodies that faults call for.
 #[derive(Debug)]
 pub struct SandboxBody {
-    kind: Kind,
+    /// Sent first; `None` once sent, or for an empty body.
+    prefix: Option<Bytes>,
+    then: Then,
 }
 
+/// What comes after the prefix.
 #[derive(Debug)]
-enum Kind {
-    Full(Option<Bytes>),
-    /// Sends `prefix`, waits, then errors so the server drops the connection
-    /// before the announced `Content-Length` is reached.
-    Abort {
-        prefix: Option<Bytes>,
-        grace: Option<Pin<Box<Sleep>>>,
-    },
-    /// Sends `prefix`, then `filler` forever.
-    Endless {
-        prefix: Option<Bytes>,
-        filler: Bytes,
-    },
+enum Then {
+    End,
+    /// An error after a grace period, so that the server drops the connection before the
+    /// announced `Content-Length` is reached.
+    Abort(Option<Pin<Box<Sleep>>>),
+    /// This chunk, forever.
+    Endless(Bytes),
 }
 
 impl SandboxBody {
     /// A complete body.
     pub fn full(bytes: impl Into<Bytes>) -> Self {
+        let prefix = Some(bytes.into()).filter(|bytes| !bytes.is_empty());
         Self {
-            kind: Kind::Full(Some(bytes.into())).normalise(),
+            prefix,
+            then: Then::End,
         }
     }
 
     /// A body that sends `prefix` and then breaks the connection.
     pub fn abort_after(prefix: Bytes) -> Self {
+        let then = Then::Abort(None);
         Self {
-            kind: Kind::Abort {
-                prefix: Some(prefix),
-                grace: None,
-            },
+            prefix: Some(prefix),
+            then,
         }
     }
 
     /// A JSON-looking body that never ends.
     pub fn endless() -> Self {
+        let then = Then::Endless(Bytes::from(vec![b'x'; ENDLESS_CHUNK]));
         Self {
-            kind: Kind::Endless {
-                prefix: Some(Bytes::from_static(b"{\"padding\":\"")),
-                filler: Bytes::from(vec![b'x'; ENDLESS_CHUNK]),
-            },
-        }
-    }
-}
-
-impl Kind {
-    fn normalise(self) -> Self {
-        match self {
-            Kind::Full(Some(b)) if b.is_empty() => Kind::Full(None),
-            other => other,
+            prefix: Some(Bytes::from_static(b"{\"padding\":\"")),
+            then,
         }
     }
 }
@@ -89,32 +77,27 @@ impl Body for SandboxBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Aborted>>> {
-        match &mut self.get_mut().kind {
-            Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-            Kind::Abort { prefix, grace } => {
-                if let Some(prefix) = prefix.take() {
-                    return Poll::Ready(Some(Ok(Frame::data(prefix))));
-                }
+        let this = self.get_mut();
+        if let Some(prefix) = this.prefix.take() {
+            return Poll::Ready(Some(Ok(Frame::data(prefix))));
+        }
+        match &mut this.then {
+            Then::End => Poll::Ready(None),
+            Then::Abort(grace) => {
                 let sleep = grace.get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_GRACE)));
-                match sleep.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err(Aborted))),
-                    Poll::Pending => Poll::Pending,
-                }
+                sleep.as_mut().poll(cx).map(|()| Some(Err(Aborted)))
             }
-            Kind::Endless { prefix, filler } => {
-                let chunk = prefix.take().unwrap_or_else(|| filler.clone());
-                Poll::Ready(Some(Ok(Frame::data(chunk))))
-            }
+            Then::Endless(chunk) => Poll::Ready(Some(Ok(Frame::data(chunk.clone())))),
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.kind, Kind::Full(None))
+        self.prefix.is_none() && matches!(self.then, Then::End)
     }
 
     fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+        match self.then {
+            Then::End => SizeHint::with_exact(self.prefix.as_ref().map_or(0, |d| d.len() as u64)),
             _ => SizeHint::default(),
         }
     }

@@ -10,22 +10,20 @@
 //! `Idenfy-Event-Type`, and [`DeliveryOptions::sequence`] plays what the vendor sends for one
 //! identification: the automatic result (`final: false`), then the manual one (`final: true`).
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, USER_AGENT};
-use http::{Request, StatusCode, Uri};
+use http::{HeaderValue, Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
 use idenfy_core::CredentialsError;
-use idenfy_core::callback::CallbackSecret;
-use idenfy_core::models::EventType;
+use idenfy_core::Endpoint;
+use idenfy_core::callback::{CallbackSecret, sign};
+use idenfy_core::models::{CalendarDateTime, EventType};
 use serde_json::{Map, Value, json};
 use tokio::net::TcpStream;
 
-use crate::downloads;
-use crate::endpoint::Endpoint;
 use crate::fixtures::{Fixture, Prepared};
 use crate::router::State;
 
@@ -41,81 +39,32 @@ pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// Deliveries the sandbox remembers; older ones are forgotten first.
 const MAX_RECORDED_DELIVERIES: usize = 1000;
 
-/// What a fixture's callback is.
-#[derive(Clone)]
-pub(crate) enum CallbackSource {
-    /// Built from the fixture's answers when it is sent.
-    Derived,
-    /// Given in the fixture and checked against the callback schema.
-    Json(Bytes),
-    /// Given under `raw`: sent byte for byte, never checked.
-    Raw { content_type: String, body: Bytes },
-}
-
-/// Signs callbacks like iDenfy, with idenfy-core's [`sign`](idenfy_core::callback::sign):
-/// the hex HMAC-SHA256 of the body keyed with a secret. `Debug` shows nothing of the secret.
-#[derive(Clone)]
-pub(crate) struct CallbackSigner(CallbackSecret);
-
-impl std::fmt::Debug for CallbackSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CallbackSigner { .. }")
-    }
-}
-
-impl CallbackSigner {
-    /// A signer keyed with `secret`, refused as core refuses a callback secret (empty, or with
-    /// white space or control characters, which iDenfy's secrets never have).
-    pub(crate) fn new(secret: &str) -> Result<Self, CredentialsError> {
-        CallbackSecret::new(secret).map(Self)
-    }
-
-    pub(crate) fn sign(&self, body: &[u8]) -> String {
-        idenfy_core::callback::sign(&self.0, body)
-    }
-}
-
 /// The callback body of `scan_ref` and its content type, or `None` for an unknown scanRef.
-pub(crate) fn callback_body(state: &State, scan_ref: &str) -> Option<(String, Bytes)> {
+pub(crate) fn callback_body(state: &State, scan_ref: &str) -> Option<(HeaderValue, Bytes)> {
     let fixture = state.fixtures.get(scan_ref)?;
-    Some(match &fixture.callback {
-        CallbackSource::Json(body) => ("application/json".to_owned(), body.clone()),
-        CallbackSource::Raw { content_type, body } => (content_type.clone(), body.clone()),
-        CallbackSource::Derived => {
-            let body = derive(state, scan_ref, fixture);
-            (
-                "application/json".to_owned(),
-                Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
-            )
-        }
-    })
-}
-
-/// The fixture's schema-checked answer for `endpoint`, as JSON.
-fn answer(fixture: &Fixture, endpoint: Endpoint) -> Option<Map<String, Value>> {
-    match fixture.responses.get(&endpoint)? {
-        Prepared::Json(body) => serde_json::from_slice(body).ok(),
-        _ => None,
+    if let Some(given) = &fixture.callback {
+        return Some((given.content_type.clone(), given.body.clone()));
     }
+    let body = derive(state, scan_ref, fixture).to_string();
+    Some((HeaderValue::from_static("application/json"), body.into()))
 }
 
 /// The callback a fixture's answers describe. Keys the callback and the answers share carry the
 /// same values; what no answer says is `null` (or absent, for the keys the tables omit).
 fn derive(state: &State, scan_ref: &str, fixture: &Fixture) -> Value {
-    let status = answer(fixture, Endpoint::Status).unwrap_or_default();
-    let full = answer(fixture, Endpoint::FullStatus).unwrap_or_default();
-    let data = answer(fixture, Endpoint::Data);
+    let status = fixture.answer(Endpoint::Status).unwrap_or_default();
+    let full = fixture.answer(Endpoint::FullStatus).unwrap_or_default();
+    let data = fixture.answer(Endpoint::Data);
     let field =
         |object: &Map<String, Value>, key: &str| object.get(key).cloned().unwrap_or(Value::Null);
     let overall = field(&status, "status");
     let file_urls = match fixture.responses.get(&Endpoint::Files) {
-        Some(Prepared::FileTable(files)) => downloads::file_table(files, |kind| {
-            let path = downloads::download_path(scan_ref, kind);
-            let query = state.signer.query_for(&path, state.file_url_ttl);
-            format!("{}{path}?{query}", state.base_url)
-        }),
+        Some(Prepared::FileTable(files)) => state.file_table(scan_ref, files),
         _ => Value::Null,
     };
+    let client_id = status
+        .get("clientId")
+        .or_else(|| data.as_ref()?.get("clientId"));
     // A result still under review is preliminary; every other status is the final word.
     let is_final = !matches!(overall.as_str(), Some("REVIEWING" | "ACTIVE"));
     json!({
@@ -123,9 +72,9 @@ fn derive(state: &State, scan_ref: &str, fixture: &Fixture) -> Value {
         "platform": "PC",
         "scanRef": scan_ref,
         "externalRef": null,
-        "clientId": status.get("clientId").cloned().or_else(|| data.as_ref().and_then(|d| d.get("clientId").cloned())).unwrap_or(Value::Null),
-        "startTime": unix_seconds(&field(&full, "start_time")),
-        "finishTime": unix_seconds(&field(&full, "finish_time")),
+        "clientId": client_id,
+        "startTime": unix_seconds(&full, "start_time"),
+        "finishTime": unix_seconds(&full, "finish_time"),
         "clientIp": null,
         "status": {
             "overall": overall,
@@ -139,43 +88,25 @@ fn derive(state: &State, scan_ref: &str, fixture: &Fixture) -> Value {
             // A documented key of the status; the sandbox's fixtures run no additional steps.
             "additionalSteps": null,
         },
-        "data": data.map_or(Value::Null, Value::Object),
+        "data": data,
         "fileUrls": file_urls,
     })
 }
 
-/// `2020-06-26 09:54:32` as seconds since the Unix epoch (UTC); `null` for anything else.
-fn unix_seconds(time: &Value) -> Value {
-    let Some(text) = time.as_str() else {
-        return Value::Null;
-    };
-    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let parts = (
-        number(0..4),
-        number(5..7),
-        number(8..10),
-        number(11..13),
-        number(14..16),
-        number(17..19),
-    );
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = parts else {
-        return Value::Null;
-    };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return Value::Null;
-    }
-    json!(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// The time at `key` (`2020-06-26 09:54:32`, UTC) as seconds since the Unix epoch; `None` when
+/// there is no such time.
+fn unix_seconds(full_status: &Map<String, Value>, key: &str) -> Option<i64> {
+    let time: CalendarDateTime = full_status.get(key)?.as_str()?.parse().ok()?;
+    let date = time.date();
+    let (year, month, day) = (i64::from(date.year()), i64::from(date.month()), date.day());
+    // Days from 1970-01-01 to the date (Howard Hinnant's algorithm).
     let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let (era, year_of_era) = (year.div_euclid(400), year.rem_euclid(400));
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let days = era * 146_097 + day_of_era - 719_468;
+    let seconds = i64::from(time.hour()) * 3600 + i64::from(time.minute()) * 60;
+    Some(days * 86_400 + seconds + i64::from(time.second()))
 }
 
 /// A fault a receiver must cope with.
@@ -234,25 +165,13 @@ impl CallbackEvent {
 }
 
 /// How to deliver a callback.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct DeliveryOptions {
     fault: Option<CallbackFault>,
     timeout: Duration,
     max_answer_bytes: usize,
-    signer: Option<Result<CallbackSigner, CredentialsError>>,
+    signer: Option<Result<CallbackSecret, CredentialsError>>,
     event: CallbackEvent,
-}
-
-impl std::fmt::Debug for DeliveryOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeliveryOptions")
-            .field("fault", &self.fault)
-            .field("timeout", &self.timeout)
-            .field("max_answer_bytes", &self.max_answer_bytes)
-            .field("own_key", &self.signer.is_some())
-            .field("event", &self.event)
-            .finish()
-    }
 }
 
 impl Default for DeliveryOptions {
@@ -297,7 +216,7 @@ impl DeliveryOptions {
     /// receiver configured with it. A key idenfy-core refuses (white space, a control
     /// character) makes the delivery fail with [`DeliveryError::Secret`].
     pub fn signed_with(mut self, key: &str) -> Self {
-        self.signer = Some(CallbackSigner::new(key));
+        self.signer = Some(CallbackSecret::new(key));
         self
     }
 
@@ -383,73 +302,33 @@ pub enum DeliveryError {
     },
 }
 
-/// The deliveries a sandbox has made, newest last.
-#[derive(Default)]
-pub(crate) struct DeliveryLog(Mutex<Vec<Delivery>>);
-
-impl DeliveryLog {
-    fn record(&self, delivery: Delivery) {
-        let mut log = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if log.len() >= MAX_RECORDED_DELIVERIES {
-            log.remove(0);
-        }
-        log.push(delivery);
-    }
-
-    pub(crate) fn all(&self) -> Vec<Delivery> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-}
-
-/// Where a delivery goes: a plain-HTTP URL on this machine. The sandbox has no TLS of its own,
-/// and a test tool must not post personal-looking data across a network.
-struct Target {
-    authority: String,
-    addr: (String, u16),
-    path_and_query: String,
-}
-
-fn target(url: &str) -> Result<Target, DeliveryError> {
-    let unsupported = |reason: &str| DeliveryError::UnsupportedUrl(reason.to_owned());
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| unsupported("not an absolute http:// URL"))?;
+/// Where a delivery goes, and the host and port to connect to: a plain-HTTP URL on this
+/// machine. The sandbox has no TLS of its own, and a test tool must not post personal-looking
+/// data across a network.
+fn target(url: &str) -> Result<(Uri, String, u16), DeliveryError> {
+    let unsupported = |reason: &str| Err(DeliveryError::UnsupportedUrl(reason.to_owned()));
+    let Ok(uri) = url.parse::<Uri>() else {
+        return unsupported("not an absolute http:// URL");
+    };
     if uri.scheme_str() != Some("http") {
-        return Err(unsupported(
+        return unsupported(
             "the sandbox delivers over plain HTTP to this machine only (http://127.0.0.1:PORT/...)",
-        ));
+        );
     }
-    let host = uri
+    let Some(host) = uri
         .host()
-        .ok_or_else(|| unsupported("the URL has no host"))?;
-    if !idenfy_core::is_loopback_host(host) {
-        return Err(unsupported(
+        .filter(|host| idenfy_core::is_loopback_host(host))
+    else {
+        return unsupported(
             "the sandbox delivers to this machine only (127.0.0.1, ::1 or localhost)",
-        ));
-    }
+        );
+    };
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let port = uri.port_u16().unwrap_or(80);
-    let authority = uri
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .unwrap_or_default();
-    Ok(Target {
-        authority,
-        addr: (
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
-            port,
-        ),
-        path_and_query: uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
-    })
+    Ok((uri, host, port))
 }
 
 /// Delivers the callback of `scan_ref` to `url` and records what the receiver answered.
@@ -466,14 +345,14 @@ pub(crate) async fn deliver(
         Some(value) => with_final(body, value),
         None => body,
     };
-    let target = target(url)?;
+    let (uri, host, port) = target(url)?;
     let signer = match &options.signer {
-        None => &state.callback_signer,
-        Some(Ok(signer)) => signer,
+        None => &state.callback_secret,
+        Some(Ok(secret)) => secret,
         Some(Err(refused)) => return Err(DeliveryError::Secret(refused.clone())),
     };
     let signature = match options.fault {
-        None | Some(CallbackFault::Duplicate) => Some(signer.sign(&body)),
+        None | Some(CallbackFault::Duplicate) => Some(sign(signer, &body)),
         // The signature of a body that differs in its last byte: well formed, and wrong.
         Some(CallbackFault::BadSignature) => {
             let mut other = body.to_vec();
@@ -481,7 +360,7 @@ pub(crate) async fn deliver(
                 Some(last) => *last ^= 1,
                 None => other.push(b' '),
             }
-            Some(signer.sign(&other))
+            Some(sign(signer, &other))
         }
         Some(CallbackFault::MissingSignature) => None,
     };
@@ -492,9 +371,10 @@ pub(crate) async fn deliver(
     };
     let mut answers = Vec::with_capacity(posts);
     for _ in 0..posts {
-        let request = Request::post(target.path_and_query.as_str())
-            .header(HOST, target.authority.as_str())
-            .header(CONTENT_TYPE, content_type.as_str())
+        let path = uri.path_and_query().map_or("/", |path| path.as_str());
+        let request = Request::post(path)
+            .header(HOST, uri.authority().map_or("", |a| a.as_str()))
+            .header(CONTENT_TYPE, content_type.clone())
             .header(CONTENT_LENGTH, body.len())
             .header(
                 USER_AGENT,
@@ -510,7 +390,7 @@ pub(crate) async fn deliver(
             .map_err(|e| DeliveryError::UnsupportedUrl(e.to_string()))?;
         let answer = tokio::time::timeout(
             options.timeout,
-            post(&target, request, options.max_answer_bytes),
+            post((host.as_str(), port), request, options.max_answer_bytes),
         )
         .await
         .map_err(|_| DeliveryError::Timeout {
@@ -530,7 +410,11 @@ pub(crate) async fn deliver(
         event_type,
         answers,
     };
-    state.deliveries.record(delivery.clone());
+    let mut log = state.deliveries.lock().unwrap_or_else(|e| e.into_inner());
+    if log.len() >= MAX_RECORDED_DELIVERIES {
+        log.remove(0);
+    }
+    log.push(delivery.clone());
     Ok(delivery)
 }
 
@@ -548,11 +432,11 @@ fn with_final(body: Bytes, value: bool) -> Bytes {
 
 /// One POST on a new connection, keeping at most `limit` bytes of the answer.
 async fn post(
-    target: &Target,
+    addr: (&str, u16),
     request: Request<Full<Bytes>>,
     limit: usize,
 ) -> Result<ReceiverAnswer, String> {
-    let stream = TcpStream::connect((target.addr.0.as_str(), target.addr.1))
+    let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -586,70 +470,4 @@ async fn post(
         body: kept.freeze(),
         truncated,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_become_unix_seconds() {
-        assert_eq!(
-            unix_seconds(&json!("2019-04-08 12:36:00")),
-            json!(1554726960)
-        );
-        assert_eq!(unix_seconds(&json!("1970-01-01 00:00:00")), json!(0));
-        assert_eq!(unix_seconds(&json!("not a time")), Value::Null);
-        assert_eq!(unix_seconds(&Value::Null), Value::Null);
-    }
-
-    #[test]
-    fn only_loopback_http_urls_are_delivered_to() {
-        assert!(target("http://127.0.0.1:9/callback").is_ok());
-        assert!(target("http://[::1]:9/").is_ok());
-        assert!(target("http://localhost/").is_ok());
-        assert!(
-            target("http://LocalHost:9/").is_ok(),
-            "host names have no case"
-        );
-        for url in [
-            "https://127.0.0.1/",
-            "http://example.com/",
-            "http://10.0.0.1/",
-            "/relative",
-        ] {
-            assert!(target(url).is_err(), "{url}");
-        }
-    }
-
-    #[test]
-    fn the_sequence_sets_final_and_the_event_type_and_leaves_raw_bodies_alone() {
-        let [auto, manual] = DeliveryOptions::new().sequence();
-        assert_eq!(
-            auto.event.header_and_final(),
-            (EventType::IdentificationAutoFinished, Some(false))
-        );
-        assert_eq!(
-            manual.event.header_and_final(),
-            (EventType::IdentificationManualFinished, Some(true))
-        );
-        let body = with_final(
-            Bytes::from_static(br#"{"final":true,"scanRef":"a"}"#),
-            false,
-        );
-        assert_eq!(&body[..], br#"{"final":false,"scanRef":"a"}"#);
-        let raw = Bytes::from_static(b"not json");
-        assert_eq!(with_final(raw.clone(), true), raw);
-    }
-
-    #[test]
-    fn the_signature_is_hex_hmac_sha256_of_the_body() {
-        // RFC 4231, test case 2.
-        let signer = CallbackSigner::new("Jefe").unwrap();
-        assert_eq!(
-            signer.sign(b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        assert_eq!(format!("{signer:?}"), "CallbackSigner { .. }");
-    }
 }

@@ -1,4 +1,5 @@
-//! The `/files` table and the downloads its URLs point at.
+//! The `/files` table, and the pictures and videos its URLs download: small fixed samples in
+//! `assets/` (see `assets/README.md` for how each was made), embedded in the binary.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,117 +8,111 @@ use bytes::Bytes;
 use idenfy_core::percent_encode;
 use serde_json::{Map, Value};
 
-use crate::media::{self, FileKind};
+/// The kinds of file of the `/files` response, as the models define them from the schema.
+pub use idenfy_core::models::FileKind;
+
+use crate::fixtures::{Fixture, Fixtures};
+
+/// The document's front side: a card with a photo box and text lines (256 x 162, RGB).
+const FRONT_PNG: &[u8] = include_bytes!("../assets/front.png");
+/// The document's back side: a card with a machine-readable zone (256 x 162, RGB).
+const BACK_PNG: &[u8] = include_bytes!("../assets/back.png");
+/// A head-and-shoulders silhouette (160 x 200, RGB).
+const FACE_PNG: &[u8] = include_bytes!("../assets/face.png");
+/// One second of video (ten 160 x 120 PNG frames in an ISO base media file: `ftyp`, `moov`,
+/// `mdat`), which every video kind serves, padded to the fixture's size.
+const SAMPLE_MP4: &[u8] = include_bytes!("../assets/sample.mp4");
 
 /// The `/files` response: every slot, `null` where the identification has no such file.
-pub fn file_table(files: &[FileKind], url_for: impl Fn(&FileKind) -> String) -> Value {
+pub(crate) fn file_table(files: &[FileKind], url_for: impl Fn(&FileKind) -> String) -> Value {
     let mut table = Map::new();
     for kind in FileKind::DOCUMENTED {
-        let value = if files.contains(&kind) {
-            Value::String(url_for(&kind))
-        } else {
-            Value::Null
-        };
-        table.insert(kind.to_string(), value);
+        let url = files.contains(&kind).then(|| url_for(&kind));
+        table.insert(kind.to_string(), url.map_or(Value::Null, Value::String));
     }
     Value::Object(table)
 }
 
-/// The download path of one file, before signing: the scanRef percent-encoded (idenfy-core's
-/// encoding), so any scanRef is one safe path segment.
-pub fn download_path(scan_ref: &str, kind: &FileKind) -> String {
-    format!(
-        "/files/{}/{}",
-        percent_encode(scan_ref),
-        media::file_name(kind)
-    )
+/// The file name extension and the `Content-Type` a kind is served with: MP4 for the video
+/// kinds (as the models say which those are), PNG for the photos. Fixtures list documented
+/// kinds only, so a kind the docs do not list is never served.
+pub(crate) fn format(kind: &FileKind) -> (&'static str, &'static str) {
+    if kind.is_video() {
+        ("mp4", "video/mp4")
+    } else {
+        ("png", "image/png")
+    }
 }
 
-/// Splits a download path into the scanRef's segment (still encoded) and the file. The segment
-/// is matched against the fixtures' encoded scanRefs ([`scan_ref_of_segment`]), so no decoder is
-/// needed.
-pub fn parse_download_path(path: &str) -> Option<(&str, FileKind)> {
-    let rest = path.strip_prefix("/files/")?;
-    let (segment, name) = rest.split_once('/')?;
-    Some((segment, media::kind_of_file_name(name)?))
+/// The download path of one file, before signing, e.g. `/files/<scanRef>/FACE_VIDEO.mp4`: the
+/// scanRef percent-encoded (idenfy-core's encoding), so any scanRef is one safe path segment.
+pub(crate) fn download_path(scan_ref: &str, kind: &FileKind) -> String {
+    let extension = format(kind).0;
+    format!("/files/{}/{kind}.{extension}", percent_encode(scan_ref))
 }
 
-/// The scanRef among `scan_refs` whose encoded form is `segment`.
-pub fn scan_ref_of_segment<'a>(
-    mut scan_refs: impl Iterator<Item = &'a str>,
-    segment: &str,
-) -> Option<&'a str> {
-    scan_refs.find(|scan_ref| percent_encode(scan_ref) == segment)
+/// The fixture and the file a download path names, if the fixture has that file. The path is
+/// matched against the paths of the fixtures' files, so no decoder is needed.
+pub(crate) fn resolve<'a>(
+    fixtures: &'a Fixtures,
+    path: &str,
+) -> Option<(&'a str, FileKind, &'a Fixture)> {
+    let (segment, _) = path.strip_prefix("/files/")?.split_once('/')?;
+    let scan_ref = fixtures
+        .scan_refs()
+        .find(|scan_ref| percent_encode(scan_ref) == segment)?;
+    let fixture = fixtures.get(scan_ref)?;
+    let kind = fixture
+        .files
+        .iter()
+        .find(|kind| download_path(scan_ref, kind) == path)?;
+    Some((scan_ref, kind.clone(), fixture))
 }
 
 /// Videos grown to each size fixtures ask for, built once per sandbox, not per download (there
 /// are as many sizes as fixtures at most). Pictures are served from the binary as they are.
 #[derive(Debug, Default)]
-pub struct MediaCache {
+pub(crate) struct MediaCache {
     videos: Mutex<HashMap<u64, Bytes>>,
 }
 
 impl MediaCache {
     /// The bytes of `kind` for a fixture whose videos are `video_bytes` long.
-    pub fn get(&self, kind: &FileKind, video_bytes: u64) -> Bytes {
-        if !kind.is_video() {
-            return Bytes::from_static(media::picture(kind));
+    pub(crate) fn get(&self, kind: &FileKind, video_bytes: u64) -> Bytes {
+        let picture = match kind {
+            _ if kind.is_video() => None,
+            FileKind::Face => Some(FACE_PNG),
+            FileKind::Front => Some(FRONT_PNG),
+            _ => Some(BACK_PNG),
+        };
+        if let Some(picture) = picture {
+            return Bytes::from_static(picture);
         }
-        if let Some(hit) = self.lock().get(&video_bytes) {
+        let lock = || self.videos.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = lock().get(&video_bytes) {
             return hit.clone();
         }
         // Built without holding the lock: two racing builds give identical bytes anyway.
-        let video = Bytes::from(media::video(video_bytes));
-        self.lock().entry(video_bytes).or_insert(video).clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Bytes>> {
-        self.videos
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let video = Bytes::from(video(video_bytes));
+        lock().entry(video_bytes).or_insert(video).clone()
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn download_paths_name_the_scan_ref_and_the_file() {
-        let path = download_path("a b/ą", &FileKind::FaceVideo);
-        assert_eq!(path, "/files/a%20b%2F%C4%85/FACE_VIDEO.mp4");
-        let (segment, kind) = parse_download_path(&path).unwrap();
-        assert_eq!(kind, FileKind::FaceVideo);
-        let known = ["a b", "a b/ą", "other"];
-        assert_eq!(
-            scan_ref_of_segment(known.into_iter(), segment),
-            Some("a b/ą")
-        );
-        assert_eq!(scan_ref_of_segment(known.into_iter(), "a b"), None);
-        assert_eq!(parse_download_path("/files/x/FACE.gif"), None);
-        assert_eq!(parse_download_path("/files/x"), None);
+/// The sample video, grown to `size` bytes by a `free` box at its end (ISO/IEC 14496-12 8.1.2:
+/// readers skip it), so that a fixture can ask for a large download that is still a valid MP4.
+/// A size below the sample's gives the sample; one less than a box header (8 bytes) above it
+/// gives 8 bytes more, the smallest box there is. Fixtures cap `size` at 64 MiB, well inside a
+/// box's 32-bit size.
+fn video(size: u64) -> Vec<u8> {
+    let sample = SAMPLE_MP4.len() as u64;
+    if size <= sample {
+        return SAMPLE_MP4.to_vec();
     }
-
-    #[test]
-    fn table_has_every_slot() {
-        let table = file_table(&[FileKind::Front], |k| k.as_str().to_lowercase());
-        assert_eq!(table["FRONT"], "front");
-        assert_eq!(table.as_object().unwrap().len(), FileKind::DOCUMENTED.len());
-        for kind in &FileKind::DOCUMENTED[1..] {
-            assert!(table[kind.as_str()].is_null(), "{kind}");
-        }
-    }
-
-    #[test]
-    fn videos_are_built_once_per_size() {
-        let cache = MediaCache::default();
-        let first = cache.get(&FileKind::FaceVideo, 100_000);
-        let again = cache.get(&FileKind::FrontVideo, 100_000);
-        assert_eq!(first.len(), 100_000);
-        assert_eq!(first.as_ptr(), again.as_ptr(), "the same bytes, not a copy");
-        assert_eq!(
-            cache.get(&FileKind::Face, 100_000).len(),
-            media::picture(&FileKind::Face).len()
-        );
-    }
+    let free = (size - sample).max(8);
+    let mut out = Vec::with_capacity(SAMPLE_MP4.len() + free as usize);
+    out.extend_from_slice(SAMPLE_MP4);
+    out.extend_from_slice(&u32::try_from(free).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(b"free");
+    out.resize(SAMPLE_MP4.len() + free as usize, 0);
+    out
 }

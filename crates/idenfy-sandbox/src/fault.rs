@@ -73,61 +73,57 @@ impl FaultSpec {
             delay: None,
             times: None,
         };
-        let set = |m: Misbehaviour, fault: &mut FaultSpec| {
-            if fault.misbehaviour.replace(m).is_some() {
-                Err(InvalidFault(
-                    "more than one of status, close-mid-body, truncated-json, endless-body, wrong-content-type"
-                        .into(),
-                ))
-            } else {
-                Ok(())
-            }
-        };
         for part in parts {
             let (key, value) = match part.split_once('=') {
                 Some((k, v)) => (k.trim(), Some(v.trim())),
                 None => (part, None),
             };
-            match (key, value) {
+            let misbehaviour = match (key, value) {
                 ("status", Some(v)) => {
-                    let code = v
-                        .parse::<u16>()
-                        .ok()
-                        .filter(|c| FAULT_STATUSES.contains(c))
-                        .and_then(|c| StatusCode::from_u16(c).ok())
-                        .ok_or_else(|| {
-                            InvalidFault(format!(
-                                "status must be one of {FAULT_STATUSES:?}, got '{v}'"
-                            ))
-                        })?;
-                    set(Misbehaviour::Status(code), &mut fault)?;
+                    let code = v.parse::<u16>().ok().filter(|c| FAULT_STATUSES.contains(c));
+                    let code = code.and_then(|c| StatusCode::from_u16(c).ok());
+                    Misbehaviour::Status(code.ok_or_else(|| {
+                        InvalidFault(format!(
+                            "status must be one of {FAULT_STATUSES:?}, got '{v}'"
+                        ))
+                    })?)
                 }
-                ("retry-after", Some(v)) => fault.retry_after = Some(number(key, v)?),
+                ("close-mid-body", None) => Misbehaviour::CloseMidBody,
+                ("truncated-json", None) => Misbehaviour::TruncatedJson,
+                ("endless-body", None) => Misbehaviour::EndlessBody,
+                ("wrong-content-type", None) => Misbehaviour::WrongContentType,
+                ("retry-after", Some(v)) => {
+                    fault.retry_after = Some(number(key, v)?);
+                    continue;
+                }
                 ("delay-ms", Some(v)) => {
-                    let ms = number(key, v)?;
-                    if ms > MAX_DELAY_MS {
-                        return Err(InvalidFault(format!(
-                            "delay-ms must be at most {MAX_DELAY_MS}"
-                        )));
-                    }
+                    let ms = Some(number(key, v)?).filter(|ms| *ms <= MAX_DELAY_MS);
+                    let ms = ms.ok_or_else(|| {
+                        InvalidFault(format!("delay-ms must be at most {MAX_DELAY_MS}"))
+                    })?;
                     fault.delay = Some(Duration::from_millis(ms));
+                    continue;
                 }
-                ("times", Some(v)) => fault.times = Some(number(key, v)?),
-                ("close-mid-body", None) => set(Misbehaviour::CloseMidBody, &mut fault)?,
-                ("truncated-json", None) => set(Misbehaviour::TruncatedJson, &mut fault)?,
-                ("endless-body", None) => set(Misbehaviour::EndlessBody, &mut fault)?,
-                ("wrong-content-type", None) => {
-                    set(Misbehaviour::WrongContentType, &mut fault)?;
+                ("times", Some(v)) => {
+                    fault.times = Some(number(key, v)?);
+                    continue;
                 }
                 _ => return Err(InvalidFault(format!("unknown part '{part}'"))),
+            };
+            if fault.misbehaviour.replace(misbehaviour).is_some() {
+                return Err(InvalidFault(
+                    "more than one of status, close-mid-body, truncated-json, endless-body, wrong-content-type"
+                        .into(),
+                ));
             }
         }
-        if fault.retry_after.is_some()
-            && !matches!(
-                fault.misbehaviour,
-                Some(Misbehaviour::Status(s)) if s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE
-            )
-        {
+        let throttled = matches!(
+            fault.misbehaviour,
+            Some(Misbehaviour::Status(
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            ))
+        );
+        if fault.retry_after.is_some() && !throttled {
             return Err(InvalidFault(
                 "retry-after needs status=429 or status=503".into(),
             ));
@@ -163,106 +159,21 @@ pub struct FaultCounters {
 impl FaultCounters {
     /// Records one request and says whether the fault applies to it.
     pub fn applies(&self, fault: &FaultSpec, scan_ref: &str) -> bool {
-        let applies = self.due(fault, scan_ref);
-        if applies {
+        let due = fault.times.is_none_or(|limit| {
+            let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+            let key = (fault.normalised.clone(), scan_ref.to_owned());
+            let count = seen.entry(key).or_insert(0);
+            *count = count.saturating_add(1);
+            *count <= limit
+        });
+        if due {
             self.applied.fetch_add(1, Ordering::Relaxed);
         }
-        applies
+        due
     }
 
     /// How many faults were applied so far.
     pub fn applied(&self) -> u64 {
         self.applied.load(Ordering::Relaxed)
-    }
-
-    fn due(&self, fault: &FaultSpec, scan_ref: &str) -> bool {
-        let Some(limit) = fault.times else {
-            return true;
-        };
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = seen
-            .entry((fault.normalised.clone(), scan_ref.to_owned()))
-            .or_insert(0);
-        *count = count.saturating_add(1);
-        *count <= limit
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_every_documented_part() {
-        let f = FaultSpec::parse(" status=429 ; retry-after=7; delay-ms=15;times=2 ").unwrap();
-        assert_eq!(
-            f.misbehaviour,
-            Some(Misbehaviour::Status(StatusCode::TOO_MANY_REQUESTS))
-        );
-        assert_eq!(f.retry_after_header(), Some(7));
-        assert_eq!(f.delay, Some(Duration::from_millis(15)));
-        assert_eq!(f.times, Some(2));
-        assert_eq!(
-            FaultSpec::parse("status=429").unwrap().retry_after_header(),
-            Some(1)
-        );
-        for (spec, expected) in [
-            ("close-mid-body", Misbehaviour::CloseMidBody),
-            ("truncated-json", Misbehaviour::TruncatedJson),
-            ("endless-body", Misbehaviour::EndlessBody),
-            ("wrong-content-type", Misbehaviour::WrongContentType),
-            ("status=502", Misbehaviour::Status(StatusCode::BAD_GATEWAY)),
-        ] {
-            assert_eq!(FaultSpec::parse(spec).unwrap().misbehaviour, Some(expected));
-        }
-        assert_eq!(FaultSpec::parse("delay-ms=5").unwrap().misbehaviour, None);
-    }
-
-    #[test]
-    fn refuses_what_it_cannot_do() {
-        for spec in [
-            "",
-            ";",
-            "status=200",
-            "status=abc",
-            "explode",
-            "status=500;endless-body",
-            "retry-after=3",
-            "delay-ms=-1",
-            "delay-ms=999999999",
-            "times=x",
-            "close-mid-body=1",
-        ] {
-            assert!(
-                FaultSpec::parse(spec).is_err(),
-                "{spec:?} should be refused"
-            );
-        }
-    }
-
-    #[test]
-    fn times_counts_per_spec_and_scan_ref() {
-        let counters = FaultCounters::default();
-        let twice = FaultSpec::parse("status=503;times=2").unwrap();
-        let same_spaced = FaultSpec::parse("status=503 ; times=2").unwrap();
-        assert!(counters.applies(&twice, "a"));
-        assert!(counters.applies(&same_spaced, "a"));
-        assert!(!counters.applies(&twice, "a"));
-        assert_eq!(
-            counters.applied(),
-            2,
-            "only the faults that applied are counted"
-        );
-        assert!(
-            counters.applies(&twice, "b"),
-            "another scanRef has its own count"
-        );
-        let always = FaultSpec::parse("status=503").unwrap();
-        for _ in 0..5 {
-            assert!(counters.applies(&always, "a"));
-        }
     }
 }

@@ -18,17 +18,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http::StatusCode;
-use idenfy_core::MAX_SCAN_REF_LEN;
-use serde::Deserialize;
-use serde_json::Value;
+use http::{HeaderValue, StatusCode};
+use idenfy_core::{Endpoint, MAX_SCAN_REF_LEN};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
 use serde_path_to_error::Segment;
 
-use crate::callback::CallbackSource;
-use crate::endpoint::{self, Endpoint};
+use crate::downloads::FileKind;
 use crate::fault::FaultSpec;
-use crate::media::FileKind;
 use crate::strict::{self, Strict};
 use idenfy_core::models::{FullStatus, IdentificationData, IdentificationStatus, ResultCallback};
 
@@ -78,7 +77,7 @@ pub enum FixtureError {
 #[derive(Clone)]
 pub(crate) struct RawResponse {
     pub status: StatusCode,
-    pub content_type: String,
+    pub content_type: HeaderValue,
     pub body: Bytes,
 }
 
@@ -102,9 +101,20 @@ pub(crate) struct Fixture {
     pub video_bytes: u64,
     pub fault: Option<FaultSpec>,
     pub download_fault: Option<FaultSpec>,
-    pub callback: CallbackSource,
+    /// The result callback the fixture gives, sent as it is; `None`: built from its answers.
+    pub callback: Option<RawResponse>,
     /// `"deletion": "refused"`: `/delete` answers `PARTNER_ERROR` "Token has not expired yet."
     pub refuses_deletion: bool,
+}
+
+impl Fixture {
+    /// The answer for `endpoint` checked against its model, as a JSON object.
+    pub(crate) fn answer(&self, endpoint: Endpoint) -> Option<Map<String, Value>> {
+        match self.responses.get(&endpoint)? {
+            Prepared::Json(body) => serde_json::from_slice(body).ok(),
+            _ => None,
+        }
+    }
 }
 
 /// A set of fixtures, keyed by scanRef.
@@ -235,7 +245,8 @@ struct FixtureFile {
     expecting = "a fixture object"
 )]
 struct FixtureSpec {
-    scan_ref: FixtureScanRef,
+    #[serde(deserialize_with = "scan_ref")]
+    scan_ref: String,
     /// For the reader of the file; read only to check that it is text.
     #[serde(default, rename = "description")]
     _description: Option<String>,
@@ -249,15 +260,14 @@ struct FixtureSpec {
     files: Option<Vec<FileKind>>,
     #[serde(default, deserialize_with = "present")]
     callback: Option<Value>,
+    #[serde(default, deserialize_with = "video_bytes")]
+    video_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "fault")]
+    fault: Option<FaultSpec>,
+    #[serde(default, deserialize_with = "fault")]
+    download_fault: Option<FaultSpec>,
     #[serde(default)]
-    video_bytes: Option<VideoBytes>,
-    #[serde(default)]
-    fault: Option<FaultField>,
-    #[serde(default)]
-    download_fault: Option<FaultField>,
-    /// By endpoint's fixture key, or `callback`.
-    #[serde(default)]
-    raw: Option<BTreeMap<String, RawSpec>>,
+    raw: RawSpecs,
     #[serde(default)]
     deletion: Deletion,
 }
@@ -275,6 +285,17 @@ enum Deletion {
     Refused,
 }
 
+/// The answers (and the callback) given as they are, by endpoint.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSpecs {
+    status: Option<RawSpec>,
+    data: Option<RawSpec>,
+    files: Option<RawSpec>,
+    full_status: Option<RawSpec>,
+    callback: Option<RawSpec>,
+}
+
 /// A response (or callback) given as is.
 #[derive(Deserialize)]
 #[serde(
@@ -283,104 +304,88 @@ enum Deletion {
     expecting = "an object with one body: json, text or base64"
 )]
 struct RawSpec {
-    #[serde(default)]
-    status: Option<RawStatus>,
-    #[serde(default)]
-    content_type: Option<HeaderText>,
+    #[serde(default, deserialize_with = "http_status")]
+    status: Option<StatusCode>,
+    #[serde(default, deserialize_with = "header_value")]
+    content_type: Option<HeaderValue>,
     #[serde(default, deserialize_with = "present")]
     json: Option<Value>,
     #[serde(default)]
     text: Option<String>,
-    #[serde(default)]
-    base64: Option<Base64Body>,
+    #[serde(default, deserialize_with = "base64")]
+    base64: Option<Vec<u8>>,
 }
 
 /// Keeps a key given as `null` apart from an absent one: `{"json": null}` is a body.
-fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
-struct FixtureScanRef(String);
-
-impl TryFrom<String> for FixtureScanRef {
-    type Error = String;
-    fn try_from(scan_ref: String) -> Result<Self, String> {
-        if scan_ref.is_empty() || scan_ref.chars().count() > MAX_SCAN_REF_LEN {
-            return Err(format!("must be 1 to {MAX_SCAN_REF_LEN} characters"));
-        }
-        Ok(Self(scan_ref))
-    }
+/// Reads a `T` and keeps what `check` makes of it; a refusal is the reason given, which quotes
+/// nothing.
+fn checked<'de, D, T, U>(
+    deserializer: D,
+    check: impl FnOnce(T) -> Option<U>,
+    reason: &str,
+) -> Result<U, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    check(T::deserialize(deserializer)?).ok_or_else(|| serde::de::Error::custom(reason))
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "u64", expecting = "a whole number of bytes")]
-struct VideoBytes(u64);
-
-impl TryFrom<u64> for VideoBytes {
-    type Error = String;
-    fn try_from(bytes: u64) -> Result<Self, String> {
-        if bytes > MAX_VIDEO_BYTES {
-            return Err(format!("must be a whole number up to {MAX_VIDEO_BYTES}"));
-        }
-        Ok(Self(bytes))
-    }
+fn is_scan_ref(scan_ref: &str) -> bool {
+    !scan_ref.is_empty() && scan_ref.chars().count() <= MAX_SCAN_REF_LEN
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "String", expecting = "a fault spec string")]
-struct FaultField(FaultSpec);
-
-impl TryFrom<String> for FaultField {
-    type Error = String;
-    fn try_from(spec: String) -> Result<Self, String> {
-        FaultSpec::parse(&spec).map(Self).map_err(|e| e.to_string())
-    }
+fn scan_ref<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let reason = format!("must be 1 to {MAX_SCAN_REF_LEN} characters");
+    checked(
+        deserializer,
+        |s: String| is_scan_ref(&s).then_some(s),
+        &reason,
+    )
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "u64", expecting = "an HTTP status 200-599")]
-struct RawStatus(StatusCode);
-
-impl TryFrom<u64> for RawStatus {
-    type Error = &'static str;
-    fn try_from(status: u64) -> Result<Self, Self::Error> {
-        u16::try_from(status)
-            .ok()
-            .filter(|n| (200..=599).contains(n))
-            .and_then(|n| StatusCode::from_u16(n).ok())
-            .map(Self)
-            .ok_or("must be an HTTP status 200-599")
-    }
+fn video_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let reason = format!("must be a whole number up to {MAX_VIDEO_BYTES}");
+    checked(
+        deserializer,
+        |n: u64| (n <= MAX_VIDEO_BYTES).then_some(Some(n)),
+        &reason,
+    )
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "String", expecting = "a valid header value string")]
-struct HeaderText(String);
-
-impl TryFrom<String> for HeaderText {
-    type Error = &'static str;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        match http::HeaderValue::from_str(&text) {
-            Ok(_) => Ok(Self(text)),
-            Err(_) => Err("must be a valid header value string"),
-        }
-    }
+fn fault<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<FaultSpec>, D::Error> {
+    let spec = String::deserialize(deserializer)?;
+    FaultSpec::parse(&spec)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
-#[derive(Deserialize)]
-#[serde(try_from = "String", expecting = "a base64 string")]
-struct Base64Body(Vec<u8>);
+fn http_status<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<StatusCode>, D::Error> {
+    let check = |n: u64| {
+        let n = u16::try_from(n).ok().filter(|n| (200..=599).contains(n))?;
+        StatusCode::from_u16(n).ok()
+    };
+    checked(
+        deserializer,
+        |n| check(n).map(Some),
+        "must be an HTTP status 200-599",
+    )
+}
 
-impl TryFrom<String> for Base64Body {
-    type Error = &'static str;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map(Self)
-            .map_err(|_| "must be a base64 string")
-    }
+fn header_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<HeaderValue>, D::Error> {
+    let check = |text: String| HeaderValue::from_str(&text).ok().map(Some);
+    checked(deserializer, check, "must be a valid header value string")
+}
+
+fn base64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<u8>>, D::Error> {
+    let check = |text: String| STANDARD.decode(text).ok().map(Some);
+    checked(deserializer, check, "must be a base64 string")
 }
 
 /// Reads `value` as a `T`, or says where and why not: the path from serde_path_to_error, the
@@ -465,110 +470,96 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
     let name = entry
         .get("scanRef")
         .and_then(Value::as_str)
-        .filter(|s| FixtureScanRef::try_from((*s).to_owned()).is_ok())
+        .filter(|s| is_scan_ref(s))
         .map_or_else(|| format!("#{index}"), str::to_owned);
     let spec: FixtureSpec = read(&name, "", entry)?;
-    let scan_ref = spec.scan_ref.0;
-    let name = scan_ref.as_str();
+    let name = spec.scan_ref.as_str();
+    let raw = spec.raw;
+    let both = |key: &str, what: &str| {
+        let reason = format!("{key} is given both as a schema {what} and as raw");
+        Err(invalid(name, format!("raw/{key}"), reason))
+    };
 
     let mut responses = HashMap::new();
     let answers = [
-        (Endpoint::Status, &spec.status),
-        (Endpoint::Data, &spec.data),
-        (Endpoint::FullStatus, &spec.full_status),
+        (Endpoint::Status, "status", spec.status, raw.status),
+        (Endpoint::Data, "data", spec.data, raw.data),
+        (
+            Endpoint::FullStatus,
+            "fullStatus",
+            spec.full_status,
+            raw.full_status,
+        ),
     ];
-    for (endpoint, body) in answers {
-        let (Some(body), Some(key)) = (body, endpoint::fixture_key(endpoint)) else {
-            continue;
+    for (endpoint, key, body, raw) in answers {
+        let prepared = match (body, raw) {
+            (None, None) => continue,
+            (Some(_), Some(_)) => return both(key, "response"),
+            (None, Some(raw)) => Prepared::Raw(raw_response(name, &format!("raw/{key}"), raw)?),
+            (Some(body), None) => {
+                match endpoint {
+                    Endpoint::Status => exact::<IdentificationStatus>(name, key, &body)?,
+                    Endpoint::Data => exact::<IdentificationData>(name, key, &body)?,
+                    _ => exact::<FullStatus>(name, key, &body)?,
+                }
+                if body.get("scanRef").is_some_and(|inner| inner != name) {
+                    let field = format!("{key}/scanRef");
+                    return Err(invalid(name, field, "differs from the fixture's scanRef"));
+                }
+                Prepared::Json(Bytes::from(body.to_string()))
+            }
         };
-        match endpoint {
-            Endpoint::Status => exact::<IdentificationStatus>(name, key, body)?,
-            Endpoint::Data => exact::<IdentificationData>(name, key, body)?,
-            _ => exact::<FullStatus>(name, key, body)?,
+        responses.insert(endpoint, prepared);
+    }
+    let files = match (spec.files, raw.files) {
+        (Some(_), Some(_)) => return both("files", "response"),
+        (None, Some(raw)) => {
+            let raw = raw_response(name, "raw/files", raw)?;
+            responses.insert(Endpoint::Files, Prepared::Raw(raw));
+            Vec::new()
         }
-        if let Some(inner) = body.get("scanRef").and_then(Value::as_str)
-            && inner != scan_ref
-        {
+        (None, None) => Vec::new(),
+        (Some(listed), None) => {
+            let files = check_file_list(name, listed)?;
+            responses.insert(Endpoint::Files, Prepared::FileTable(files.clone()));
+            files
+        }
+    };
+    let callback = match (spec.callback, raw.callback) {
+        (Some(_), Some(_)) => return both("callback", "callback"),
+        (None, None) => None,
+        (None, Some(raw)) if raw.status.is_some() => {
+            let field = "raw/callback/status";
             return Err(invalid(
                 name,
-                format!("{key}/scanRef"),
-                "differs from the fixture's scanRef",
+                field,
+                "a callback is a request: it has no status",
             ));
         }
-        let bytes = serde_json::to_vec(body).map_err(|e| invalid(name, key, e.to_string()))?;
-        responses.insert(endpoint, Prepared::Json(Bytes::from(bytes)));
-    }
-    let mut files = Vec::new();
-    if let Some(listed) = spec.files {
-        files = check_file_list(name, listed)?;
-        responses.insert(Endpoint::Files, Prepared::FileTable(files.clone()));
-    }
-    let mut callback = CallbackSource::Derived;
-    if let Some(body) = &spec.callback {
-        exact::<ResultCallback>(name, "callback", body)?;
-        if body.get("scanRef").and_then(Value::as_str) != Some(name) {
-            return Err(invalid(
-                name,
-                "callback/scanRef",
-                "must be the fixture's scanRef",
-            ));
-        }
-        let bytes =
-            serde_json::to_vec(body).map_err(|e| invalid(name, "callback", e.to_string()))?;
-        callback = CallbackSource::Json(Bytes::from(bytes));
-    }
-    for (key, raw) in spec.raw.unwrap_or_default() {
-        let field = format!("raw/{key}");
-        if key == "callback" {
-            if !matches!(callback, CallbackSource::Derived) {
-                return Err(invalid(
-                    name,
-                    &field,
-                    "callback is given both as a schema callback and as raw",
-                ));
+        (None, Some(raw)) => Some(raw_response(name, "raw/callback", raw)?),
+        (Some(body), None) => {
+            exact::<ResultCallback>(name, "callback", &body)?;
+            if body.get("scanRef").and_then(Value::as_str) != Some(name) {
+                let reason = "must be the fixture's scanRef";
+                return Err(invalid(name, "callback/scanRef", reason));
             }
-            if raw.status.is_some() {
-                return Err(invalid(
-                    name,
-                    format!("{field}/status"),
-                    "a callback is a request: it has no status",
-                ));
-            }
-            let raw = raw_response(name, &field, raw)?;
-            callback = CallbackSource::Raw {
-                content_type: raw.content_type,
-                body: raw.body,
-            };
-            continue;
+            Some(RawResponse {
+                status: StatusCode::OK,
+                content_type: HeaderValue::from_static("application/json"),
+                body: Bytes::from(body.to_string()),
+            })
         }
-        let endpoint = endpoint::from_fixture_key(&key).ok_or_else(|| {
-            invalid(
-                name,
-                &field,
-                "unknown endpoint; expected status, data, files, fullStatus or callback",
-            )
-        })?;
-        if responses.contains_key(&endpoint) {
-            return Err(invalid(
-                name,
-                &field,
-                format!("{key} is given both as a schema response and as raw"),
-            ));
-        }
-        responses.insert(endpoint, Prepared::Raw(raw_response(name, &field, raw)?));
-    }
-    Ok((
-        scan_ref.clone(),
-        Fixture {
-            responses,
-            files,
-            video_bytes: spec.video_bytes.map_or(DEFAULT_VIDEO_BYTES, |v| v.0),
-            fault: spec.fault.map(|f| f.0),
-            download_fault: spec.download_fault.map(|f| f.0),
-            callback,
-            refuses_deletion: spec.deletion == Deletion::Refused,
-        },
-    ))
+    };
+    let fixture = Fixture {
+        responses,
+        files,
+        video_bytes: spec.video_bytes.unwrap_or(DEFAULT_VIDEO_BYTES),
+        fault: spec.fault,
+        download_fault: spec.download_fault,
+        callback,
+        refuses_deletion: spec.deletion == Deletion::Refused,
+    };
+    Ok((spec.scan_ref, fixture))
 }
 
 /// Checks an answer given outside `raw` against its model `T`: it must read into it (a wrong
@@ -587,242 +578,37 @@ where
 }
 
 /// The kinds a fixture lists: documented ones, each once, in the docs' order.
-fn check_file_list(name: &str, listed: Vec<FileKind>) -> Result<Vec<FileKind>, FixtureError> {
+fn check_file_list(name: &str, mut files: Vec<FileKind>) -> Result<Vec<FileKind>, FixtureError> {
     let mut seen = HashSet::new();
-    for (i, kind) in listed.iter().enumerate() {
+    for (i, kind) in files.iter().enumerate() {
         if !kind.is_documented() {
-            return Err(invalid(
-                name,
-                format!("files/{i}"),
-                format!("must be one of {}", documented_kinds()),
-            ));
+            let documented = FileKind::DOCUMENTED.map(|kind| kind.to_string());
+            let reason = format!("must be one of {}", documented.join(", "));
+            return Err(invalid(name, format!("files/{i}"), reason));
         }
         if !seen.insert(kind) {
             return Err(invalid(name, format!("files/{i}"), "listed twice"));
         }
     }
-    let mut files = listed;
     files.sort();
     Ok(files)
 }
 
-/// `FRONT, BACK, ...`: the kinds a fixture may list.
-fn documented_kinds() -> String {
-    FileKind::DOCUMENTED.map(|kind| kind.to_string()).join(", ")
-}
-
 fn raw_response(name: &str, field: &str, raw: RawSpec) -> Result<RawResponse, FixtureError> {
     let (body, default_type) = match (raw.json, raw.text, raw.base64) {
-        (Some(json), None, None) => (
-            serde_json::to_vec(&json)
-                .map_err(|e| invalid(name, format!("{field}/json"), e.to_string()))?,
-            "application/json",
-        ),
+        (Some(json), None, None) => (json.to_string().into_bytes(), "application/json"),
         (None, Some(text), None) => (text.into_bytes(), "text/plain; charset=utf-8"),
-        (None, None, Some(bytes)) => (bytes.0, "application/octet-stream"),
+        (None, None, Some(bytes)) => (bytes, "application/octet-stream"),
         _ => {
-            return Err(invalid(
-                name,
-                field,
-                "needs exactly one body: json, text or base64",
-            ));
+            let reason = "needs exactly one body: json, text or base64";
+            return Err(invalid(name, field, reason));
         }
     };
     Ok(RawResponse {
-        status: raw.status.map_or(StatusCode::OK, |status| status.0),
+        status: raw.status.unwrap_or(StatusCode::OK),
         content_type: raw
             .content_type
-            .map_or_else(|| default_type.to_owned(), |text| text.0),
+            .unwrap_or_else(|| HeaderValue::from_static(default_type)),
         body: Bytes::from(body),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builtin_fixtures_load() {
-        let fixtures = Fixtures::from_json_str(BUILTIN_FIXTURES_JSON).unwrap();
-        for scan_ref in crate::scan_refs::SCHEMA_FIXTURES {
-            for endpoint in Endpoint::ALL {
-                assert!(
-                    fixtures.is_schema_response(scan_ref, endpoint),
-                    "{scan_ref} {endpoint:?}"
-                );
-            }
-        }
-        assert!(fixtures.contains(crate::scan_refs::UNDOCUMENTED));
-        assert!(!fixtures.is_schema_response(crate::scan_refs::UNDOCUMENTED, Endpoint::Status));
-    }
-
-    /// The refusal of a file holding `fixture`, as (fixture, field, message).
-    fn refusal(fixture: Value) -> (String, String, String) {
-        let text = serde_json::json!({ "fixtures": [fixture] }).to_string();
-        let error = Fixtures::from_json_str(&text).expect_err("the fixture is refused");
-        let message = error.to_string();
-        match error {
-            FixtureError::Invalid { fixture, field, .. } => (fixture, field, message),
-            other => panic!("expected Invalid, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_wrong_type_names_the_path_and_not_the_value() {
-        let cases = [
-            (
-                serde_json::json!({"scanRef": "mine", "videoBytes": "SECRET-77"}),
-                "videoBytes",
-            ),
-            (
-                serde_json::json!({"scanRef": "mine", "raw": {"data": {"text": 987_654_321}}}),
-                "raw/data/text",
-            ),
-            (
-                serde_json::json!({"scanRef": "mine", "files": ["FRONT", {"SECRET-77": 1}]}),
-                "files/1",
-            ),
-            (
-                serde_json::json!({"scanRef": "mine", "raw": {"status": {"text": "x", "SECRET-77": 1}}}),
-                "raw/status/SECRET-77",
-            ),
-        ];
-        for (fixture, path) in cases {
-            let (name, field, message) = refusal(fixture);
-            assert_eq!((name.as_str(), field.as_str()), ("mine", path), "{message}");
-            assert!(!message.contains("987654321"), "{message}");
-            if path != "raw/status/SECRET-77" {
-                assert!(!message.contains("SECRET-77"), "{message}");
-            }
-            assert!(
-                message.contains("must be") || message.contains("unknown key"),
-                "{message}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_fixture_without_a_valid_scan_ref_goes_by_its_position() {
-        let (name, field, message) = refusal(serde_json::json!({"files": []}));
-        assert_eq!(
-            (name.as_str(), field.as_str()),
-            ("#0", "scanRef"),
-            "{message}"
-        );
-        assert!(message.contains("is required"), "{message}");
-        let (name, field, message) = refusal(serde_json::json!({"scanRef": ["SECRET-77"]}));
-        assert_eq!(
-            (name.as_str(), field.as_str()),
-            ("#0", "scanRef"),
-            "{message}"
-        );
-        assert!(!message.contains("SECRET-77"), "{message}");
-        let (name, field, _) = refusal(serde_json::json!("a fixture"));
-        assert_eq!((name.as_str(), field.as_str()), ("#0", "(fixture)"));
-    }
-
-    /// The built-in fixture `scan_ref` as a JSON value.
-    fn builtin(scan_ref: &str) -> Value {
-        let file: Value = serde_json::from_str(BUILTIN_FIXTURES_JSON).unwrap();
-        let fixtures = file["fixtures"].as_array().unwrap();
-        fixtures
-            .iter()
-            .find(|f| f["scanRef"] == scan_ref)
-            .unwrap()
-            .clone()
-    }
-
-    #[test]
-    fn what_the_docs_do_not_describe_is_refused_at_its_path_without_its_value() {
-        type Change = fn(&mut Value);
-        let cases: [(&str, Change); 5] = [
-            ("fullStatus/client/sex", |f| {
-                f["fullStatus"]["client"]["sex"] = "SECRET-77".into()
-            }),
-            ("fullStatus/suspection_reasons/0", |f| {
-                f["fullStatus"]["suspection_reasons"] = serde_json::json!(["SECRET-77"])
-            }),
-            ("data/extraKey", |f| {
-                f["data"]["extraKey"] = "SECRET-77".into()
-            }),
-            ("status/clientId", |f| {
-                f["status"].as_object_mut().unwrap().remove("clientId");
-            }),
-            ("fullStatus/client/sex", |f| {
-                f["fullStatus"]["client"]["sex"] = 77.into()
-            }),
-        ];
-        for (path, change) in cases {
-            let mut fixture = builtin(crate::scan_refs::APPROVED);
-            change(&mut fixture);
-            let (name, field, message) = refusal(fixture);
-            assert_eq!(
-                (name.as_str(), field.as_str()),
-                (crate::scan_refs::APPROVED, path)
-            );
-            assert!(!message.contains("77"), "{message}");
-        }
-    }
-
-    /// Every string of every built-in answer, made a value no list documents in turn: where the
-    /// models read it as an open enum, the refusal names exactly that place, which checks the
-    /// paths of the marking against the JSON.
-    #[test]
-    fn an_undocumented_value_is_named_where_it_is_wherever_it_is() {
-        fn strings(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-            match value {
-                Value::String(_) => out.push(path.clone()),
-                Value::Object(map) => map.iter().for_each(|(key, inner)| {
-                    path.push(key.clone());
-                    strings(inner, path, out);
-                    path.pop();
-                }),
-                Value::Array(items) => items.iter().enumerate().for_each(|(i, inner)| {
-                    path.push(i.to_string());
-                    strings(inner, path, out);
-                    path.pop();
-                }),
-                _ => {}
-            }
-        }
-        let mut refused = 0;
-        for scan_ref in [crate::scan_refs::SUSPECTED, crate::scan_refs::DENIED_FACE] {
-            let fixture = builtin(scan_ref);
-            for key in ["status", "data", "fullStatus"] {
-                let mut leaves = Vec::new();
-                strings(&fixture[key], &mut vec![key.to_owned()], &mut leaves);
-                for leaf in leaves {
-                    let pointer = format!("/{}", leaf.join("/"));
-                    let mut changed = fixture.clone();
-                    *changed.pointer_mut(&pointer).unwrap() = "SANDBOX-PROBE".into();
-                    let text = serde_json::json!({ "fixtures": [changed] }).to_string();
-                    if let Err(FixtureError::Invalid { field, reason, .. }) =
-                        Fixtures::from_json_str(&text)
-                        && reason.starts_with("must be one of")
-                    {
-                        assert_eq!(field, leaf.join("/"), "{reason}");
-                        refused += 1;
-                    }
-                }
-            }
-        }
-        assert!(refused >= 10, "only {refused} enum values found");
-    }
-
-    #[test]
-    fn a_raw_json_null_is_a_body_and_an_absent_body_is_not() {
-        let text = r#"{"fixtures": [{"scanRef": "mine", "raw": {"status": {"json": null}}}]}"#;
-        let fixtures = Fixtures::from_json_str(text).unwrap();
-        let Some(Prepared::Raw(raw)) = fixtures
-            .get("mine")
-            .unwrap()
-            .responses
-            .get(&Endpoint::Status)
-        else {
-            panic!("the raw answer is kept");
-        };
-        assert_eq!(&raw.body[..], b"null");
-        let (_, field, _) = refusal(serde_json::json!({"scanRef": "mine", "raw": {"status": {}}}));
-        assert_eq!(field, "raw/status");
-    }
 }

@@ -3,12 +3,10 @@
 //! `next`, `previous` as absolute URLs on the sandbox's own base URL, `results`).
 
 use bytes::Bytes;
-use idenfy_core::percent_encode;
+use idenfy_core::{Endpoint, percent_encode};
 use serde_json::{Value, json};
 
 use crate::api_error::ApiError;
-use crate::endpoint::Endpoint;
-use crate::fixtures::Prepared;
 use crate::router::State;
 
 /// The path, as idenfy-core's request target names it.
@@ -39,7 +37,7 @@ pub(crate) fn page(state: &State, query: Option<&str>) -> Result<Bytes, ApiError
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n >= 1)
-                .ok_or_else(|| ApiError::bad_value(format!("'{what}' must be a positive integer.")))
+                .ok_or_else(|| ApiError::BadValue(format!("'{what}' must be a positive integer.")))
         };
         match key {
             "page" => page = number("page")?,
@@ -57,7 +55,7 @@ pub(crate) fn page(state: &State, query: Option<&str>) -> Result<Bytes, ApiError
         .collect();
     let pages = items.len().div_ceil(per_page).max(1);
     if page > pages {
-        return Err(ApiError::bad_value("Invalid page."));
+        return Err(ApiError::BadValue("Invalid page.".into()));
     }
     let link = |page: usize| {
         let mut url = format!("{}{PATH}?page={page}&perPage={per_page}", state.base_url);
@@ -80,56 +78,36 @@ pub(crate) fn page(state: &State, query: Option<&str>) -> Result<Bytes, ApiError
 /// (`DELETED` once deleted), suspected when that status is `SUSPECTED`.
 fn item(state: &State, scan_ref: &str) -> Option<(Value, Option<String>)> {
     let fixture = state.fixtures.get(scan_ref)?;
-    let status: Option<serde_json::Map<String, Value>> =
-        match fixture.responses.get(&Endpoint::Status) {
-            Some(Prepared::Json(body)) => serde_json::from_slice(body).ok(),
-            _ => None,
-        };
-    let client_id = status
-        .as_ref()
-        .and_then(|status| status.get("clientId"))
-        .and_then(|id| match id {
-            Value::String(text) => Some(text.clone()),
-            Value::Number(number) => Some(number.to_string()),
-            _ => None,
-        });
-    let overall = if state.deletions.contains(scan_ref) {
-        Value::String("DELETED".into())
-    } else {
-        status
-            .as_ref()
-            .and_then(|status| status.get("status").cloned())
-            .unwrap_or(Value::Null)
+    let status = fixture.answer(Endpoint::Status).unwrap_or_default();
+    let client_id = match status.get("clientId") {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
     };
-    let suspected = overall.as_str() == Some("SUSPECTED");
-    Some((
-        json!({"scanRef": scan_ref, "status": overall, "suspected": suspected}),
-        client_id,
-    ))
+    let overall = if state.is_deleted(scan_ref) {
+        json!("DELETED")
+    } else {
+        status.get("status").cloned().unwrap_or(Value::Null)
+    };
+    let suspected = overall == "SUSPECTED";
+    let item = json!({"scanRef": scan_ref, "status": overall, "suspected": suspected});
+    Some((item, client_id))
 }
 
 /// `%XX` escapes and `+` decoded; anything malformed kept as it is.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
-        match bytes[index] {
-            b'%' if hex(index + 1).is_some() && hex(index + 2).is_some() => {
-                let high = hex(index + 1).unwrap_or_default();
-                let low = hex(index + 2).unwrap_or_default();
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let [byte, tail @ ..] = rest {
+        let hex = |at: usize| tail.get(at).and_then(|b| char::from(*b).to_digit(16));
+        rest = tail;
+        match (byte, hex(0), hex(1)) {
+            (b'%', Some(high), Some(low)) => {
                 out.push((high * 16 + low) as u8);
-                index += 3;
+                rest = &tail[2..];
             }
-            b'+' => {
-                out.push(b' ');
-                index += 1;
-            }
-            byte => {
-                out.push(byte);
-                index += 1;
-            }
+            (b'+', ..) => out.push(b' '),
+            _ => out.push(*byte),
         }
     }
     String::from_utf8_lossy(&out).into_owned()

@@ -80,24 +80,35 @@ async fn main() -> ExitCode {
             args.host
         );
     }
-    if args.no_builtin {
-        builder = builder.without_builtin_fixtures();
-    }
     // Load here rather than in start() so the error names the file.
-    let mut scan_refs = Vec::new();
+    let mut all = if args.no_builtin {
+        Fixtures::empty()
+    } else {
+        Fixtures::builtin()
+    };
     for path in &args.fixtures {
         match Fixtures::from_path(path) {
-            Ok(fixtures) => {
-                scan_refs.extend(fixtures.scan_refs().map(str::to_owned));
-                builder = builder.fixtures(fixtures);
-            }
+            Ok(fixtures) => all.merge(fixtures),
             Err(error) => {
                 eprintln!("idenfy-sandbox: {}: {error}", path.display());
                 return ExitCode::FAILURE;
             }
         }
     }
-    let handle = match builder.start().await {
+    // A generated fixture file can hold thousands: name a few and count the rest.
+    const SHOWN: usize = 20;
+    let shown: Vec<&str> = all.scan_refs().take(SHOWN).collect();
+    let more = match all.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    let scan_refs = format!("{}{more}", shown.join(", "));
+    let handle = match builder
+        .without_builtin_fixtures()
+        .fixtures(all)
+        .start()
+        .await
+    {
         Ok(handle) => handle,
         Err(error) => {
             eprintln!("idenfy-sandbox: {error}");
@@ -105,22 +116,7 @@ async fn main() -> ExitCode {
         }
     };
     eprintln!("idenfy-sandbox: listening on {}", handle.base_url());
-    if !args.no_builtin {
-        let builtin = Fixtures::builtin();
-        scan_refs.extend(builtin.scan_refs().map(str::to_owned));
-    }
-    scan_refs.sort();
-    scan_refs.dedup();
-    // A generated fixture file can hold thousands: name a few and count the rest.
-    const SHOWN: usize = 20;
-    let more = scan_refs.len().saturating_sub(SHOWN);
-    scan_refs.truncate(SHOWN);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    eprintln!("idenfy-sandbox: scanRefs: {}{more}", scan_refs.join(", "));
+    eprintln!("idenfy-sandbox: scanRefs: {scan_refs}");
     if let (Some(scan_ref), Some(url)) = (&args.send_callback, &args.callback_to) {
         let mut options = DeliveryOptions::new();
         if let Some(fault) = args.callback_fault {

@@ -13,10 +13,10 @@
 //! the fixture only (no clock, no random numbers), so the same scanRef always gives the same
 //! file.
 
+use idenfy_core::Endpoint;
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
 use serde_json::Value;
 
-use crate::endpoint::Endpoint;
 use crate::fixtures::{Fixture, Fixtures, Prepared};
 
 const PAGE_WIDTH: f32 = 595.28;

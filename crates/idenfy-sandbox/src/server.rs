@@ -9,16 +9,14 @@ use std::time::Duration;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use bytes::Bytes;
+use idenfy_core::callback::CallbackSecret;
 
 use crate::auth::Credentials;
-use crate::callback::{
-    self, CallbackSigner, Delivery, DeliveryError, DeliveryLog, DeliveryOptions,
-};
-use crate::deletions::Deletions;
+use crate::callback::{self, Delivery, DeliveryError, DeliveryOptions};
 use crate::downloads::MediaCache;
 use crate::fault::FaultCounters;
 use crate::fixtures::{FixtureError, Fixtures};
@@ -76,10 +74,10 @@ impl Sandbox {
 }
 
 /// Configures and starts a sandbox.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SandboxBuilder {
     api_key: String,
-    api_secret: String,
+    api_secret: Redacted,
     builtin: bool,
     fixtures: Fixtures,
     fixture_files: Vec<PathBuf>,
@@ -92,21 +90,13 @@ pub struct SandboxBuilder {
     public_url: Option<String>,
 }
 
-impl std::fmt::Debug for SandboxBuilder {
+/// The API secret, which `Debug` does not show.
+#[derive(Clone, PartialEq, Eq)]
+struct Redacted(String);
+
+impl std::fmt::Debug for Redacted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxBuilder")
-            .field("api_key", &self.api_key)
-            .field("api_secret", &"<redacted>")
-            .field("builtin", &self.builtin)
-            .field("fixtures", &self.fixtures)
-            .field("fixture_files", &self.fixture_files)
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("file_url_ttl", &self.file_url_ttl)
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("access_log", &self.access_log)
-            .field("public_url", &self.public_url)
-            .finish()
+        f.write_str("<redacted>")
     }
 }
 
@@ -114,7 +104,7 @@ impl Default for SandboxBuilder {
     fn default() -> Self {
         Self {
             api_key: DEFAULT_API_KEY.to_owned(),
-            api_secret: DEFAULT_API_SECRET.to_owned(),
+            api_secret: Redacted(DEFAULT_API_SECRET.to_owned()),
             builtin: true,
             fixtures: Fixtures::empty(),
             fixture_files: Vec::new(),
@@ -137,7 +127,7 @@ impl SandboxBuilder {
         api_secret: impl Into<String>,
     ) -> Self {
         self.api_key = api_key.into();
-        self.api_secret = api_secret.into();
+        self.api_secret = Redacted(api_secret.into());
         self
     }
 
@@ -213,7 +203,7 @@ impl SandboxBuilder {
     pub fn is_exposed_with_default_credentials(&self) -> bool {
         !self.host.is_loopback()
             && self.api_key == DEFAULT_API_KEY
-            && self.api_secret == DEFAULT_API_SECRET
+            && self.api_secret.0 == DEFAULT_API_SECRET
     }
 
     /// Loads the fixtures, binds, and starts serving in the background.
@@ -260,7 +250,7 @@ impl SandboxBuilder {
     }
 
     fn checked_public_url(&self) -> Result<Option<String>, SandboxError> {
-        if self.api_key.is_empty() || self.api_secret.is_empty() {
+        if self.api_key.is_empty() || self.api_secret.0.is_empty() {
             return Err(SandboxError::EmptyCredentials);
         }
         self.public_url
@@ -283,7 +273,7 @@ impl SandboxBuilder {
         fixtures.merge(self.fixtures);
         let signer = UrlSigner::random().map_err(|e| SandboxError::Randomness(e.to_string()))?;
         Ok(State {
-            credentials: Credentials::new(&self.api_key, &self.api_secret),
+            credentials: Credentials::new(&self.api_key, &self.api_secret.0),
             fixtures,
             signer,
             counters: FaultCounters::default(),
@@ -293,9 +283,10 @@ impl SandboxBuilder {
             max_body_bytes: self.max_body_bytes,
             body_read_timeout: self.body_read_timeout,
             access_log: self.access_log,
-            callback_signer: CallbackSigner::new(&self.api_secret).map_err(SandboxError::Secret)?,
-            deliveries: DeliveryLog::default(),
-            deletions: Deletions::default(),
+            callback_secret: CallbackSecret::new(self.api_secret.0)
+                .map_err(SandboxError::Secret)?,
+            deliveries: Default::default(),
+            deleted: Default::default(),
         })
     }
 }
@@ -320,7 +311,7 @@ impl InProcessSandbox {
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let _ = connection(io, self.state.clone()).await;
+        serve(io, self.state.clone(), std::future::pending()).await;
     }
 }
 
@@ -354,7 +345,7 @@ impl SandboxHandle {
     /// The `Idenfy-Signature` this sandbox gives `body`: hex HMAC-SHA256 keyed with its API
     /// secret.
     pub fn sign_callback(&self, body: &[u8]) -> String {
-        self.state.callback_signer.sign(body)
+        idenfy_core::callback::sign(&self.state.callback_secret, body)
     }
 
     /// POSTs the result callback of `scan_ref` to `url` (plain HTTP on this machine), signed
@@ -399,7 +390,8 @@ impl SandboxHandle {
 
     /// Every callback delivered so far (up to the last 1000), oldest first.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.state.deliveries.all()
+        let log = self.state.deliveries.lock();
+        log.unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -410,33 +402,6 @@ impl std::fmt::Debug for SandboxHandle {
             .field("base_url", &self.base_url)
             .finish_non_exhaustive()
     }
-}
-
-/// One HTTP/1.1 connection over `io`, answered by the router.
-fn connection<I>(
-    io: I,
-    state: Arc<State>,
-) -> http1::Connection<
-    TokioIo<I>,
-    impl hyper::service::Service<
-        http::Request<hyper::body::Incoming>,
-        Response = http::Response<crate::body::SandboxBody>,
-        Error = Infallible,
-        Future = impl Send,
-    > + Send,
->
-where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let service = service_fn(move |request| {
-        let state = state.clone();
-        async move { Ok::<_, Infallible>(router::handle(&state, request).await) }
-    });
-    http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(io), service)
 }
 
 /// `http://ADDRESS`, with loopback standing for an unspecified address (0.0.0.0, `::`): a
@@ -473,7 +438,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
             _ = stopped.changed() => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    tokio::spawn(serve_connection(stream, state.clone(), stopped.clone()));
+                    // Responses are written whole; Nagle's algorithm would only add latency.
+                    let _ = stream.set_nodelay(true);
+                    let mut stopped = stopped.clone();
+                    let stop = async move { let _ = stopped.changed().await; };
+                    tokio::spawn(serve(stream, state.clone(), stop));
                 }
                 // Typically out of file descriptors: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -482,99 +451,26 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     }
 }
 
-async fn serve_connection(stream: TcpStream, state: Arc<State>, mut stopped: watch::Receiver<()>) {
-    // Responses are written whole; Nagle's algorithm would only add latency.
-    let _ = stream.set_nodelay(true);
-    let connection = connection(stream, state);
+/// Serves one HTTP/1.1 connection over `io` until the peer closes it, or `stop` ends: then
+/// the response in flight has [`SHUTDOWN_GRACE`] to finish.
+async fn serve<I>(io: I, state: Arc<State>, stop: impl Future<Output = ()>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(router::handle(&state, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
-        _ = stopped.changed() => {
+        () = stop => {
             connection.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unspecified_address_is_advertised_as_loopback() {
-        let any_v4: SocketAddr = "0.0.0.0:8080".parse().unwrap();
-        assert_eq!(advertised_url(any_v4), "http://127.0.0.1:8080");
-        let any_v6: SocketAddr = "[::]:8080".parse().unwrap();
-        assert_eq!(advertised_url(any_v6), "http://[::1]:8080");
-        let given: SocketAddr = "192.0.2.7:81".parse().unwrap();
-        assert_eq!(advertised_url(given), "http://192.0.2.7:81");
-    }
-
-    #[test]
-    fn a_public_url_is_a_scheme_and_an_authority() {
-        assert_eq!(
-            checked_public_url("https://sandbox.test:8443/").unwrap(),
-            "https://sandbox.test:8443"
-        );
-        assert_eq!(
-            checked_public_url("http://10.1.2.3:8080").unwrap(),
-            "http://10.1.2.3:8080"
-        );
-        for refused in [
-            "sandbox.test:8080",
-            "ftp://sandbox.test",
-            "http://sandbox.test/api",
-            "http://sandbox.test/?x=1",
-            "http://user:pass@sandbox.test",
-            "",
-        ] {
-            assert!(checked_public_url(refused).is_err(), "{refused}");
-        }
-    }
-
-    #[test]
-    fn only_non_loopback_hosts_with_the_default_credentials_are_exposed() {
-        let everywhere = Sandbox::builder().host(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        assert!(everywhere.is_exposed_with_default_credentials());
-        assert!(
-            !everywhere
-                .clone()
-                .credentials("own-key", "own-secret")
-                .is_exposed_with_default_credentials()
-        );
-        assert!(!Sandbox::builder().is_exposed_with_default_credentials());
-    }
-
-    #[tokio::test]
-    async fn a_secret_core_refuses_cannot_sign_callbacks() {
-        let refused = Sandbox::builder()
-            .credentials("key", "se cret")
-            .start()
-            .await;
-        assert!(
-            matches!(refused, Err(SandboxError::Secret(_))),
-            "{refused:?}"
-        );
-        let sandbox = Sandbox::builder().start().await.unwrap();
-        let options = DeliveryOptions::new().signed_with("se\ncret");
-        let url = "http://127.0.0.1:9/callback";
-        let refused = sandbox
-            .deliver_callback(crate::scan_refs::APPROVED, url, &options)
-            .await;
-        assert!(
-            matches!(refused, Err(DeliveryError::Secret(_))),
-            "{refused:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn empty_credentials_are_refused() {
-        for (key, secret) in [("", "secret"), ("key", ""), ("", "")] {
-            let refused = Sandbox::builder().credentials(key, secret).start().await;
-            assert!(
-                matches!(refused, Err(SandboxError::EmptyCredentials)),
-                "{key:?}/{secret:?}: {refused:?}"
-            );
         }
     }
 }

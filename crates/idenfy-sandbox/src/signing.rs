@@ -11,11 +11,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use idenfy_core::callback::{CallbackError, CallbackSecret, CallbackVerifier};
 
+/// The refusal of a URL whose `expires` or `signature` is missing or unreadable.
+const MALFORMED: &str = "Download URL lacks a valid expiry or signature.";
+
 /// Signs and checks download URLs with idenfy-core's HMAC-SHA256 signatures (the ones iDenfy
 /// puts on callbacks): the same hex digest, compared in constant time, keyed here with random
 /// bytes instead of an API secret.
 #[derive(Clone)]
-pub struct UrlSigner {
+pub(crate) struct UrlSigner {
     verifier: CallbackVerifier,
 }
 
@@ -25,31 +28,9 @@ impl std::fmt::Debug for UrlSigner {
     }
 }
 
-/// Why a download URL was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// `expires` or `signature` is missing or unreadable.
-    Malformed,
-    /// The signature does not match the path and expiry.
-    BadSignature,
-    /// The signature matches, but the expiry has passed.
-    Expired,
-}
-
-impl Refusal {
-    /// A message for the 403 body.
-    pub fn message(self) -> &'static str {
-        match self {
-            Refusal::Malformed => "Download URL lacks a valid expiry or signature.",
-            Refusal::BadSignature => "Download URL signature does not match.",
-            Refusal::Expired => "Download URL has expired.",
-        }
-    }
-}
-
 impl UrlSigner {
     /// A signer with a fresh random key.
-    pub fn random() -> Result<Self, String> {
+    pub(crate) fn random() -> Result<Self, String> {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).map_err(|e| e.to_string())?;
         // A secret is text: the key's bytes in base64, which has no white space.
@@ -66,14 +47,15 @@ impl UrlSigner {
     }
 
     /// The query string (without `?`) that makes `path` downloadable for `ttl`.
-    pub fn query_for(&self, path: &str, ttl: Duration) -> String {
+    pub(crate) fn query_for(&self, path: &str, ttl: Duration) -> String {
         let expires = unix_now().saturating_add(ttl.as_secs());
         let signature = self.verifier.sign(&Self::message(path, expires));
         format!("expires={expires}&signature={signature}")
     }
 
-    /// Checks the query string of a download request for `path`.
-    pub fn check(&self, path: &str, query: Option<&str>) -> Result<(), Refusal> {
+    /// Checks the query string of a download request for `path`; the refusal is the message of
+    /// the 403 body.
+    pub(crate) fn check(&self, path: &str, query: Option<&str>) -> Result<(), &'static str> {
         let mut expires = None;
         let mut signature = None;
         for pair in query.unwrap_or_default().split('&') {
@@ -84,20 +66,17 @@ impl UrlSigner {
             }
         }
         let (Some(expires), Some(signature)) = (expires, signature) else {
-            return Err(Refusal::Malformed);
+            return Err(MALFORMED);
         };
         match self
             .verifier
             .verify(Some(signature), &Self::message(path, expires))
         {
-            Ok(_) => {}
-            Err(CallbackError::SignatureMismatch) => return Err(Refusal::BadSignature),
-            Err(_) => return Err(Refusal::Malformed),
+            Err(CallbackError::SignatureMismatch) => Err("Download URL signature does not match."),
+            Err(_) => Err(MALFORMED),
+            Ok(_) if unix_now() >= expires => Err("Download URL has expired."),
+            Ok(_) => Ok(()),
         }
-        if unix_now() >= expires {
-            return Err(Refusal::Expired);
-        }
-        Ok(())
     }
 }
 
@@ -120,27 +99,33 @@ mod tests {
         assert_eq!(signer.check(path, Some(&query)), Ok(()));
         assert_eq!(
             signer.check("/files/abc/BACK.png", Some(&query)),
-            Err(Refusal::BadSignature)
+            Err("Download URL signature does not match.")
         );
         let bumped = query.replacen("expires=", "expires=1", 1);
         assert_eq!(
             signer.check(path, Some(&bumped)),
-            Err(Refusal::BadSignature)
+            Err("Download URL signature does not match.")
         );
-        assert_eq!(signer.check(path, None), Err(Refusal::Malformed));
+        assert_eq!(signer.check(path, None), Err(MALFORMED));
         assert_eq!(
             signer.check(path, Some("expires=1&signature=zz")),
-            Err(Refusal::Malformed)
+            Err(MALFORMED)
         );
 
         let other = UrlSigner::random().unwrap();
-        assert_eq!(other.check(path, Some(&query)), Err(Refusal::BadSignature));
+        assert_eq!(
+            other.check(path, Some(&query)),
+            Err("Download URL signature does not match.")
+        );
     }
 
     #[test]
     fn zero_ttl_is_already_expired() {
         let signer = UrlSigner::random().unwrap();
         let query = signer.query_for("/p", Duration::ZERO);
-        assert_eq!(signer.check("/p", Some(&query)), Err(Refusal::Expired));
+        assert_eq!(
+            signer.check("/p", Some(&query)),
+            Err("Download URL has expired.")
+        );
     }
 }

@@ -4,7 +4,11 @@
 mod common;
 
 use common::*;
-use idenfy_sandbox::{Sandbox, SandboxHandle, scan_refs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use idenfy_sandbox::{
+    DeliveryError, DeliveryOptions, Sandbox, SandboxError, SandboxHandle, scan_refs,
+};
 use serde_json::Value;
 
 async fn sandbox() -> SandboxHandle {
@@ -407,4 +411,92 @@ async fn an_in_process_sandbox_answers_on_any_byte_stream() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("http://sandbox.test/"), "{answer}");
     tokio::time::timeout(WAIT, serving).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn an_unspecified_address_is_advertised_as_loopback() {
+    let any_v4 = Sandbox::builder()
+        .host(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .start()
+        .await
+        .unwrap();
+    let port = any_v4.local_addr().port();
+    assert_eq!(any_v4.base_url(), format!("http://127.0.0.1:{port}"));
+    // Where the machine has IPv6 at all.
+    let any_v6 = Sandbox::builder().host(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    if let Ok(any_v6) = any_v6.start().await {
+        let port = any_v6.local_addr().port();
+        assert_eq!(any_v6.base_url(), format!("http://[::1]:{port}"));
+    }
+}
+
+#[tokio::test]
+async fn a_public_url_is_a_scheme_and_an_authority() {
+    for (given, used) in [
+        ("https://sandbox.test:8443/", "https://sandbox.test:8443"),
+        ("http://10.1.2.3:8080", "http://10.1.2.3:8080"),
+    ] {
+        let sandbox = Sandbox::builder().public_url(given).start().await.unwrap();
+        assert_eq!(sandbox.base_url(), used);
+    }
+    for refused in [
+        "sandbox.test:8080",
+        "ftp://sandbox.test",
+        "http://sandbox.test/api",
+        "http://sandbox.test/?x=1",
+        "http://user:pass@sandbox.test",
+        "",
+    ] {
+        let result = Sandbox::builder().public_url(refused).start().await;
+        assert!(
+            matches!(result, Err(SandboxError::PublicUrl(_))),
+            "{refused}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn only_non_loopback_hosts_with_the_default_credentials_are_exposed() {
+    let everywhere = Sandbox::builder().host(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    assert!(everywhere.is_exposed_with_default_credentials());
+    assert!(
+        !everywhere
+            .clone()
+            .credentials("own-key", "own-secret")
+            .is_exposed_with_default_credentials()
+    );
+    assert!(!Sandbox::builder().is_exposed_with_default_credentials());
+}
+
+#[tokio::test]
+async fn a_secret_core_refuses_cannot_sign_callbacks() {
+    let refused = Sandbox::builder()
+        .credentials("key", "se cret")
+        .start()
+        .await;
+    assert!(
+        matches!(refused, Err(SandboxError::Secret(_))),
+        "{refused:?}"
+    );
+    let sandbox = Sandbox::builder().start().await.unwrap();
+    let options = DeliveryOptions::new().signed_with("se\ncret");
+    let url = "http://127.0.0.1:9/callback";
+    let refused = sandbox
+        .deliver_callback(scan_refs::APPROVED, url, &options)
+        .await;
+    assert!(
+        matches!(refused, Err(DeliveryError::Secret(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn empty_credentials_are_refused() {
+    for (key, secret) in [("", "secret"), ("key", ""), ("", "")] {
+        let refused = Sandbox::builder().credentials(key, secret).start().await;
+        assert!(
+            matches!(refused, Err(SandboxError::EmptyCredentials)),
+            "{key:?}/{secret:?}: {refused:?}"
+        );
+    }
 }

@@ -150,6 +150,8 @@ async fn each_builtin_callback_matches_the_fixture_answers_and_its_model() {
         date.starts_with(&(1970 + seconds / 31_556_952).to_string()),
         "{start} {seconds}"
     );
+    // Exactly: 2026-03-02 10:14:05 UTC, whose date is after a leap day's place in the year.
+    assert_eq!((start, seconds), ("2026-03-02 10:14:05", 1_772_446_445));
 
     // The fixture outside the schema has a raw callback, consistent with its raw answers.
     let undocumented: Value =
@@ -263,7 +265,29 @@ async fn deliveries_are_bounded_in_time_and_in_what_is_read_back() {
     assert_eq!(delivery.answers[0].body.len(), 1000);
     assert!(delivery.answers[0].truncated);
 
-    for url in ["https://127.0.0.1:1/", "http://192.0.2.1/", "not a url"] {
+    // Loopback only, in any spelling; nothing listens on port 9 here.
+    for url in [
+        "http://[::1]:9/",
+        "http://localhost:9/",
+        "http://LocalHost:9/",
+    ] {
+        let err = sandbox
+            .deliver_callback(scan_refs::APPROVED, url, &DeliveryOptions::new())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DeliveryError::Receiver { .. }),
+            "{url}: {err:?}"
+        );
+    }
+    for url in [
+        "https://127.0.0.1:1/",
+        "http://192.0.2.1/",
+        "http://10.0.0.1/",
+        "http://example.com/",
+        "/relative",
+        "not a url",
+    ] {
         let err = sandbox
             .deliver_callback(scan_refs::APPROVED, url, &DeliveryOptions::new())
             .await

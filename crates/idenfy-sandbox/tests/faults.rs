@@ -245,6 +245,25 @@ async fn times_limits_the_fault_per_spec_and_scan_ref() {
 }
 
 #[tokio::test]
+async fn a_spec_counts_without_its_spaces_and_only_applied_faults_are_counted() {
+    let sandbox = sandbox().await;
+    let mut seen = Vec::new();
+    for spec in [
+        "status=503;times=2",
+        " status=503 ; times=2",
+        "status=503;times=2",
+    ] {
+        seen.push(
+            faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, spec)
+                .await
+                .status,
+        );
+    }
+    assert_eq!(seen, [503, 503, 200]);
+    assert_eq!(sandbox.faults_applied(), 2);
+}
+
+#[tokio::test]
 async fn header_faults_apply_to_unknown_scan_refs_too() {
     let sandbox = sandbox().await;
     let reply = faulty(&sandbox, "/api/v2/status", "not-a-fixture", "status=502").await;
@@ -254,7 +273,21 @@ async fn header_faults_apply_to_unknown_scan_refs_too() {
 #[tokio::test]
 async fn invalid_fault_header_is_a_bad_value() {
     let sandbox = sandbox().await;
-    for spec in ["status=200", "explode", "status=500;close-mid-body"] {
+    for spec in [
+        "",
+        ";",
+        "status=200",
+        "status=abc",
+        "explode",
+        "status=500;close-mid-body",
+        "status=500;endless-body",
+        "retry-after=3",
+        "status=500;retry-after=3",
+        "delay-ms=-1",
+        "delay-ms=999999999",
+        "times=x",
+        "close-mid-body=1",
+    ] {
         let reply = faulty(&sandbox, "/api/v2/status", scan_refs::APPROVED, spec).await;
         assert_eq!(reply.status, 400, "{spec}");
         assert_eq!(reply.error_identifier(), "BAD_VALUE");

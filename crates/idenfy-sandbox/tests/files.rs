@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use idenfy_sandbox::{Sandbox, scan_refs};
+use idenfy_sandbox::{Fixtures, Sandbox, scan_refs};
+use serde_json::json;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
@@ -184,4 +185,55 @@ async fn identifications_without_files_have_null_urls() {
     let table = files.as_object().unwrap();
     assert_eq!(table.len(), 6);
     assert!(table.values().all(serde_json::Value::is_null), "{files}");
+}
+
+/// The top-level boxes of an MP4, checking that their sizes tile it exactly.
+fn boxes(mp4: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < mp4.len() {
+        let size = u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+        assert!(size >= 8 && at + size <= mp4.len(), "box at {at}: {size}");
+        out.push(String::from_utf8_lossy(&mp4[at + 4..at + 8]).into_owned());
+        at += size;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_video_is_the_sample_grown_by_a_free_box_to_the_size_asked_for() {
+    // The sample's size, as the README gives it: one less than a box header above it gives a
+    // whole box more.
+    const SAMPLE: usize = 3561;
+    let cases = [
+        (0, SAMPLE),
+        (SAMPLE, SAMPLE),
+        (SAMPLE + 1, SAMPLE + 8),
+        (SAMPLE + 8, SAMPLE + 8),
+        (64 * 1024, 64 * 1024),
+    ];
+    let fixtures: Vec<_> = (cases.iter().enumerate())
+        .map(|(i, (asked, _))| json!({"scanRef": format!("v{i}"), "files": ["FACE_VIDEO"], "videoBytes": asked}))
+        .collect();
+    let fixtures = Fixtures::from_json_str(&json!({ "fixtures": fixtures }).to_string()).unwrap();
+    let sandbox = Sandbox::builder().fixtures(fixtures).start().await.unwrap();
+    for (i, (asked, served)) in cases.into_iter().enumerate() {
+        let scan_ref = format!("v{i}");
+        let files = post_scan_ref(sandbox.local_addr(), "/api/v2/files", &scan_ref)
+            .await
+            .json();
+        let video = get_url(files["FACE_VIDEO"].as_str().unwrap(), &[])
+            .await
+            .body;
+        assert_eq!(video.len(), served, "asked for {asked}");
+        let mut expected = vec!["ftyp", "moov", "mdat"];
+        expected.extend((served > SAMPLE).then_some("free"));
+        assert_eq!(boxes(&video), expected, "asked for {asked}");
+        let frames = video.windows(8).filter(|w| *w == PNG_SIGNATURE).count();
+        assert_eq!(frames, 10, "ten PNG frames");
+        assert!(
+            video.windows(4).any(|w| w == b"png "),
+            "the PNG sample entry"
+        );
+    }
 }

@@ -7,7 +7,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::*;
-use idenfy_sandbox::{BUILTIN_FIXTURES_JSON, FixtureError, Fixtures, Sandbox, SandboxError};
+use idenfy_sandbox::{
+    BUILTIN_FIXTURES_JSON, Endpoint, FixtureError, Fixtures, Sandbox, SandboxError, scan_refs,
+};
 use serde_json::{Value, json};
 
 /// The built-in APPROVED fixture, as a starting point to break.
@@ -327,4 +329,184 @@ fn binary_refuses_a_bad_fixture_file_and_names_the_field() {
         stderr.contains("fixture mine: field fullStatus/attempt_count"),
         "{stderr}"
     );
+}
+
+#[test]
+fn builtin_fixtures_load() {
+    let fixtures = Fixtures::from_json_str(BUILTIN_FIXTURES_JSON).unwrap();
+    for scan_ref in scan_refs::SCHEMA_FIXTURES {
+        for endpoint in Endpoint::ALL {
+            assert!(
+                fixtures.is_schema_response(scan_ref, endpoint),
+                "{scan_ref} {endpoint:?}"
+            );
+        }
+    }
+    assert!(fixtures.contains(scan_refs::UNDOCUMENTED));
+    assert!(!fixtures.is_schema_response(scan_refs::UNDOCUMENTED, Endpoint::Status));
+}
+
+/// The refusal of a file holding `fixture`, as (fixture, field, message).
+fn refusal(fixture: Value) -> (String, String, String) {
+    let text = serde_json::json!({ "fixtures": [fixture] }).to_string();
+    let error = Fixtures::from_json_str(&text).expect_err("the fixture is refused");
+    let message = error.to_string();
+    match error {
+        FixtureError::Invalid { fixture, field, .. } => (fixture, field, message),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wrong_type_names_the_path_and_not_the_value() {
+    let cases = [
+        (
+            serde_json::json!({"scanRef": "mine", "videoBytes": "SECRET-77"}),
+            "videoBytes",
+        ),
+        (
+            serde_json::json!({"scanRef": "mine", "raw": {"data": {"text": 987_654_321}}}),
+            "raw/data/text",
+        ),
+        (
+            serde_json::json!({"scanRef": "mine", "files": ["FRONT", {"SECRET-77": 1}]}),
+            "files/1",
+        ),
+        (
+            serde_json::json!({"scanRef": "mine", "raw": {"status": {"text": "x", "SECRET-77": 1}}}),
+            "raw/status/SECRET-77",
+        ),
+    ];
+    for (fixture, path) in cases {
+        let (name, field, message) = refusal(fixture);
+        assert_eq!((name.as_str(), field.as_str()), ("mine", path), "{message}");
+        assert!(!message.contains("987654321"), "{message}");
+        if path != "raw/status/SECRET-77" {
+            assert!(!message.contains("SECRET-77"), "{message}");
+        }
+        assert!(
+            message.contains("must be") || message.contains("unknown key"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_fixture_without_a_valid_scan_ref_goes_by_its_position() {
+    let (name, field, message) = refusal(serde_json::json!({"files": []}));
+    assert_eq!(
+        (name.as_str(), field.as_str()),
+        ("#0", "scanRef"),
+        "{message}"
+    );
+    assert!(message.contains("is required"), "{message}");
+    let (name, field, message) = refusal(serde_json::json!({"scanRef": ["SECRET-77"]}));
+    assert_eq!(
+        (name.as_str(), field.as_str()),
+        ("#0", "scanRef"),
+        "{message}"
+    );
+    assert!(!message.contains("SECRET-77"), "{message}");
+    let (name, field, _) = refusal(serde_json::json!("a fixture"));
+    assert_eq!((name.as_str(), field.as_str()), ("#0", "(fixture)"));
+}
+
+/// The built-in fixture `scan_ref` as a JSON value.
+fn builtin_fixture(scan_ref: &str) -> Value {
+    let file: Value = serde_json::from_str(BUILTIN_FIXTURES_JSON).unwrap();
+    let fixtures = file["fixtures"].as_array().unwrap();
+    fixtures
+        .iter()
+        .find(|f| f["scanRef"] == scan_ref)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn what_the_docs_do_not_describe_is_refused_at_its_path_without_its_value() {
+    type Change = fn(&mut Value);
+    let cases: [(&str, Change); 5] = [
+        ("fullStatus/client/sex", |f| {
+            f["fullStatus"]["client"]["sex"] = "SECRET-77".into()
+        }),
+        ("fullStatus/suspection_reasons/0", |f| {
+            f["fullStatus"]["suspection_reasons"] = serde_json::json!(["SECRET-77"])
+        }),
+        ("data/extraKey", |f| {
+            f["data"]["extraKey"] = "SECRET-77".into()
+        }),
+        ("status/clientId", |f| {
+            f["status"].as_object_mut().unwrap().remove("clientId");
+        }),
+        ("fullStatus/client/sex", |f| {
+            f["fullStatus"]["client"]["sex"] = 77.into()
+        }),
+    ];
+    for (path, change) in cases {
+        let mut fixture = builtin_fixture(scan_refs::APPROVED);
+        change(&mut fixture);
+        let (name, field, message) = refusal(fixture);
+        assert_eq!((name.as_str(), field.as_str()), (scan_refs::APPROVED, path));
+        assert!(!message.contains("77"), "{message}");
+    }
+}
+
+/// Every string of every built-in answer, made a value no list documents in turn: where the
+/// models read it as an open enum, the refusal names exactly that place, which checks the
+/// paths of the marking against the JSON.
+#[test]
+fn an_undocumented_value_is_named_where_it_is_wherever_it_is() {
+    fn strings(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match value {
+            Value::String(_) => out.push(path.clone()),
+            Value::Object(map) => map.iter().for_each(|(key, inner)| {
+                path.push(key.clone());
+                strings(inner, path, out);
+                path.pop();
+            }),
+            Value::Array(items) => items.iter().enumerate().for_each(|(i, inner)| {
+                path.push(i.to_string());
+                strings(inner, path, out);
+                path.pop();
+            }),
+            _ => {}
+        }
+    }
+    let mut refused = 0;
+    for scan_ref in [scan_refs::SUSPECTED, scan_refs::DENIED_FACE] {
+        let fixture = builtin_fixture(scan_ref);
+        for key in ["status", "data", "fullStatus"] {
+            let mut leaves = Vec::new();
+            strings(&fixture[key], &mut vec![key.to_owned()], &mut leaves);
+            for leaf in leaves {
+                let pointer = format!("/{}", leaf.join("/"));
+                let mut changed = fixture.clone();
+                *changed.pointer_mut(&pointer).unwrap() = "SANDBOX-PROBE".into();
+                let text = serde_json::json!({ "fixtures": [changed] }).to_string();
+                if let Err(FixtureError::Invalid { field, reason, .. }) =
+                    Fixtures::from_json_str(&text)
+                    && reason.starts_with("must be one of")
+                {
+                    assert_eq!(field, leaf.join("/"), "{reason}");
+                    refused += 1;
+                }
+            }
+        }
+    }
+    assert!(refused >= 10, "only {refused} enum values found");
+}
+
+#[tokio::test]
+async fn a_raw_json_null_is_a_body_and_an_absent_body_is_not() {
+    let text = r#"{"fixtures": [{"scanRef": "mine", "raw": {"status": {"json": null}}}]}"#;
+    let fixtures = Fixtures::from_json_str(text).unwrap();
+    assert!(!fixtures.is_schema_response("mine", Endpoint::Status));
+    let sandbox = Sandbox::builder().fixtures(fixtures).start().await.unwrap();
+    let status = post_scan_ref(sandbox.local_addr(), "/api/v2/status", "mine").await;
+    assert_eq!(
+        (status.status, status.body.as_slice()),
+        (200, b"null".as_slice())
+    );
+    let (_, field, _) = refusal(serde_json::json!({"scanRef": "mine", "raw": {"status": {}}}));
+    assert_eq!(field, "raw/status");
 }
