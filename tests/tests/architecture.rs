@@ -260,8 +260,10 @@ fn every_fact_of_the_table_is_defined_where_it_says_and_nowhere_else() {
             );
             names_checked += 1;
             // Methods and variants are defined on their type, which is defined once; a free
-            // item must not be defined by a second file.
-            if name.contains("::") {
+            // item must not be defined by a second file. A one-word function (`check`, `sign`)
+            // is called by its module's name (`trusted_file::check`), which is what the table
+            // names, so another module's function of that word is another fact.
+            if name.contains("::") || name.chars().all(|c| c.is_ascii_lowercase()) {
                 continue;
             }
             let elsewhere: Vec<_> = sources

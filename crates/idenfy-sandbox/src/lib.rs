@@ -33,7 +33,7 @@ pub const DEFAULT_API_SECRET: &str = "sandbox-secret";
 /// The request header that asks for a fault, e.g. `status=503;times=2`.
 pub const FAULT_HEADER: &str = "Idenfy-Sandbox-Fault";
 /// The default cap on request bodies; a larger body gets 413.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
+pub const DEFAULT_MAX_REQUEST_BODY_BYTES: usize = 16 * 1024;
 
 /// The scanRefs of the built-in fixtures.
 pub mod scan_refs {

@@ -111,7 +111,7 @@ impl Default for SandboxBuilder {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             file_url_ttl: Duration::from_secs(3600),
-            max_body_bytes: crate::DEFAULT_MAX_BODY_BYTES,
+            max_body_bytes: crate::DEFAULT_MAX_REQUEST_BODY_BYTES,
             body_read_timeout: Duration::from_secs(30),
             access_log: false,
             public_url: None,
@@ -168,7 +168,7 @@ impl SandboxBuilder {
     }
 
     /// The largest request body accepted (default
-    /// [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES)); larger gets 413.
+    /// [`DEFAULT_MAX_REQUEST_BODY_BYTES`](crate::DEFAULT_MAX_REQUEST_BODY_BYTES)); larger gets 413.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
         self
