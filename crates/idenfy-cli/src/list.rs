@@ -21,7 +21,7 @@ use std::io::Write;
 use crate::Format;
 use crate::connect::Connection;
 use crate::csv_row;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::{Failure, FailureKind, shown};
 use clap::Args;
 use idenfy_hyper::core::{ListError, ListQuery, MAX_PER_PAGE, escape_controls};
 use idenfy_hyper::models::IdentificationListItem;
@@ -197,14 +197,23 @@ fn table_row(item: &IdentificationListItem) -> String {
     )
 }
 
-/// A stopped walk as a failure: a failed page as a failed lookup; a link that is not followed,
-/// a loop or too many pages as the API's misbehaviour (exit 3).
+/// A stopped walk as a failure: a failed page as a failed lookup, with the hint of its cause
+/// ([`shown`]); a link that is not followed, a loop or too many pages as the API's misbehaviour
+/// (exit 3).
 fn failure(error: &ListError<idenfy_hyper::HyperError>) -> Failure {
-    let kind = match error {
-        ListError::Page { error, .. } => FailureKind::of_lookup(error),
-        _ => FailureKind::Api,
-    };
-    Failure::new(kind, escape_controls(&error.to_string()).into_owned())
+    match error {
+        ListError::Page { page, error, .. } => Failure::new(
+            FailureKind::of_lookup(error),
+            format!(
+                "page {page} of the identification list: {}",
+                escape_controls(&shown(error))
+            ),
+        ),
+        _ => Failure::new(
+            FailureKind::Api,
+            escape_controls(&error.to_string()).into_owned(),
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -332,3 +332,36 @@ fn the_json_array_is_written_as_the_pages_arrive() {
         "the walk ended before the first page was seen"
     );
 }
+
+#[test]
+fn a_failed_page_gets_the_hint_of_its_cause_as_a_lookup_does() {
+    let server = HostileServer::start(|_| Script::hang());
+    let slow = run(idenfy_against(&server).args(["--timeout", "0.3", "--retries", "0", "list"]));
+    slow.assert_code(5);
+    assert!(
+        slow.stderr.contains("page 1 of the identification list: ")
+            && slow.stderr.contains("raise --timeout")
+            && !slow.stderr.contains("attempt_timeout"),
+        "{}",
+        slow.stderr
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let refused = run(idenfy()
+        .env("IDENFY_API_KEY", "k")
+        .env("IDENFY_API_SECRET", "s")
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .args(["--retries", "0", "list", "--format", "json"]));
+    refused.assert_code(5);
+    assert!(
+        refused.stderr.contains("connection refused")
+            && refused
+                .stderr
+                .contains("check the base URL's host and port"),
+        "{}",
+        refused.stderr
+    );
+    // Not even the array's start is taken for a list.
+    assert!(serde_json::from_str::<Value>(&refused.stdout).is_err());
+}
