@@ -70,9 +70,9 @@ pub fn failure(scan_ref: &ScanRef, endpoint: Endpoint, error: &Error) -> Vec<u8>
 fn failure_row(scan_ref: &ScanRef, endpoint: Endpoint, message: &str) -> Vec<u8> {
     let columns = column_count(endpoint);
     let mut cells = vec![String::new(); columns];
-    cells[0] = neutralised(&escape_controls(scan_ref.as_str()));
-    cells[columns - 1] = neutralised(&escape_controls(message));
-    record(cells.iter().map(String::as_str))
+    cells[0] = scan_ref.as_str().to_owned();
+    cells[columns - 1] = message.to_owned();
+    text_record(cells.iter().map(String::as_str))
 }
 
 fn column_count(endpoint: Endpoint) -> usize {
@@ -89,12 +89,8 @@ pub fn parse(line: &[u8], endpoint: Endpoint) -> Result<Written, NotOurs> {
     if fields.len() != column_count(endpoint) {
         return Err(NotOurs::new("not a row of this endpoint's CSV"));
     }
-    let scan_ref = fields[0]
-        .strip_prefix(TEXT_MARK)
-        .filter(|rest| rest.starts_with(FORMULA_STARTS) || rest.starts_with(TEXT_MARK))
-        .unwrap_or(&fields[0]);
-    let scan_ref =
-        ScanRef::new(scan_ref.to_owned()).map_err(|_| NotOurs::new("not a valid scanRef"))?;
+    let scan_ref = ScanRef::new(unmarked(&fields[0]).to_owned())
+        .map_err(|_| NotOurs::new("not a valid scanRef"))?;
     Ok(Written {
         scan_ref,
         endpoint,
@@ -102,8 +98,9 @@ pub fn parse(line: &[u8], endpoint: Endpoint) -> Result<Written, NotOurs> {
     })
 }
 
-/// The fields of one CSV record.
-fn read_record(line: &[u8]) -> Option<Vec<String>> {
+/// The fields of one CSV record (a line, its line break included or not); `None` when it is
+/// not one.
+pub fn read_record(line: &[u8]) -> Option<Vec<String>> {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut reader = csv::ReaderBuilder::new()
@@ -157,6 +154,26 @@ fn neutralised(value: &str) -> String {
     } else {
         value.to_owned()
     }
+}
+
+/// `value` as it was before [`neutralised`] marked it: the `'` removed when it stands before a
+/// formula character or another `'`, which is where this command writes it.
+pub fn unmarked(value: &str) -> &str {
+    value
+        .strip_prefix(TEXT_MARK)
+        .filter(|rest| rest.starts_with(FORMULA_STARTS) || rest.starts_with(TEXT_MARK))
+        .unwrap_or(value)
+}
+
+/// One RFC 4180 record of the server's text in `cells`, CRLF included: each cell's control
+/// characters escaped (so the record is one line) and a formula neutralised. Every CSV this
+/// command writes goes through here, or through [`record`] with cells escaped already.
+pub fn text_record<'a>(cells: impl IntoIterator<Item = &'a str>) -> Vec<u8> {
+    let cells: Vec<String> = cells
+        .into_iter()
+        .map(|cell| neutralised(&escape_controls(cell)))
+        .collect();
+    record(cells.iter().map(String::as_str))
 }
 
 /// One RFC 4180 record of `cells`, CRLF included.

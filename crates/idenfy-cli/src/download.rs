@@ -22,7 +22,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use crate::download_set::{self, Staged, Staging};
-use crate::failure::{Failure, FailureKind};
+use crate::failure::{Cause, Destination, Failure, FailureKind};
 use crate::file_kinds::{CheckedKind, file_urls};
 use crate::private_file;
 
@@ -291,8 +291,13 @@ fn extension_for(content_type: Option<&str>) -> Option<&'static str> {
 }
 
 /// A failed download as the command reports it: the exit code of its class (README), the
-/// kind, and what the user can do about it.
+/// kind, and what the user can do about it; a network failure gets the hint of its cause, as a
+/// lookup's does ([`Cause::hint`]).
 fn download_failure(kind: &CheckedKind, err: &DownloadError, options: &DownloadOptions) -> Failure {
+    let with_hint = |text: String| match Cause::of_download(err) {
+        Some(cause) => format!("{text}; {}", cause.hint(Destination::FileServer)),
+        None => text,
+    };
     match err {
         DownloadError::Status { status } if *status == http::StatusCode::FORBIDDEN => Failure::new(
             FailureKind::Api,
@@ -306,10 +311,10 @@ fn download_failure(kind: &CheckedKind, err: &DownloadError, options: &DownloadO
         ),
         DownloadError::DeadlineExceeded { received, .. } => Failure::new(
             FailureKind::Network,
-            format!(
-                "{kind}: the downloads did not finish within {:?} ({received} bytes of {kind} arrived); --deadline bounds the whole command",
+            with_hint(format!(
+                "{kind}: the downloads did not finish within {:?} ({received} bytes of {kind} arrived)",
                 options.total_time
-            ),
+            )),
         ),
         DownloadError::Status { .. }
         | DownloadError::LongerThanDeclared { .. }
@@ -318,7 +323,7 @@ fn download_failure(kind: &CheckedKind, err: &DownloadError, options: &DownloadO
         | DownloadError::Truncated { .. }
         | DownloadError::Body { .. }
         | DownloadError::Stalled { .. } => {
-            Failure::new(FailureKind::Network, format!("{kind}: {err}"))
+            Failure::new(FailureKind::Network, with_hint(format!("{kind}: {err}")))
         }
         _ => Failure::other(format!("{kind}: {err}")),
     }

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use http::StatusCode;
 use idenfy_hyper::Error as LookupError;
-use idenfy_hyper::HyperError;
-use idenfy_hyper::core::{Error, EscapedControls, is_transient};
+use idenfy_hyper::core::{Error, EscapedControls, TimeoutKind, is_transient};
+use idenfy_hyper::{DownloadError, HyperError};
 use serde_json::{Value, json};
 
 /// The classes of failure the exit code tells apart.
@@ -170,30 +170,136 @@ impl Failure {
 }
 
 /// A failed lookup's message as the command shows it: the limits it names are the command's
-/// flags, and a network failure says what to check, each cause its own.
+/// flags, and a network failure says what to check, each cause its own ([`Cause::hint`]).
 pub fn shown(error: &LookupError) -> String {
-    let text = error
-        .to_string()
-        .replace("raise attempt_timeout", "raise --timeout")
-        .replace("raise the deadline", "raise --deadline");
-    let hint = match error {
-        Error::Transport(HyperError::TlsHandshake(_)) => Some(
-            "check that the host is the API's, and give the CA that signs its certificate (or your proxy's) with --ca-cert or IDENFY_CA_CERT",
-        ),
-        Error::Transport(HyperError::Proxy(_)) => {
-            Some("check --proxy (or IDENFY_PROXY, HTTPS_PROXY, ALL_PROXY) and NO_PROXY")
-        }
-        Error::Transport(_) if text.contains("could not resolve host") => {
-            Some("check the base URL's host name; behind a proxy, set HTTPS_PROXY or --proxy")
-        }
-        Error::Transport(_) if text.contains("connection refused") => Some(
-            "check the base URL's host and port, and that nothing blocks it; behind a proxy, set HTTPS_PROXY or --proxy",
-        ),
-        _ => None,
+    let text = match error {
+        // The client's own advice names its settings; the command's hint names its flags.
+        Error::Timeout(timeout) => match timeout.kind {
+            TimeoutKind::Attempt => format!(
+                "no complete response within the per-attempt timeout of {:?} (after {} attempt(s))",
+                timeout.limit, timeout.attempts
+            ),
+            TimeoutKind::Deadline => format!(
+                "the lookup's deadline of {:?} passed after {} attempt(s)",
+                timeout.limit, timeout.attempts
+            ),
+            _ => error.to_string(),
+        },
+        _ => error.to_string(),
     };
-    match hint {
-        Some(hint) => format!("{text}; {hint}"),
+    match Cause::of_lookup(error) {
+        Some(cause) => format!("{text}; {}", cause.hint(Destination::Api)),
         None => text,
+    }
+}
+
+/// Where a request that failed was going: what there is to check is not the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// The API, at the base URL.
+    Api,
+    /// A file server, at a URL the API's `/files` answer named (a download).
+    FileServer,
+}
+
+/// What a network failure comes down to, as far as what to check goes: each has its hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The TLS handshake failed: a certificate not trusted, expired or for another name.
+    Certificate,
+    /// The proxy could not be reached, refused the tunnel, wanted credentials or did not answer.
+    Proxy,
+    /// The host name did not resolve.
+    HostNotFound,
+    /// Nothing listens at the host and port, or something refuses the connection.
+    Refused,
+    /// An attempt, or a pause in a transfer, took longer than `--timeout`.
+    Slow,
+    /// The whole lookup or download took longer than `--deadline`.
+    OutOfTime,
+}
+
+impl Cause {
+    /// The cause of a failed connection, request or response head, if it is one with a hint.
+    pub fn of_transport(error: &HyperError) -> Option<Cause> {
+        match error {
+            HyperError::TlsHandshake(_) => Some(Cause::Certificate),
+            HyperError::Proxy(_) => Some(Cause::Proxy),
+            // idenfy-hyper's own words for these (`RequestFailure`): what its text starts with.
+            HyperError::Request(_) => {
+                let text = error.to_string();
+                if text.starts_with("could not resolve host") {
+                    Some(Cause::HostNotFound)
+                } else if text.starts_with("could not connect: connection refused") {
+                    Some(Cause::Refused)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The cause of a failed lookup, if it has a hint.
+    pub fn of_lookup(error: &LookupError) -> Option<Cause> {
+        match error {
+            Error::Transport(transport) => Cause::of_transport(transport),
+            Error::Timeout(timeout) => match timeout.kind {
+                TimeoutKind::Attempt => Some(Cause::Slow),
+                _ => Some(Cause::OutOfTime),
+            },
+            _ => None,
+        }
+    }
+
+    /// The cause of a failed download, if it has a hint.
+    pub fn of_download(error: &DownloadError) -> Option<Cause> {
+        match error {
+            DownloadError::Request(transport) => Cause::of_transport(transport),
+            DownloadError::Stalled { .. } => Some(Cause::Slow),
+            DownloadError::DeadlineExceeded { .. } => Some(Cause::OutOfTime),
+            _ => None,
+        }
+    }
+
+    /// What to check, for a request to `to`: the one table of hints, for lookups and
+    /// downloads alike.
+    pub fn hint(self, to: Destination) -> &'static str {
+        match (self, to) {
+            (Cause::Certificate, Destination::Api) => {
+                "check that the host is the API's, and give the CA that signs its certificate (or your proxy's) with --ca-cert or IDENFY_CA_CERT"
+            }
+            (Cause::Certificate, Destination::FileServer) => {
+                "the file server's certificate is not trusted: give the CA that signs it (or your proxy's) with --ca-cert or IDENFY_CA_CERT"
+            }
+            (Cause::Proxy, _) => {
+                "check --proxy (or IDENFY_PROXY, HTTPS_PROXY, ALL_PROXY) and NO_PROXY"
+            }
+            (Cause::HostNotFound, Destination::Api) => {
+                "check the base URL's host name; behind a proxy, set HTTPS_PROXY or --proxy"
+            }
+            (Cause::HostNotFound, Destination::FileServer) => {
+                "the file server's host (from the API's file URL) does not resolve from this machine; behind a proxy, set HTTPS_PROXY or --proxy, and check NO_PROXY"
+            }
+            (Cause::Refused, Destination::Api) => {
+                "check the base URL's host and port, and that nothing blocks it; behind a proxy, set HTTPS_PROXY or --proxy"
+            }
+            (Cause::Refused, Destination::FileServer) => {
+                "the file server (from the API's file URL) refused the connection: check that nothing blocks it; behind a proxy, set HTTPS_PROXY or --proxy"
+            }
+            (Cause::Slow, Destination::Api) => {
+                "the API or the network is slow: raise --timeout if this persists"
+            }
+            (Cause::Slow, Destination::FileServer) => {
+                "the file server or the network is slow: raise --timeout, the longest pause of a transfer, if this persists"
+            }
+            (Cause::OutOfTime, Destination::Api) => {
+                "raise --deadline, the time of a lookup with its retries, or check the network"
+            }
+            (Cause::OutOfTime, Destination::FileServer) => {
+                "--deadline bounds the whole command, the lookup and every file: raise it, or check the network"
+            }
+        }
     }
 }
 
@@ -265,6 +371,30 @@ mod tests {
                 "--help says {code} for {kind:?}"
             );
         }
+    }
+
+    #[test]
+    fn each_cause_has_a_hint_for_each_destination_naming_what_changes_it() {
+        let causes = [
+            (Cause::Certificate, "--ca-cert"),
+            (Cause::Proxy, "--proxy"),
+            (Cause::HostNotFound, "--proxy"),
+            (Cause::Refused, "--proxy"),
+            (Cause::Slow, "--timeout"),
+            (Cause::OutOfTime, "--deadline"),
+        ];
+        let mut hints = BTreeSet::new();
+        for (cause, flag) in causes {
+            for to in [Destination::Api, Destination::FileServer] {
+                let hint = cause.hint(to);
+                assert!(hint.contains(flag), "{cause:?} to {to:?}: {hint}");
+                hints.insert(hint);
+            }
+            // Only the file server's hints speak of the file server.
+            assert!(!cause.hint(Destination::Api).contains("file server"));
+        }
+        // The proxy's hint is the same either way; every other one is its own.
+        assert_eq!(hints.len(), causes.len() * 2 - 1);
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //! JSON object is read for its `scanRef` string, so that `idenfy list --format jsonl` (and an
 //! export's own lines) can be piped in as they are.
 //!
+//! An input whose first line is a CSV header starting with a `scanRef` column (the header of
+//! `idenfy list --format csv`, of a CSV export, or of either saved again by a spreadsheet) is
+//! read as CSV: the header is skipped and each row gives the scanRef of its first cell, with
+//! the `'` that neutralises a formula ([`crate::csv_row`]) taken off again. A comma is allowed
+//! in a scanRef, so without this the header and every row would be taken for scanRefs; such a
+//! header on a later line is refused for the same reason.
+//!
 //! Blank lines and lines starting with `#` are skipped, surrounding white space is trimmed, and
 //! a UTF-8 byte order mark at the very start (as some editors write) is not part of the first
 //! scanRef. Anything else that is not a valid scanRef is an error naming its line.
@@ -13,6 +20,7 @@ use idenfy_hyper::ScanRef;
 use idenfy_hyper::core::ScanRefError;
 
 use crate::bounded_line::{LineRead, read_line};
+use crate::csv_row;
 use crate::failure::Failure;
 
 /// The longest input line accepted, in bytes, line break included. A scanRef has at most
@@ -63,6 +71,21 @@ pub enum InputError {
         /// The line.
         line: u64,
     },
+    /// A row of a CSV input whose first cell, the scanRef, is empty or cannot be read.
+    #[error("line {line} is a CSV row without a scanRef in its first cell")]
+    NoScanRefCell {
+        /// The line.
+        line: u64,
+    },
+    /// A CSV header (`scanRef,...`) that is not the first line: files put end to end, or a
+    /// list of scanRefs with a CSV pasted in.
+    #[error(
+        "line {line} is a CSV header (scanRef,...), which only the first line may be: the header and rows after it would be taken for scanRefs"
+    )]
+    CsvHeaderNotFirst {
+        /// The line.
+        line: u64,
+    },
     /// A line is not a valid scanRef.
     #[error("line {line}: {source}")]
     Malformed {
@@ -90,6 +113,7 @@ pub fn scan_ref_lines<R: BufRead>(reader: R) -> ScanRefLines<R> {
         line: 0,
         buffer: Vec::new(),
         failed: false,
+        shape: Shape::NotYetKnown,
     }
 }
 
@@ -114,6 +138,27 @@ pub struct ScanRefLines<R> {
     line: u64,
     buffer: Vec<u8>,
     failed: bool,
+    shape: Shape,
+}
+
+/// What the input is, which its first line that is not blank or a comment decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No such line yet.
+    NotYetKnown,
+    /// One scanRef, or one JSON object, a line.
+    Lines,
+    /// A CSV with a `scanRef` column first: the header, then a row a scanRef.
+    Csv,
+}
+
+/// Whether `text` is a CSV header whose first column is `scanRef`, and which has others (a
+/// lone `scanRef` is a scanRef).
+fn is_csv_header(text: &str) -> bool {
+    text.starts_with("scanRef,")
+        || (text.starts_with("\"scanRef\",")
+            && csv_row::read_record(text.as_bytes())
+                .is_some_and(|cells| cells.len() > 1 && cells[0] == "scanRef"))
 }
 
 impl<R: BufRead> Iterator for ScanRefLines<R> {
@@ -152,7 +197,31 @@ impl<R: BufRead> Iterator for ScanRefLines<R> {
             if text.is_empty() || text.starts_with('#') {
                 continue;
             }
-            let text = if text.starts_with('{') {
+            let header = is_csv_header(text);
+            match (self.shape, header) {
+                (Shape::NotYetKnown, true) => {
+                    self.shape = Shape::Csv;
+                    continue;
+                }
+                (Shape::NotYetKnown, false) => self.shape = Shape::Lines,
+                (_, true) => {
+                    self.failed = true;
+                    return Some(Err(InputError::CsvHeaderNotFirst { line }));
+                }
+                (_, false) => {}
+            }
+            let text = if self.shape == Shape::Csv {
+                match csv_row::read_record(text.as_bytes())
+                    .and_then(|cells| cells.into_iter().next())
+                    .filter(|cell| !cell.is_empty())
+                {
+                    Some(cell) => csv_row::unmarked(&cell).to_owned(),
+                    None => {
+                        self.failed = true;
+                        return Some(Err(InputError::NoScanRefCell { line }));
+                    }
+                }
+            } else if text.starts_with('{') {
                 match scan_ref_of_json(text) {
                     Some(scan_ref) => scan_ref,
                     None => {
@@ -263,6 +332,47 @@ mod tests {
             refs(b"{\"scanRef\": \"a b\"}\n"),
             Err(InputError::Malformed { line: 1, .. })
         ));
+    }
+
+    #[test]
+    fn a_csv_with_a_scan_ref_column_first_gives_the_scan_refs_of_its_rows() {
+        // `idenfy list --format csv`, as written: a formula-like scanRef carries its mark.
+        assert_eq!(
+            refs(b"scanRef,status,suspected\r\na-1,APPROVED,false\r\n'-2+3,,\r\n\"q,\"\"x\",DENIED,true\r\n")
+                .unwrap(),
+            [(2, "a-1".into()), (3, "-2+3".into()), (4, "q,\"x".into())]
+        );
+        // Saved again by a spreadsheet: a byte order mark, the header quoted, LF.
+        assert_eq!(
+            refs(b"\xEF\xBB\xBF\"scanRef\",\"status\"\n\"a-1\",\"APPROVED\"\n\n").unwrap(),
+            [(2, "a-1".into())]
+        );
+        // An export's CSV, with a comment before it.
+        assert_eq!(
+            refs(b"# mine\nscanRef,status,clientId,error\r\nb-1,APPROVED,c,\r\n").unwrap(),
+            [(3, "b-1".into())]
+        );
+        assert!(matches!(
+            refs(b"scanRef,status\n,APPROVED\n"),
+            Err(InputError::NoScanRefCell { line: 2 })
+        ));
+    }
+
+    #[test]
+    fn a_csv_header_after_the_first_line_is_refused_not_looked_up() {
+        assert!(matches!(
+            refs(b"a-1\nscanRef,status,suspected\nb-1,APPROVED,false\n"),
+            Err(InputError::CsvHeaderNotFirst { line: 2 })
+        ));
+        assert!(matches!(
+            refs(b"scanRef,status\na-1,X\nscanRef,status\n"),
+            Err(InputError::CsvHeaderNotFirst { line: 3 })
+        ));
+        // A lone `scanRef` is a scanRef, and a comma alone does not make a CSV.
+        assert_eq!(
+            refs(b"scanRef\na,b\n").unwrap(),
+            [(1, "scanRef".into()), (2, "a,b".into())]
+        );
     }
 
     #[test]

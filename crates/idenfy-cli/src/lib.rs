@@ -120,7 +120,10 @@ pub(crate) enum Command {
     ///
     /// `--format jsonl` writes one `{"scanRef", "status", "suspected"}` a line, which a bulk
     /// export reads as its input: `idenfy list --format jsonl | idenfy full-status --input -`.
-    /// Only links to the list on the base URL's origin are followed.
+    /// `--format csv` writes the header `scanRef,status,suspected` and a row each (formulas
+    /// neutralised), which `--input` reads too; `--format json` one array, closed only once
+    /// the last page has come, so a list cut short is not valid JSON. Each page is written as
+    /// it arrives. Only links to the list on the base URL's origin are followed.
     List(crate::list::ListArgs),
     /// The identification report as a PDF (`/api/v2/generate-pdf`), saved to a file.
     ///
@@ -189,8 +192,9 @@ pub(crate) fn examples() -> String {
         .collect()
 }
 
-const EXAMPLES: [&str; 13] = [
+const EXAMPLES: [&str; 14] = [
     "idenfy list --format jsonl --per-page 100        # the account's identifications",
+    "idenfy list --format csv > identifications.csv   # for a spreadsheet; --input reads it",
     "idenfy --profile prod full-status SCAN_REF       # the account [profiles.prod] names",
     "idenfy --format json data SCAN_REF               # the API's JSON, as sent",
     "idenfy full-status --input refs.txt --output out.jsonl --concurrency 16",

@@ -30,6 +30,14 @@ fn the_long_help_is_as_reviewed() {
     insta::assert_snapshot!("idenfy_help", output.stdout);
 }
 
+#[cfg(feature = "sandbox")]
+#[test]
+fn the_list_help_is_as_reviewed() {
+    let output = run(idenfy().args(["list", "--help"]));
+    output.assert_code(0);
+    insta::assert_snapshot!("idenfy_list_help", output.stdout);
+}
+
 #[test]
 fn the_long_help_lists_the_exit_codes_and_examples() {
     let output = run(idenfy().arg("--help"));
