@@ -23,7 +23,9 @@ use crate::connect::Connection;
 use crate::csv_row;
 use crate::failure::{Failure, FailureKind, shown};
 use clap::Args;
-use idenfy_hyper::core::{ListError, ListQuery, MAX_PER_PAGE, escape_controls};
+use idenfy_hyper::core::{
+    ListError, ListQuery, MAX_PER_PAGE, escape_controls, escape_json_for_terminal,
+};
 use idenfy_hyper::models::IdentificationListItem;
 
 /// `list`.
@@ -135,7 +137,7 @@ impl<W: Write> Output<W> {
 }
 
 /// `{"scanRef", "status", "suspected"}` on one line, safe for a terminal: serde_json escapes the
-/// C0 controls (line breaks included), and [`terminal_safe`] every other character that does
+/// C0 controls (line breaks included), and [`escape_json_for_terminal`] every other character that does
 /// not print as itself, so the values read back as sent.
 fn json_text(item: &IdentificationListItem) -> String {
     let value = serde_json::json!({
@@ -143,32 +145,7 @@ fn json_text(item: &IdentificationListItem) -> String {
         "status": item.status.as_ref().map(ToString::to_string),
         "suspected": item.suspected,
     });
-    terminal_safe(&value.to_string())
-}
-
-/// Compact JSON `text` with every character [`escape_controls`] would escape written as a JSON
-/// escape (`\u009b`, `\u202e`, a surrogate pair beyond the BMP) instead: serde_json leaves C1
-/// controls, DEL and invisible characters as they are, which JSON allows and a terminal may
-/// obey (U+009B starts an escape sequence). Outside strings compact JSON is ASCII without
-/// controls, so only string contents change, and they decode to the same text.
-fn terminal_safe(text: &str) -> String {
-    if escape_controls(text) == text {
-        return text.to_owned();
-    }
-    let mut safe = String::with_capacity(text.len() + 16);
-    let mut one = [0u8; 4];
-    for c in text.chars() {
-        let shown = c.encode_utf8(&mut one);
-        if escape_controls(shown) == *shown {
-            safe.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                safe.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    safe
+    escape_json_for_terminal(&value.to_string()).into_owned()
 }
 
 /// The row of [`CSV_COLUMNS`]: an empty cell for a value the API did not send.

@@ -1,10 +1,11 @@
 //! Lookups of the scanRefs given on the command line, printed as a table, JSON or JSON lines;
 //! the table's rows are in [`table`], which the CSV format's columns share.
 
-use std::io::Write;
+use std::borrow::Cow;
+use std::io::{IsTerminal as _, Write};
 
 use clap::Args;
-use idenfy_hyper::core::{Endpoint, Error, escape_controls};
+use idenfy_hyper::core::{Endpoint, Error, escape_controls, escape_json_for_terminal};
 use idenfy_hyper::models::{FileUrls, FullStatus, IdentificationData, IdentificationStatus};
 use idenfy_hyper::{Client, ScanRef};
 
@@ -27,14 +28,23 @@ pub struct LookupArgs {
     pub bulk: BulkArgs,
 }
 
+/// Where the results go: a terminal is shown the API's JSON with every character it would obey
+/// written as a JSON escape ([`escape_json_for_terminal`]); a file or a pipe gets the bytes as
+/// sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Destination {
+    Terminal,
+    FileOrPipe,
+}
+
 /// Looks up each scanRef in turn and prints the results to `out`; failures go to standard
 /// error and the run goes on. Returns the most serious failure, if any.
-pub async fn run(
+async fn run(
     client: &Client,
     endpoint: Endpoint,
     scan_refs: &[ScanRef],
     format: Format,
-    out: &mut impl Write,
+    (out, destination): (&mut impl Write, Destination),
 ) -> Result<(), Failure> {
     let mut worst: Option<Failure> = None;
     // Several answers in JSON are one document, an array: each is kept apart until it is
@@ -51,7 +61,15 @@ pub async fn run(
     for (index, scan_ref) in scan_refs.iter().enumerate() {
         let printed = if json_array {
             let mut item = Vec::new();
-            let printed = print_one(client, endpoint, scan_ref, format, false, &mut item).await;
+            let printed = print_one(
+                client,
+                endpoint,
+                scan_ref,
+                format,
+                false,
+                (&mut item, destination),
+            )
+            .await;
             if printed.is_ok() {
                 let separator: &[u8] = if items == 0 { b"\n" } else { b",\n" };
                 items += 1;
@@ -61,7 +79,15 @@ pub async fn run(
             }
             printed
         } else {
-            print_one(client, endpoint, scan_ref, format, index > 0, out).await
+            print_one(
+                client,
+                endpoint,
+                scan_ref,
+                format,
+                index > 0,
+                (out, destination),
+            )
+            .await
         };
         match printed {
             Ok(()) => {}
@@ -116,7 +142,7 @@ async fn print_one(
     scan_ref: &ScanRef,
     format: Format,
     separate: bool,
-    out: &mut impl Write,
+    (out, destination): (&mut impl Write, Destination),
 ) -> Result<(), Failure> {
     let failed = |error: idenfy_hyper::Error| Failure::lookup(scan_ref.as_str(), &error);
     // A failure that still leaves a table to print: reported after the table is written.
@@ -166,7 +192,8 @@ async fn print_one(
                 .lookup_raw(endpoint, scan_ref)
                 .await
                 .map_err(|failure| failed(failure.error))?;
-            let body = lookup.body.as_ref();
+            let body = shown_to(destination, &lookup.body);
+            let body = body.as_ref();
             out.write_all(body).and_then(|()| {
                 if body.ends_with(b"\n") {
                     Ok(())
@@ -195,7 +222,7 @@ async fn print_one(
                     return Err(failed(failure.error));
                 }
             };
-            out.write_all(&line)
+            out.write_all(&shown_to(destination, &line))
         }
     };
     written.map_err(write_failure)?;
@@ -213,6 +240,24 @@ fn unavailable_because(error: &idenfy_hyper::Error) -> String {
         (_, Some(status)) => format!("/status answered HTTP {status}"),
         (Error::Timeout(_), None) => "/status timed out".to_owned(),
         _ => "/status could not be reached".to_owned(),
+    }
+}
+
+/// JSON for `destination`: as sent to a file or a pipe, escaped for a terminal. The JSON was
+/// checked to be well formed and valid UTF-8 when it was received.
+fn shown_to(destination: Destination, json: &[u8]) -> Cow<'_, [u8]> {
+    match (destination, std::str::from_utf8(json)) {
+        (Destination::FileOrPipe, _) => Cow::Borrowed(json),
+        (Destination::Terminal, Ok(text)) => match escape_json_for_terminal(text) {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        },
+        // Not UTF-8 after all: shown as text, never as the bytes.
+        (Destination::Terminal, Err(_)) => Cow::Owned(
+            escape_json_for_terminal(&String::from_utf8_lossy(json))
+                .into_owned()
+                .into_bytes(),
+        ),
     }
 }
 
@@ -260,12 +305,18 @@ pub async fn run_command(
         };
     }
     let scan_refs = parse_scan_refs(&args.scan_refs)?;
+    let stdout = std::io::stdout();
+    let destination = if stdout.is_terminal() {
+        Destination::Terminal
+    } else {
+        Destination::FileOrPipe
+    };
     run(
         &connection.client,
         endpoint,
         &scan_refs,
         format.unwrap_or(Format::Table),
-        &mut std::io::stdout().lock(),
+        (&mut stdout.lock(), destination),
     )
     .await
 }

@@ -198,3 +198,65 @@ fn a_failed_overall_status_is_shown_and_sets_the_exit_code() {
         );
     }
 }
+
+/// A status body whose strings hold what JSON allows raw and a terminal may obey: U+009B (an
+/// 8-bit CSI), DEL, a bidi override, a tag character beyond the BMP.
+const OBEYED_BY_A_TERMINAL: &str =
+    "{\n  \"status\": \"\u{9b}2J\u{7f}\u{202e}APPROVED\u{e0041}\",\n  \"scanRef\": \"x\"\n}";
+
+#[cfg(unix)]
+#[test]
+#[cfg_attr(
+    not(idenfy_tests_have_script),
+    ignore = "needs util-linux `script` for a terminal"
+)]
+fn json_shown_on_a_terminal_has_the_characters_it_would_obey_escaped_and_a_pipe_gets_them_as_sent()
+{
+    let server = HostileServer::start(|_| {
+        Script::response(
+            200,
+            &[("content-type", "application/json")],
+            OBEYED_BY_A_TERMINAL.as_bytes(),
+        )
+    });
+    let expected: serde_json::Value = serde_json::from_str(OBEYED_BY_A_TERMINAL).unwrap();
+    for format in ["json", "jsonl"] {
+        let piped = run(idenfy_against(&server).args(["--format", format, "status", "x"]));
+        piped.assert_code(0);
+        assert!(
+            piped.stdout.contains(OBEYED_BY_A_TERMINAL)
+                || piped
+                    .stdout
+                    .contains("\u{9b}2J\u{7f}\u{202e}APPROVED\u{e0041}"),
+            "a pipe gets the API's bytes: {:?}",
+            piped.stdout
+        );
+
+        let command_line = format!(
+            "{} --base-url {} --format {format} status x",
+            support::idenfy_bin().display(),
+            server.url("")
+        );
+        let shown = run(std::process::Command::new("script")
+            .args(["-qec", &command_line, "/dev/null"])
+            .env("IDENFY_API_KEY", TEST_KEY)
+            .env("IDENFY_API_SECRET", TEST_SECRET));
+        shown.assert_code(0);
+        // `script` turns the line feeds into CRLF, as a terminal shows them.
+        let text = shown.stdout.replace("\r\n", "\n");
+        assert_terminal_safe(&format!("--format {format}"), &text);
+        assert!(
+            !text.contains('\u{9b}') && !text.contains('\u{e0041}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b2J\\u007f\\u202eAPPROVED\\udb40\\udc41"),
+            "{text}"
+        );
+        let document = match format {
+            "json" => serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            _ => serde_json::from_str::<serde_json::Value>(text.trim()).unwrap()["result"].clone(),
+        };
+        assert_eq!(document, expected, "the escaped JSON reads back as sent");
+    }
+}

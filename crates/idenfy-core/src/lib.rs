@@ -50,6 +50,6 @@ pub use response::{
     parse_retry_after,
 };
 pub use retry::{AttemptOutcome, GiveUpReason, RetryDecision, RetryPolicy, is_transient};
-pub use terminal_text::{EscapedControls, escape_controls};
+pub use terminal_text::{EscapedControls, escape_controls, escape_json_for_terminal};
 pub use transport::{ResponseBodyLimit, Timer, Transport};
 pub use user_agent::{ApplicationName, ApplicationNameError, MAX_APPLICATION_NAME_LEN};

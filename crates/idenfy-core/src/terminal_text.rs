@@ -109,6 +109,44 @@ impl fmt::Display for EscapedControls<'_> {
     }
 }
 
+/// A JSON document as a terminal may be shown it: every character inside a string that does not
+/// print as itself (the ones [`escape_controls`] escapes) written as its JSON escape instead
+/// (`\u009b`, `\u202e`, a surrogate pair beyond the Basic Multilingual Plane), so the document
+/// decodes to the same value and shows no character a terminal would obey. JSON allows C1
+/// controls, DEL and invisible characters raw in a string, and a terminal may act on them
+/// (U+009B starts an escape sequence).
+///
+/// The whitespace between values (space, tab, line breaks) is kept. In well-formed JSON that is
+/// the only place a control character can be, since a string holds them escaped, and outside
+/// strings there is nothing but ASCII punctuation, digits and literals: so the rewrite needs no
+/// parser. `json` must be well-formed for the result to be; anything else is escaped as text
+/// would be in a string, never passed through.
+///
+/// ```
+/// use idenfy_core::escape_json_for_terminal;
+/// let json = "{\n  \"status\": \"\u{9b}31mAPPROVED\"\n}";
+/// assert_eq!(escape_json_for_terminal(json), "{\n  \"status\": \"\\u009b31mAPPROVED\"\n}");
+/// assert_eq!(escape_json_for_terminal("{\"name\": \"Lietuvą\"}"), "{\"name\": \"Lietuvą\"}");
+/// ```
+pub fn escape_json_for_terminal(json: &str) -> Cow<'_, str> {
+    let must_escape = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
+    if !json.chars().any(must_escape) {
+        return Cow::Borrowed(json);
+    }
+    let mut safe = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if must_escape(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                safe.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            safe.push(c);
+        }
+    }
+    Cow::Owned(safe)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -232,5 +270,33 @@ pub(crate) mod tests {
         ));
         let once = escape_controls("x\u{1b}[2J\u{85}\u{202d}y").into_owned();
         assert_eq!(escape_controls(&once), once);
+    }
+
+    #[test]
+    fn json_for_a_terminal_decodes_to_the_same_value_and_shows_nothing_a_terminal_obeys() {
+        let value = serde_json::json!({
+            "status": "\u{9b}31m\u{7f}\u{202e}\u{e0041}\u{1b}]0;x\u{7}\nok é",
+            "list": ["\u{200b}", "plain"],
+        });
+        for json in [
+            value.to_string(),
+            serde_json::to_string_pretty(&value).unwrap(),
+        ] {
+            let shown = escape_json_for_terminal(&json);
+            let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+            assert_eq!(back, value, "{shown}");
+            assert!(
+                shown
+                    .chars()
+                    .all(|c| !is_unsafe(c) || matches!(c, '\n' | ' ')),
+                "{shown:?}"
+            );
+            assert!(
+                shown.contains("\\u009b31m\\u007f\\u202e\\udb40\\udc41"),
+                "{shown}"
+            );
+        }
+        let plain = "{\n\t\"a\": 1\r\n}";
+        assert!(matches!(escape_json_for_terminal(plain), Cow::Borrowed(_)));
     }
 }
