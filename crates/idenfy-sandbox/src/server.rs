@@ -286,7 +286,7 @@ impl SandboxBuilder {
             callback_secret: CallbackSecret::new(self.api_secret.0)
                 .map_err(SandboxError::Secret)?,
             deliveries: Default::default(),
-            deleted: Default::default(),
+            deletions: Default::default(),
         })
     }
 }
