@@ -5,17 +5,10 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
 /// The credentials the sandbox accepts. The secret is kept only as a
-/// digest, so it cannot leak through `Debug` or a log line.
-#[derive(Clone)]
+/// digest, so it cannot leak through a log line.
 pub struct Credentials {
     key_digest: [u8; 32],
     secret_digest: [u8; 32],
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Credentials { .. }")
-    }
 }
 
 impl Credentials {

@@ -52,6 +52,15 @@ pub(crate) struct State {
     pub deletions: Mutex<HashSet<String>>,
 }
 
+impl std::fmt::Debug for State {
+    // The base URL only: the rest holds keys and (fictional) personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
 impl State {
     /// The scanRefs deleted so far.
     pub(crate) fn deleted(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {

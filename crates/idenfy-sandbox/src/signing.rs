@@ -17,15 +17,8 @@ const MALFORMED: &str = "Download URL lacks a valid expiry or signature.";
 /// Signs and checks download URLs with idenfy-core's HMAC-SHA256 signatures (the ones iDenfy
 /// puts on callbacks): the same hex digest, compared in constant time, keyed here with random
 /// bytes instead of an API secret.
-#[derive(Clone)]
 pub(crate) struct UrlSigner {
     verifier: CallbackVerifier,
-}
-
-impl std::fmt::Debug for UrlSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UrlSigner { .. }")
-    }
 }
 
 impl UrlSigner {
