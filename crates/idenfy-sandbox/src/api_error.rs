@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
-use http::StatusCode;
+use bytes::Bytes;
+use http::header::ALLOW;
+use http::{HeaderValue, Response, StatusCode};
 use serde_json::json;
+
+use crate::router::{JSON, reply};
 
 /// Where error bodies point readers, as the API's own error bodies do.
 const DOCUMENTATION: &str = "https://github.com/idenfy/Documentation";
@@ -60,8 +64,7 @@ pub(crate) enum ApiError {
 }
 
 impl ApiError {
-    /// The HTTP status and the `identifier` constant.
-    pub(crate) fn status_and_identifier(&self) -> (StatusCode, &'static str) {
+    fn status_and_identifier(&self) -> (StatusCode, &'static str) {
         match self {
             Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
@@ -80,20 +83,26 @@ impl ApiError {
         }
     }
 
-    /// The JSON body.
-    pub(crate) fn body(&self) -> Vec<u8> {
+    /// The response: the status, the JSON body, and `Allow` for a 405.
+    pub(crate) fn into_response(self) -> Response<Bytes> {
         let (status, identifier) = self.status_and_identifier();
         let severity = if status.is_server_error() {
             "SEVERE"
         } else {
             "NOT_SEVERE"
         };
-        let value = json!({
+        let body = json!({
             "identifier": identifier,
             "message": self.to_string(),
             "documentation": DOCUMENTATION,
             "severity": severity,
         });
-        serde_json::to_vec(&value).unwrap_or_default()
+        let json = HeaderValue::from_static(JSON);
+        let mut response = reply(status, json, body.to_string());
+        if let Self::MethodNotAllowed(allowed) = self {
+            let allowed = HeaderValue::from_static(allowed);
+            response.headers_mut().insert(ALLOW, allowed);
+        }
+        response
     }
 }

@@ -1,14 +1,11 @@
-//! The response body type: a whole buffer, or one of the broken bodies that
-//! faults call for.
+//! The response body: a whole buffer, or one of the broken bodies that faults call for, fed
+//! through a channel by a task of its own.
 
-use std::future::Future as _;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
-use tokio::time::Sleep;
+use http_body_util::channel::Channel;
+use http_body_util::{Either, Full};
 
 /// How long a body that is about to fail waits first, so that what it has
 /// sent reaches the socket before the connection is torn down.
@@ -17,88 +14,40 @@ const FLUSH_GRACE: Duration = Duration::from_millis(50);
 const ENDLESS_CHUNK: usize = 16 * 1024;
 
 /// A response body: a whole buffer, or one of the broken bodies that faults call for.
-#[derive(Debug)]
-pub struct SandboxBody {
-    /// Sent first; `None` once sent, or for an empty body.
-    prefix: Option<Bytes>,
-    then: Then,
-}
-
-/// What comes after the prefix.
-#[derive(Debug)]
-enum Then {
-    End,
-    /// An error after a grace period, so that the server drops the connection before the
-    /// announced `Content-Length` is reached.
-    Abort(Option<Pin<Box<Sleep>>>),
-    /// This chunk, forever.
-    Endless(Bytes),
-}
-
-impl SandboxBody {
-    /// A complete body.
-    pub fn full(bytes: impl Into<Bytes>) -> Self {
-        let prefix = Some(bytes.into()).filter(|bytes| !bytes.is_empty());
-        Self {
-            prefix,
-            then: Then::End,
-        }
-    }
-
-    /// A body that sends `prefix` and then breaks the connection.
-    pub fn abort_after(prefix: Bytes) -> Self {
-        let then = Then::Abort(None);
-        Self {
-            prefix: Some(prefix),
-            then,
-        }
-    }
-
-    /// A JSON-looking body that never ends.
-    pub fn endless() -> Self {
-        let then = Then::Endless(Bytes::from(vec![b'x'; ENDLESS_CHUNK]));
-        Self {
-            prefix: Some(Bytes::from_static(b"{\"padding\":\"")),
-            then,
-        }
-    }
-}
+pub(crate) type SandboxBody = Either<Full<Bytes>, Channel<Bytes, Aborted>>;
 
 /// The error a deliberately broken body reports to the server.
 #[derive(Debug, thiserror::Error)]
 #[error("body aborted on purpose (close-mid-body fault)")]
-pub struct Aborted;
+pub(crate) struct Aborted;
 
-impl Body for SandboxBody {
-    type Data = Bytes;
-    type Error = Aborted;
+/// A complete body.
+pub(crate) fn full(bytes: Bytes) -> SandboxBody {
+    Either::Left(Full::new(bytes))
+}
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Aborted>>> {
-        let this = self.get_mut();
-        if let Some(prefix) = this.prefix.take() {
-            return Poll::Ready(Some(Ok(Frame::data(prefix))));
+/// A body that sends `prefix` and then fails, so that the server drops the connection before
+/// the announced `Content-Length` is reached.
+pub(crate) fn abort_after(prefix: Bytes) -> SandboxBody {
+    let (mut sender, body) = Channel::new(1);
+    tokio::spawn(async move {
+        if sender.send_data(prefix).await.is_ok() {
+            tokio::time::sleep(FLUSH_GRACE).await;
+            sender.abort(Aborted);
         }
-        match &mut this.then {
-            Then::End => Poll::Ready(None),
-            Then::Abort(grace) => {
-                let sleep = grace.get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_GRACE)));
-                sleep.as_mut().poll(cx).map(|()| Some(Err(Aborted)))
-            }
-            Then::Endless(chunk) => Poll::Ready(Some(Ok(Frame::data(chunk.clone())))),
-        }
-    }
+    });
+    Either::Right(body)
+}
 
-    fn is_end_stream(&self) -> bool {
-        self.prefix.is_none() && matches!(self.then, Then::End)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self.then {
-            Then::End => SizeHint::with_exact(self.prefix.as_ref().map_or(0, |d| d.len() as u64)),
-            _ => SizeHint::default(),
+/// A JSON-looking body that never ends: its task stops when the connection drops the body.
+pub(crate) fn endless() -> SandboxBody {
+    let (mut sender, body) = Channel::new(1);
+    tokio::spawn(async move {
+        let padding = Bytes::from(vec![b'x'; ENDLESS_CHUNK]);
+        let mut chunk = Bytes::from_static(b"{\"padding\":\"");
+        while sender.send_data(chunk).await.is_ok() {
+            chunk = padding.clone();
         }
-    }
+    });
+    Either::Right(body)
 }

@@ -364,11 +364,7 @@ pub(crate) async fn deliver(
         }
         Some(CallbackFault::MissingSignature) => None,
     };
-    let posts = if options.fault == Some(CallbackFault::Duplicate) {
-        2
-    } else {
-        1
-    };
+    let posts = 1 + usize::from(options.fault == Some(CallbackFault::Duplicate));
     let mut answers = Vec::with_capacity(posts);
     for _ in 0..posts {
         let path = uri.path_and_query().map_or("/", |path| path.as_str());

@@ -160,11 +160,8 @@ impl Fixtures {
         let mut fixtures = Fixtures::default();
         for (scan_ref, fixture) in parse_file(&document)? {
             if fixtures.by_scan_ref.contains_key(&scan_ref) {
-                return Err(FixtureError::Invalid {
-                    fixture: scan_ref,
-                    field: "scanRef".into(),
-                    reason: "another fixture in the file has the same scanRef".into(),
-                });
+                let reason = "another fixture in the file has the same scanRef";
+                return Err(invalid(&scan_ref, "scanRef", reason));
             }
             fixtures.by_scan_ref.insert(scan_ref, fixture);
         }
@@ -529,12 +526,8 @@ fn parse_fixture(index: usize, entry: &Value) -> Result<(String, Fixture), Fixtu
         (Some(_), Some(_)) => return both("callback", "callback"),
         (None, None) => None,
         (None, Some(raw)) if raw.status.is_some() => {
-            let field = "raw/callback/status";
-            return Err(invalid(
-                name,
-                field,
-                "a callback is a request: it has no status",
-            ));
+            let reason = "a callback is a request: it has no status";
+            return Err(invalid(name, "raw/callback/status", reason));
         }
         (None, Some(raw)) => Some(raw_response(name, "raw/callback", raw)?),
         (Some(body), None) => {

@@ -84,7 +84,7 @@ fn item(state: &State, scan_ref: &str) -> Option<(Value, Option<String>)> {
         Some(Value::Number(number)) => Some(number.to_string()),
         _ => None,
     };
-    let overall = if state.is_deleted(scan_ref) {
+    let overall = if state.deleted().contains(scan_ref) {
         json!("DELETED")
     } else {
         status.get("status").cloned().unwrap_or(Value::Null)

@@ -5,19 +5,19 @@
 //!
 //! Page 1 holds the overall status, the automatic and manual checks, the person, the document,
 //! the timeline and the files the identification has; page 2, when the document was read, its
-//! fields as read from the document, from the MRZ and by the reviewer, side by side. Values come
-//! from the fixture's `/status`, `/data` and `/full-status` answers, raw ones included when they
-//! are JSON objects. Fixtures are written by users, so every value is read defensively, reduced
-//! to what the font can show and cut to its column (Courier's glyphs are all 0.6 em wide, so
-//! the cut is exact): a page never overflows, whatever the fixture says. The bytes depend on
-//! the fixture only (no clock, no random numbers), so the same scanRef always gives the same
-//! file.
+//! fields as read from the document, from the MRZ and by the reviewer, side by side. Each page is
+//! a table of labels and JSON pointers into the fixture's `/status`, `/data` and `/full-status`
+//! answers, raw ones included when they are JSON objects. Fixtures are written by users, so every
+//! value is read defensively, reduced to what the font can show and cut to its column (Courier's
+//! glyphs are all 0.6 em wide, so the cut is exact): a page never overflows, whatever the fixture
+//! says. The bytes depend on the fixture only (no clock, no random numbers), so the same scanRef
+//! always gives the same file.
 
 use idenfy_core::Endpoint;
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::fixtures::{Fixture, Fixtures, Prepared};
+use crate::fixtures::{Fixtures, Prepared};
 
 const PAGE_WIDTH: f32 = 595.28;
 const PAGE_HEIGHT: f32 = 841.89;
@@ -36,6 +36,107 @@ const MONO: Name = Name(b"F3");
 /// Courier's advance, in ems, for every glyph.
 const MONO_ADVANCE: f32 = 0.6;
 
+/// One line of a page's table. A value is given as JSON pointers into the facts (`/scanRef`,
+/// `/status`, `/data`, `/full`, its `/client` and `/document`, `/files`): parts separated by
+/// spaces, joined by a space when shown, each part the first present of its `|`-separated
+/// pointers.
+enum Line {
+    /// A section's title and rule.
+    Section(&'static str),
+    /// Column headings, each with the start of its pointers, the first at `x` and each next
+    /// one `step` further; the [`Line::Columned`] rows that follow fill these columns.
+    Columns(&'static [(&'static str, &'static str)], f32, f32),
+    /// A label and the value at these pointers, across the row.
+    Row(&'static str, &'static str),
+    /// A label and, in each column, the value at the column's pointer start and this end.
+    Columned(&'static str, &'static str),
+    /// The machine-readable zone, set in its printed lines.
+    Mrz,
+}
+
+use Line::{Columned, Columns, Mrz, Row, Section};
+
+const HEADER: &[Line] = &[
+    Row("scanRef", "/scanRef"),
+    Row("Client ID", "/status/clientId|/data/clientId"),
+];
+
+const SUMMARY: &[Line] = &[
+    Row("Overall status", "/status/status"),
+    Section("Verification"),
+    Columns(
+        &[("Automatic", "/full/"), ("Manual review", "/full/manual_")],
+        VALUE_X,
+        190.0,
+    ),
+    Columned("Face", "face_match_result"),
+    Columned("Document", "document_validity"),
+    Row("Suspicion reasons", "/full/suspection_reasons"),
+    Row("Attempts", "/full/attempt_count"),
+    Section("Person"),
+    Row(
+        "Name",
+        "/client/name|/data/docFirstName /client/surname|/data/docLastName",
+    ),
+    Row("Date of birth", "/client/date_of_birth|/data/docDob"),
+    Row("Sex", "/client/sex|/data/docSex"),
+    Row("Nationality", "/client/nationality|/data/docNationality"),
+    Row(
+        "Personal code",
+        "/client/personal_id_number|/data/docPersonalCode",
+    ),
+    Section("Document"),
+    Row("Type", "/client/document_type|/data/docType"),
+    Row("Number", "/client/document_number|/data/docNumber"),
+    Row("Issuing country", "/client/country|/data/docIssuingCountry"),
+    Row(
+        "Date of issue",
+        "/client/date_of_issue|/data/docDateOfIssue",
+    ),
+    Row("Expiry date", "/client/expiry_date|/data/docExpiry"),
+    Row("Authority", "/data/authority"),
+    Section("Timeline"),
+    Row("Started", "/full/start_time"),
+    Row("Finished", "/full/finish_time"),
+    Row("Reviewed", "/full/review_time"),
+    Section("Files"),
+    Row("Photos and videos", "/files"),
+];
+
+const DOCUMENT_DATA: &[Line] = &[
+    Section("As read from the document, from the MRZ and by review"),
+    Columns(
+        &[
+            ("Document", "/document/doc_"),
+            ("MRZ", "/document/mrz_"),
+            ("Manual review", "/document/manual_"),
+        ],
+        155.0,
+        130.0,
+    ),
+    Columned("First name", "name"),
+    Columned("Surname", "surname"),
+    Columned("Date of birth", "date_of_birth"),
+    Columned("Sex", "sex"),
+    Columned("Nationality", "nationality"),
+    Columned("Personal code", "personal_code"),
+    Columned("Document number", "document_number"),
+    Columned("Document type", "document_type"),
+    Columned("Country", "country"),
+    Columned("Date of issue", "date_of_issue"),
+    Columned("Expiry date", "expiry_date"),
+    Row("Licence categories", "/document/doc_license_categories"),
+    Section("Machine-readable zone"),
+    Mrz,
+    Section("Other data"),
+    Row("Name as printed", "/data/orgFirstName /data/orgLastName"),
+    Row("Birth place", "/data/birthPlace"),
+    Row("Address", "/data/address"),
+    Row("Driving licence", "/data/driverLicenseCategory"),
+    Row("Selected country", "/data/selectedCountry"),
+    Row("Data changed by review", "/data/manuallyDataChanged"),
+];
+
 /// The identification report the sandbox serves for `scan_ref` from
 /// `POST /api/v2/generate-pdf`: a PDF of one or two A4 pages with the overall status, the
 /// automatic and manual checks, the person's and the document's data, and the files the
@@ -43,10 +144,36 @@ const MONO_ADVANCE: f32 = 0.6;
 /// the same bytes.
 pub fn identification_report(fixtures: &Fixtures, scan_ref: &str) -> Option<Vec<u8>> {
     let fixture = fixtures.get(scan_ref)?;
-    let facts = Facts::of(fixture);
-    let mut pages = vec![summary_page(scan_ref, fixture, &facts)];
-    if facts.document_was_read() {
-        pages.push(document_page(scan_ref, &facts));
+    // Each answer, `Null` when the fixture has none that is a JSON object.
+    let answer = |endpoint| {
+        let body = match fixture.responses.get(&endpoint) {
+            Some(Prepared::Json(body)) => body,
+            Some(Prepared::Raw(raw)) if raw.status.is_success() => &raw.body,
+            _ => return Value::Null,
+        };
+        match serde_json::from_slice(body) {
+            Ok(object @ Value::Object(_)) => object,
+            _ => Value::Null,
+        }
+    };
+    let full = answer(Endpoint::FullStatus);
+    let facts = json!({
+        "scanRef": scan_ref,
+        "status": answer(Endpoint::Status),
+        "data": answer(Endpoint::Data),
+        "client": full.get("client"),
+        "document": full.get("client_identity_document"),
+        "full": full,
+        "files": fixture.files.iter().map(|kind| kind.as_str()).collect::<Vec<_>>(),
+    });
+    // The document's page, once its fields hold anything (not before the client has sent a
+    // photo, nor for an expired session).
+    let document_was_read = facts["document"]
+        .as_object()
+        .is_some_and(|document| document.values().any(is_present));
+    let mut pages = vec![Page::new("Identification report", SUMMARY, &facts)];
+    if document_was_read {
+        pages.push(Page::new("Document data", DOCUMENT_DATA, &facts));
     }
 
     let mut pdf = Pdf::new();
@@ -60,25 +187,21 @@ pub fn identification_report(fixtures: &Fixtures, scan_ref: &str) -> Option<Vec<
     let substituted = pages.iter().any(|page| page.substituted);
     let kids: Vec<Ref> = (0..count).map(|i| Ref::new(7 + 2 * i as i32)).collect();
     pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree)
+    // The pages inherit the page tree's media box and fonts.
+    let mut tree_writer = pdf.pages(tree);
+    tree_writer
         .kids(kids.iter().copied())
-        .count(count as i32);
+        .count(count as i32)
+        .media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
+    tree_writer
+        .resources()
+        .fonts()
+        .pairs(fonts.map(|(name, font, _)| (name, font)));
+    drop(tree_writer);
     for (index, mut page) in pages.into_iter().enumerate() {
         page.footer(index + 1, count, substituted);
         let (id, contents) = (kids[index], Ref::new(8 + 2 * index as i32));
-        let mut writer = pdf.page(id);
-        writer
-            .parent(tree)
-            .media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT))
-            .contents(contents);
-        let mut resources = writer.resources();
-        let mut names = resources.fonts();
-        for (name, font, _) in fonts {
-            names.pair(name, font);
-        }
-        drop(names);
-        drop(resources);
-        drop(writer);
+        pdf.page(id).parent(tree).contents(contents);
         pdf.stream(contents, &page.content.finish());
     }
     for (_, font, base) in fonts {
@@ -94,72 +217,12 @@ pub fn identification_report(fixtures: &Fixtures, scan_ref: &str) -> Option<Vec<
     Some(pdf.finish())
 }
 
-/// The fixture's answers, each `Null` when the fixture has none that is a JSON object.
-struct Facts {
-    status: Value,
-    data: Value,
-    full: Value,
-}
-
-impl Facts {
-    fn of(fixture: &Fixture) -> Self {
-        let answer = |endpoint| {
-            let body = match fixture.responses.get(&endpoint) {
-                Some(Prepared::Json(body)) => body,
-                Some(Prepared::Raw(raw)) if raw.status.is_success() => &raw.body,
-                _ => return Value::Null,
-            };
-            match serde_json::from_slice(body) {
-                Ok(object @ Value::Object(_)) => object,
-                _ => Value::Null,
-            }
-        };
-        Self {
-            status: answer(Endpoint::Status),
-            data: answer(Endpoint::Data),
-            full: answer(Endpoint::FullStatus),
-        }
-    }
-
-    /// The value at `pointer` in `/full-status`, else at `fallback` in `/data`.
-    fn person(&self, pointer: &str, fallback: &str) -> String {
-        shown([self.full.pointer(pointer), self.data.pointer(fallback)])
-    }
-
-    fn full(&self, pointer: &str) -> String {
-        shown([self.full.pointer(pointer)])
-    }
-
-    fn data(&self, pointer: &str) -> String {
-        shown([self.data.pointer(pointer)])
-    }
-
-    fn document(&self, key: &str) -> String {
-        shown([self
-            .full
-            .pointer(&format!("/client_identity_document/{key}"))])
-    }
-
-    fn client_id(&self) -> String {
-        shown([self.status.get("clientId"), self.data.get("clientId")])
-    }
-
-    /// Whether the document's fields hold anything (not before the client has sent a photo,
-    /// nor for an expired session).
-    fn document_was_read(&self) -> bool {
-        self.full
-            .get("client_identity_document")
-            .and_then(Value::as_object)
-            .is_some_and(|document| document.values().any(is_present))
-    }
-}
-
 fn is_present(value: &Value) -> bool {
     !matches!(value, Value::Null) && value.as_str() != Some("")
 }
 
 /// The first present value as text, or [`NONE`]. Lists show at most 20 items.
-fn shown<const N: usize>(candidates: [Option<&Value>; N]) -> String {
+fn shown<'a>(candidates: impl IntoIterator<Item = Option<&'a Value>>) -> String {
     match candidates.into_iter().flatten().find(|v| is_present(v)) {
         None => NONE.to_owned(),
         Some(Value::String(text)) => text.clone(),
@@ -175,17 +238,18 @@ fn shown<const N: usize>(candidates: [Option<&Value>; N]) -> String {
     }
 }
 
-/// The parts that are present, joined by a space; [`NONE`] when neither is.
-fn full_name(parts: [String; 2]) -> String {
-    let present: Vec<&str> = parts
-        .iter()
-        .map(String::as_str)
-        .filter(|p| *p != NONE)
+/// The text of a value given as pointers (see [`Line`]): the parts that are present, joined
+/// by a space; [`NONE`] when none is.
+fn value(facts: &Value, pointers: &str) -> String {
+    let parts: Vec<String> = pointers
+        .split(' ')
+        .map(|part| shown(part.split('|').map(|pointer| facts.pointer(pointer))))
+        .filter(|part| part != NONE)
         .collect();
-    if present.is_empty() {
+    if parts.is_empty() {
         NONE.to_owned()
     } else {
-        present.join(" ")
+        parts.join(" ")
     }
 }
 
@@ -229,15 +293,18 @@ struct Page {
     content: Content,
     y: f32,
     substituted: bool,
+    /// The current columns: their pointers' starts, where the first is and how far apart.
+    columns: (&'static [(&'static str, &'static str)], f32, f32),
 }
 
 impl Page {
-    /// A page with the band, the title and the scanRef every page starts with.
-    fn new(title: &str, scan_ref: &str, client_id: &str) -> Self {
+    /// A page with the band, the title and the scanRef every page starts with, then `lines`.
+    fn new(title: &str, lines: &[Line], facts: &Value) -> Self {
         let mut page = Page {
             content: Content::new(),
             y: 0.0,
             substituted: false,
+            columns: (&[], VALUE_X, 0.0),
         };
         page.content
             .set_fill_rgb(0.12, 0.22, 0.36)
@@ -245,10 +312,68 @@ impl Page {
             .fill_nonzero();
         page.words(LEFT, 58.0, BOLD, 20.0, title);
         page.y = 70.0;
-        page.row("scanRef", scan_ref);
-        page.row("Client ID", client_id);
+        page.lines(HEADER, facts);
         page.y += 10.0;
+        page.lines(lines, facts);
         page
+    }
+
+    fn lines(&mut self, lines: &[Line], facts: &Value) {
+        for line in lines {
+            match line {
+                Section(title) => {
+                    self.y += 12.0;
+                    self.words(LEFT, self.y + 13.0, BOLD, 12.0, title);
+                    self.rule(self.y + 19.0);
+                    self.y += 24.0;
+                }
+                Columns(headings, x, step) => {
+                    self.columns = (headings, *x, *step);
+                    for (index, (heading, _)) in headings.iter().enumerate() {
+                        let x = x + step * index as f32;
+                        self.words(x, self.y + 11.0, BOLD, 9.0, heading);
+                    }
+                    self.y += ROW;
+                }
+                Row(label, pointers) => {
+                    let value = value(facts, pointers);
+                    self.words(LEFT, self.y + 11.0, BOLD, 9.0, label);
+                    self.value(VALUE_X, self.y + 11.0, RIGHT - VALUE_X, &value);
+                    self.y += ROW;
+                }
+                Columned(label, end) => {
+                    let (headings, first, step) = self.columns;
+                    self.words(LEFT, self.y + 11.0, BOLD, 9.0, label);
+                    for (index, (_, start)) in headings.iter().enumerate() {
+                        let value = value(facts, &format!("{start}{end}"));
+                        let x = first + step * index as f32;
+                        self.value(x, self.y + 11.0, step - 8.0, &value);
+                    }
+                    self.y += ROW;
+                }
+                Mrz => self.mrz(&value(facts, "/document/mrz_string")),
+            }
+        }
+    }
+
+    /// An MRZ of the length of an ICAO 9303 format is set in its printed lines (TD1: 3 x 30,
+    /// TD2: 2 x 36, TD3: 2 x 44); any other is wrapped at the width, at most four lines.
+    fn mrz(&mut self, mrz: &str) {
+        let mrz: Vec<char> = mrz.chars().collect();
+        let line = match mrz.len() {
+            90 => 30,
+            72 => 36,
+            88 => 44,
+            _ => ((RIGHT - LEFT) / (MONO_ADVANCE * VALUE_SIZE)) as usize,
+        };
+        for (index, chunk) in mrz.chunks(line).enumerate().take(4) {
+            let mut text: String = chunk.iter().collect();
+            if index == 3 && mrz.len() > 4 * line {
+                text.push('…');
+            }
+            self.value(LEFT, self.y + 11.0, RIGHT - LEFT, &text);
+            self.y += 12.0;
+        }
     }
 
     /// The report's own words, which fit where they are put.
@@ -283,28 +408,6 @@ impl Page {
             .stroke();
     }
 
-    fn section(&mut self, title: &str) {
-        self.y += 12.0;
-        self.words(LEFT, self.y + 13.0, BOLD, 12.0, title);
-        self.rule(self.y + 19.0);
-        self.y += 24.0;
-    }
-
-    fn row(&mut self, label: &str, value: &str) {
-        self.words(LEFT, self.y + 11.0, BOLD, 9.0, label);
-        self.value(VALUE_X, self.y + 11.0, RIGHT - VALUE_X, value);
-        self.y += ROW;
-    }
-
-    /// A label and values in columns starting at `xs`, each `width` wide.
-    fn columns(&mut self, label: &str, xs: &[f32], width: f32, values: &[String]) {
-        self.words(LEFT, self.y + 11.0, BOLD, 9.0, label);
-        for (x, value) in xs.iter().zip(values) {
-            self.value(*x, self.y + 11.0, width, value);
-        }
-        self.y += ROW;
-    }
-
     fn footer(&mut self, number: usize, count: usize, substituted: bool) {
         let top = PAGE_HEIGHT - 44.0;
         self.rule(top);
@@ -317,152 +420,5 @@ impl Page {
         }
         let page = format!("Page {number} of {count}");
         self.words(RIGHT - 45.0, top + 14.0, REGULAR, 8.0, &page);
-    }
-}
-
-fn summary_page(scan_ref: &str, fixture: &Fixture, facts: &Facts) -> Page {
-    let mut page = Page::new("Identification report", scan_ref, &facts.client_id());
-    page.row("Overall status", &shown([facts.status.get("status")]));
-    page.section("Verification");
-    let (automatic, manual) = (VALUE_X, 360.0);
-    page.words(automatic, page.y + 11.0, BOLD, 9.0, "Automatic");
-    page.words(manual, page.y + 11.0, BOLD, 9.0, "Manual review");
-    page.y += ROW;
-    for (label, auto_key, manual_key) in [
-        ("Face", "/face_match_result", "/manual_face_match_result"),
-        (
-            "Document",
-            "/document_validity",
-            "/manual_document_validity",
-        ),
-    ] {
-        let values = [facts.full(auto_key), facts.full(manual_key)];
-        page.columns(
-            label,
-            &[automatic, manual],
-            manual - automatic - 8.0,
-            &values,
-        );
-    }
-    page.row("Suspicion reasons", &facts.full("/suspection_reasons"));
-    page.row("Attempts", &facts.full("/attempt_count"));
-    page.section("Person");
-    let name = full_name([
-        facts.person("/client/name", "/docFirstName"),
-        facts.person("/client/surname", "/docLastName"),
-    ]);
-    page.row("Name", &name);
-    for (label, pointer, fallback) in [
-        ("Date of birth", "/client/date_of_birth", "/docDob"),
-        ("Sex", "/client/sex", "/docSex"),
-        ("Nationality", "/client/nationality", "/docNationality"),
-        (
-            "Personal code",
-            "/client/personal_id_number",
-            "/docPersonalCode",
-        ),
-    ] {
-        page.row(label, &facts.person(pointer, fallback));
-    }
-    page.section("Document");
-    for (label, pointer, fallback) in [
-        ("Type", "/client/document_type", "/docType"),
-        ("Number", "/client/document_number", "/docNumber"),
-        ("Issuing country", "/client/country", "/docIssuingCountry"),
-        ("Date of issue", "/client/date_of_issue", "/docDateOfIssue"),
-        ("Expiry date", "/client/expiry_date", "/docExpiry"),
-    ] {
-        page.row(label, &facts.person(pointer, fallback));
-    }
-    page.row("Authority", &facts.data("/authority"));
-    page.section("Timeline");
-    page.row("Started", &facts.full("/start_time"));
-    page.row("Finished", &facts.full("/finish_time"));
-    page.row("Reviewed", &facts.full("/review_time"));
-    page.section("Files");
-    let files: Vec<&str> = fixture.files.iter().map(|kind| kind.as_str()).collect();
-    page.row("Photos and videos", &files.join(", "));
-    page
-}
-
-fn document_page(scan_ref: &str, facts: &Facts) -> Page {
-    let mut page = Page::new("Document data", scan_ref, &facts.client_id());
-    page.section("As read from the document, from the MRZ and by review");
-    let (xs, width) = ([155.0, 285.0, 415.0], 122.0);
-    for (x, heading) in xs.iter().zip(["Document", "MRZ", "Manual review"]) {
-        page.words(*x, page.y + 11.0, BOLD, 9.0, heading);
-    }
-    page.y += ROW;
-    for (label, field) in [
-        ("First name", "name"),
-        ("Surname", "surname"),
-        ("Date of birth", "date_of_birth"),
-        ("Sex", "sex"),
-        ("Nationality", "nationality"),
-        ("Personal code", "personal_code"),
-        ("Document number", "document_number"),
-        ("Document type", "document_type"),
-        ("Country", "country"),
-        ("Date of issue", "date_of_issue"),
-        ("Expiry date", "expiry_date"),
-    ] {
-        let values =
-            ["doc", "mrz", "manual"].map(|source| facts.document(&format!("{source}_{field}")));
-        page.columns(label, &xs, width, &values);
-    }
-    page.row(
-        "Licence categories",
-        &facts.document("doc_license_categories"),
-    );
-
-    page.section("Machine-readable zone");
-    let mrz: Vec<char> = facts.document("mrz_string").chars().collect();
-    // An MRZ of the length of an ICAO 9303 format is set in its printed lines (TD1: 3 x 30,
-    // TD2: 2 x 36, TD3: 2 x 44); any other is wrapped at the width, at most four lines.
-    let line = match mrz.len() {
-        90 => 30,
-        72 => 36,
-        88 => 44,
-        _ => ((RIGHT - LEFT) / (MONO_ADVANCE * VALUE_SIZE)) as usize,
-    };
-    for (index, chunk) in mrz.chunks(line).enumerate().take(4) {
-        let text: String = chunk.iter().collect();
-        let text = if index == 3 && mrz.len() > 4 * line {
-            format!("{text}…")
-        } else {
-            text
-        };
-        page.value(LEFT, page.y + 11.0, RIGHT - LEFT, &text);
-        page.y += 12.0;
-    }
-
-    page.section("Other data");
-    let printed = full_name([facts.data("/orgFirstName"), facts.data("/orgLastName")]);
-    page.row("Name as printed", &printed);
-    page.row("Birth place", &facts.data("/birthPlace"));
-    page.row("Address", &facts.data("/address"));
-    page.row("Driving licence", &facts.data("/driverLicenseCategory"));
-    page.row("Selected country", &facts.data("/selectedCountry"));
-    page.row(
-        "Data changed by review",
-        &facts.data("/manuallyDataChanged"),
-    );
-    page
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_reduced_to_what_the_fonts_show_and_cut_to_its_column() {
-        assert_eq!(
-            shown_text("ŠILUVA €5", 20),
-            (b"\x8aILUVA \x805".to_vec(), false)
-        );
-        assert_eq!(shown_text("a\nb\tc", 20), (b"a b c".to_vec(), false));
-        assert_eq!(shown_text("Иван\u{7}", 20), (b"?????".to_vec(), true));
-        assert_eq!(shown_text("abcdef", 4), (b"abc\x85".to_vec(), false));
-        assert_eq!(shown_text("abcd", 4), (b"abcd".to_vec(), false));
     }
 }

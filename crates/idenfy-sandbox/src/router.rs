@@ -6,10 +6,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use idenfy_core::callback::CallbackSecret;
 use idenfy_core::{Action, Endpoint, MAX_SCAN_REF_LEN};
 use serde_json::Value;
@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::FAULT_HEADER;
 use crate::api_error::ApiError;
 use crate::auth::Credentials;
-use crate::body::SandboxBody;
+use crate::body::{self, SandboxBody};
 use crate::callback::Delivery;
 use crate::downloads::{self, FileKind, MediaCache};
 use crate::fault::{FaultCounters, FaultSpec, Misbehaviour};
@@ -26,7 +26,7 @@ use crate::identifications;
 use crate::report_pdf;
 use crate::signing::UrlSigner;
 
-const JSON: &str = "application/json";
+pub(crate) const JSON: &str = "application/json";
 /// The one shape the sandbox answers `/generate-pdf` in: the PDF itself (the vendor's page
 /// leaves the shape open; clients accept base64 and JSON too, as the README's
 /// "The report and deletion" says).
@@ -49,22 +49,22 @@ pub(crate) struct State {
     pub deliveries: Mutex<Vec<Delivery>>,
     /// The scanRefs whose data `/delete` deleted, for the life of the sandbox. Fixtures
     /// themselves never change: a deleted identification is answered from this set instead.
-    pub deleted: Mutex<HashSet<String>>,
+    pub deletions: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for State {
+    // The base URL only: the rest holds keys and (fictional) personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl State {
-    /// Whether `scan_ref` was deleted.
-    pub(crate) fn is_deleted(&self, scan_ref: &str) -> bool {
-        self.deletions().contains(scan_ref)
-    }
-
-    /// Records the deletion of `scan_ref`; `false` when it was deleted before.
-    fn delete(&self, scan_ref: &str) -> bool {
-        self.deletions().insert(scan_ref.to_owned())
-    }
-
-    fn deletions(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.deleted.lock().unwrap_or_else(|e| e.into_inner())
+    /// The scanRefs deleted so far.
+    pub(crate) fn deleted(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.deletions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The `/files` table of `scan_ref`: URLs on this sandbox, signed with a fresh expiry.
@@ -78,56 +78,21 @@ impl State {
 }
 
 /// A response before it is put on the wire, so faults can still reshape it.
-struct Reply {
+type Reply = Response<Bytes>;
+
+pub(crate) fn reply(
     status: StatusCode,
     content_type: HeaderValue,
-    body: Bytes,
-    /// `Allow` or `Retry-After`.
-    header: Option<(HeaderName, HeaderValue)>,
+    body: impl Into<Bytes>,
+) -> Reply {
+    let mut reply = Response::new(body.into());
+    *reply.status_mut() = status;
+    reply.headers_mut().insert(CONTENT_TYPE, content_type);
+    reply
 }
 
-impl Reply {
-    fn new(status: StatusCode, content_type: HeaderValue, body: impl Into<Bytes>) -> Self {
-        let (body, header) = (body.into(), None);
-        Self {
-            status,
-            content_type,
-            body,
-            header,
-        }
-    }
-
-    fn json(body: impl Into<Bytes>) -> Self {
-        Self::new(StatusCode::OK, HeaderValue::from_static(JSON), body)
-    }
-
-    /// The head of this reply, with `body`.
-    fn with_body(self, body: SandboxBody) -> Response<SandboxBody> {
-        let mut response = Response::new(body);
-        *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, self.content_type);
-        if let Some((name, value)) = self.header {
-            headers.insert(name, value);
-        }
-        response
-    }
-
-    fn into_response(self) -> Response<SandboxBody> {
-        let body = SandboxBody::full(self.body.clone());
-        self.with_body(body)
-    }
-}
-
-impl From<ApiError> for Reply {
-    fn from(error: ApiError) -> Self {
-        let status = error.status_and_identifier().0;
-        let mut reply = Reply::new(status, HeaderValue::from_static(JSON), error.body());
-        if let ApiError::MethodNotAllowed(allowed) = error {
-            reply.header = Some((ALLOW, HeaderValue::from_static(allowed)));
-        }
-        reply
-    }
+fn json(body: impl Into<Bytes>) -> Reply {
+    reply(StatusCode::OK, HeaderValue::from_static(JSON), body)
 }
 
 /// What a request is for.
@@ -149,7 +114,7 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> Respons
     let path = request.uri().path().to_owned();
     let response = route(state, request)
         .await
-        .unwrap_or_else(|error| Reply::from(error).into_response());
+        .unwrap_or_else(|error| error.into_response().map(body::full));
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     tracing::info!(
@@ -210,7 +175,7 @@ async fn route(
         Route::Download => download(state, path, fault).await,
         Route::List => {
             let page = identifications::page(state, request.uri().query());
-            let reply = || page.map(Reply::json);
+            let reply = || page.map(json);
             Ok(faulted(state, fault, identifications::PATH, reply).await)
         }
         Route::Lookup(_) | Route::Action(_) => {
@@ -238,12 +203,8 @@ fn header_fault(request: &Request<Incoming>) -> Result<Option<FaultSpec>, ApiErr
 /// Reads the body (within the cap and the time limit) and extracts a valid scanRef.
 async fn read_scan_ref(state: &State, request: Request<Incoming>) -> Result<String, ApiError> {
     let limit = state.max_body_bytes;
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
+    // hyper reads the declared `Content-Length` into the size hint.
+    if request.body().size_hint().lower() > limit as u64 {
         return Err(ApiError::BodyTooLarge(limit));
     }
     // A client that sends its headers and then stalls must not hold a connection task forever.
@@ -291,13 +252,15 @@ fn answer(
     fixture: Option<&Fixture>,
 ) -> Result<Reply, ApiError> {
     let fixture = fixture.ok_or(ApiError::UnknownScanRef)?;
-    let deleted = state.is_deleted(scan_ref);
+    let deleted = state.deleted().contains(scan_ref);
     let served = match route {
         Route::Action(Action::Delete) if fixture.refuses_deletion => {
             return Err(ApiError::DeletionRefused);
         }
-        Route::Action(Action::Delete) if !state.delete(scan_ref) => return Err(ApiError::Deleted),
-        Route::Action(Action::Delete) => return Ok(Reply::json(Bytes::new())),
+        Route::Action(Action::Delete) if !state.deleted().insert(scan_ref.to_owned()) => {
+            return Err(ApiError::Deleted);
+        }
+        Route::Action(Action::Delete) => return Ok(json(Bytes::new())),
         Route::Lookup(Endpoint::Status) if deleted => {
             let client_id = fixture
                 .answer(Endpoint::Status)
@@ -307,24 +270,20 @@ fn answer(
                 "scanRef": scan_ref,
                 "clientId": client_id.unwrap_or(Value::Null),
             });
-            return Ok(Reply::json(status.to_string()));
+            return Ok(json(status.to_string()));
         }
         _ if deleted => return Err(ApiError::Deleted),
         Route::Lookup(endpoint) => fixture.responses.get(&endpoint),
         _ => {
             let pdf = report_pdf::identification_report(&state.fixtures, scan_ref);
             let pdf = pdf.ok_or(ApiError::UnknownScanRef)?;
-            return Ok(Reply::new(
-                StatusCode::OK,
-                HeaderValue::from_static(PDF),
-                pdf,
-            ));
+            return Ok(reply(StatusCode::OK, HeaderValue::from_static(PDF), pdf));
         }
     };
     Ok(match served.ok_or(ApiError::UnknownScanRef)? {
-        Prepared::Json(body) => Reply::json(body.clone()),
-        Prepared::FileTable(files) => Reply::json(state.file_table(scan_ref, files).to_string()),
-        Prepared::Raw(raw) => Reply::new(raw.status, raw.content_type.clone(), raw.body.clone()),
+        Prepared::Json(body) => json(body.clone()),
+        Prepared::FileTable(files) => json(state.file_table(scan_ref, files).to_string()),
+        Prepared::Raw(raw) => reply(raw.status, raw.content_type.clone(), raw.body.clone()),
     })
 }
 
@@ -338,14 +297,14 @@ async fn download(
     // file if the URL was edited and re-signed elsewhere; answer 404 rather than trusting it.
     let (scan_ref, kind, fixture) =
         downloads::resolve(&state.fixtures, path).ok_or(ApiError::UnknownPath)?;
-    if state.is_deleted(scan_ref) {
+    if state.deleted().contains(scan_ref) {
         return Err(ApiError::Deleted);
     }
     let content_type = HeaderValue::from_static(downloads::format(&kind).1);
     let body = state.media.get(&kind, fixture.video_bytes);
-    let reply = || Ok(Reply::new(StatusCode::OK, content_type, body));
+    let answer = || Ok(reply(StatusCode::OK, content_type, body));
     let fault = fault.or_else(|| fixture.download_fault.clone());
-    Ok(faulted(state, fault, scan_ref, reply).await)
+    Ok(faulted(state, fault, scan_ref, answer).await)
 }
 
 /// The reply `answer` gives, reshaped by the fault if it is due. A fault that answers with a
@@ -357,53 +316,45 @@ async fn faulted(
     scan_ref: &str,
     answer: impl FnOnce() -> Result<Reply, ApiError>,
 ) -> Response<SandboxBody> {
-    let answer = || answer().unwrap_or_else(Reply::from);
+    let answer = || answer().unwrap_or_else(ApiError::into_response);
     let Some(fault) = fault.filter(|fault| state.counters.applies(fault, scan_ref)) else {
-        return answer().into_response();
+        return answer().map(body::full);
     };
-    let reply = match fault.misbehaviour {
+    let mut reply = match fault.misbehaviour {
         Some(Misbehaviour::Status(status)) => status_fault(status, fault.retry_after_header()),
         _ => answer(),
     };
     if let Some(delay) = fault.delay {
         tokio::time::sleep(delay).await;
     }
+    let half = reply.body().len() / 2;
     match fault.misbehaviour {
-        None | Some(Misbehaviour::Status(_)) => reply.into_response(),
-        Some(Misbehaviour::WrongContentType) => Reply {
-            content_type: HeaderValue::from_static("text/html; charset=utf-8"),
-            ..reply
+        None | Some(Misbehaviour::Status(_)) => reply.map(body::full),
+        Some(Misbehaviour::WrongContentType) => {
+            let html = HeaderValue::from_static("text/html; charset=utf-8");
+            reply.headers_mut().insert(CONTENT_TYPE, html);
+            reply.map(body::full)
         }
-        .into_response(),
-        Some(Misbehaviour::TruncatedJson) => Reply {
-            body: reply.body.slice(..reply.body.len() / 2),
-            ..reply
-        }
-        .into_response(),
+        Some(Misbehaviour::TruncatedJson) => reply.map(|bytes| body::full(bytes.slice(..half))),
         Some(Misbehaviour::CloseMidBody) => {
-            let full_len = reply.body.len();
-            let prefix = reply.body.slice(..full_len / 2);
-            let mut response = reply.with_body(SandboxBody::abort_after(prefix));
-            let headers = response.headers_mut();
-            headers.insert(CONTENT_LENGTH, HeaderValue::from(full_len));
-            response
+            let full_len = HeaderValue::from(reply.body().len());
+            reply.headers_mut().insert(CONTENT_LENGTH, full_len);
+            reply.map(|bytes| body::abort_after(bytes.slice(..half)))
         }
-        Some(Misbehaviour::EndlessBody) => {
-            Reply::json(Bytes::new()).with_body(SandboxBody::endless())
-        }
+        Some(Misbehaviour::EndlessBody) => json(Bytes::new()).map(|_| body::endless()),
     }
 }
 
 /// What a server or the proxy in front of it sends with each fault status.
 fn status_fault(status: StatusCode, retry_after: Option<u64>) -> Reply {
     let mut reply = match status {
-        StatusCode::TOO_MANY_REQUESTS => Reply::from(ApiError::TooManyRequests),
-        StatusCode::INTERNAL_SERVER_ERROR => Reply::from(ApiError::Internal),
+        StatusCode::TOO_MANY_REQUESTS => ApiError::TooManyRequests.into_response(),
+        StatusCode::INTERNAL_SERVER_ERROR => ApiError::Internal.into_response(),
         other => {
             let reason = other.canonical_reason().unwrap_or("Error");
             let code = other.as_u16();
             let html = HeaderValue::from_static("text/html");
-            Reply::new(
+            reply(
                 other,
                 html,
                 format!(
@@ -412,6 +363,10 @@ fn status_fault(status: StatusCode, retry_after: Option<u64>) -> Reply {
             )
         }
     };
-    reply.header = retry_after.map(|seconds| (RETRY_AFTER, HeaderValue::from(seconds)));
+    if let Some(seconds) = retry_after {
+        reply
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
     reply
 }

@@ -221,12 +221,11 @@ impl SandboxBuilder {
             .local_addr()
             .map_err(|source| SandboxError::Bind { addr, source })?;
         let base_url = public_url.unwrap_or_else(|| advertised_url(local_addr));
-        let state = Arc::new(self.state(base_url.clone())?);
+        let state = Arc::new(self.state(base_url)?);
         let (shutdown, stopped) = watch::channel(());
         tokio::spawn(accept_loop(listener, state.clone(), stopped));
         Ok(SandboxHandle {
             local_addr,
-            base_url,
             state,
             _shutdown: shutdown,
         })
@@ -286,23 +285,15 @@ impl SandboxBuilder {
             callback_secret: CallbackSecret::new(self.api_secret.0)
                 .map_err(SandboxError::Secret)?,
             deliveries: Default::default(),
-            deleted: Default::default(),
+            deletions: Default::default(),
         })
     }
 }
 
 /// A sandbox that serves the connections it is given (see [`SandboxBuilder::in_process`]).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct InProcessSandbox {
     state: Arc<State>,
-}
-
-impl std::fmt::Debug for InProcessSandbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InProcessSandbox")
-            .field("base_url", &self.state.base_url)
-            .finish_non_exhaustive()
-    }
 }
 
 impl InProcessSandbox {
@@ -316,9 +307,9 @@ impl InProcessSandbox {
 }
 
 /// A running sandbox; dropping it stops the server and ends its connections.
+#[derive(Debug)]
 pub struct SandboxHandle {
     local_addr: SocketAddr,
-    base_url: String,
     state: Arc<State>,
     // Dropping the sender is the stop signal: every receiver wakes up.
     _shutdown: watch::Sender<()>,
@@ -327,7 +318,7 @@ pub struct SandboxHandle {
 impl SandboxHandle {
     /// The base URL to give clients, like `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        self.base_url.clone()
+        self.state.base_url.clone()
     }
 
     /// The address the server listens on.
@@ -392,15 +383,6 @@ impl SandboxHandle {
     pub fn deliveries(&self) -> Vec<Delivery> {
         let log = self.state.deliveries.lock();
         log.unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-impl std::fmt::Debug for SandboxHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SandboxHandle")
-            .field("local_addr", &self.local_addr)
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
     }
 }
 

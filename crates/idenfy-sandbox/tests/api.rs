@@ -222,23 +222,24 @@ async fn missing_or_wrong_credentials_get_401() {
 
 #[tokio::test]
 async fn custom_credentials_replace_the_defaults() {
-    let sandbox = Sandbox::builder()
-        .credentials("k1", "s1")
-        .start()
-        .await
-        .unwrap();
+    let builder = Sandbox::builder().credentials("k1", "s:1");
+    assert!(
+        !format!("{builder:?}").contains("s:1"),
+        "Debug shows no secret"
+    );
+    let sandbox = builder.start().await.unwrap();
     let body = br#"{"scanRef":"sandbox-approved"}"#;
-    let ok = send(
-        sandbox.local_addr(),
-        &request_bytes(
-            "POST",
-            "/api/v2/status",
-            &[("Authorization", basic("k1", "s1"))],
-            Some(body),
-        ),
-    )
-    .await;
-    assert_eq!(ok.status, 200);
+    // The scheme in any case; the secret is everything after the first colon.
+    for authorization in [basic("k1", "s:1"), "basic azE6czox".to_owned()] {
+        let headers = [("Authorization", authorization)];
+        let request = request_bytes("POST", "/api/v2/status", &headers, Some(body));
+        assert_eq!(send(sandbox.local_addr(), &request).await.status, 200);
+    }
+    for wrong in [basic("k1", "s:"), basic("k1s", ":1"), basic("k1", "s")] {
+        let headers = [("Authorization", wrong)];
+        let request = request_bytes("POST", "/api/v2/status", &headers, Some(body));
+        assert_eq!(send(sandbox.local_addr(), &request).await.status, 401);
+    }
     let defaults = post_scan_ref(sandbox.local_addr(), "/api/v2/status", scan_refs::APPROVED).await;
     assert_eq!(defaults.status, 401);
 }

@@ -337,6 +337,19 @@ async fn user_fixtures_give_a_checked_or_a_raw_callback() {
     );
     assert!(!err.contains("SECRET-TIME"), "{err}");
     callback["startTime"] = 1.into();
+    // A value outside a documented list, nested in a list, is named where it is, with the list.
+    callback["status"]["suspicionReasons"] = serde_json::json!(["FACE_SUSPECTED", "SECRET-VALUE"]);
+    let invalid = serde_json::json!({"fixtures": [{"scanRef": "bad", "callback": callback}]});
+    let err = Fixtures::from_json_str(&invalid.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("field callback/status/suspicionReasons/1: must be one of ")
+            && err.contains("FACE_SUSPECTED")
+            && !err.contains("SECRET"),
+        "{err}"
+    );
+    callback["status"]["suspicionReasons"] = serde_json::json!([]);
     let mismatched = serde_json::json!({"fixtures": [{"scanRef": "one", "callback": callback}]});
     let err = Fixtures::from_json_str(&mismatched.to_string())
         .unwrap_err()

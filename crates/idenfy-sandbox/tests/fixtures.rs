@@ -46,6 +46,23 @@ fn assert_refused(fixture: Value, field: &str) -> String {
     message
 }
 
+/// The edges of holding answers to their models: a key given as null is still a key, one the
+/// models write only when set may be null, and text that starts like the check's internal
+/// marker (a NUL) is only text.
+#[test]
+fn null_keys_and_marker_like_text_are_read_as_written() {
+    let mut fixture = approved();
+    fixture["status"]["note"] = Value::Null;
+    let message = assert_refused(fixture, "status/note");
+    assert!(message.contains("unknown key"), "{message}");
+    let mut fixture = approved();
+    fixture["data"]["mothersMaidenName"] = Value::Null;
+    load(fixture).expect("mothersMaidenName is written only when set");
+    let mut fixture = approved();
+    fixture["status"]["clientId"] = json!("\u{0}x");
+    load(fixture).expect("a string is never taken for a marker");
+}
+
 #[test]
 fn a_copy_of_a_builtin_fixture_is_accepted() {
     let fixtures = load(approved()).unwrap();
