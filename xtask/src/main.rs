@@ -29,8 +29,8 @@ usage:
       Bulk export fault soak with the release `idenfy` binary (default 10000 scanRefs, 3 runs):
       a tenth of the lookups faulted, the export killed at a random point and resumed, the
       output compared with a clean run's. Then the crash harness: an export, a resume, a
-      download and a bulk deletion killed with SIGKILL at random instants (default 25 each)
-      and run again. Prints tables; fails when a row does not match.
+      download, a bulk deletion, an archive and a deletion of an archive killed with SIGKILL
+      at random instants (default 25 each) and run again. Prints tables; fails when a row does not match.
 
   --check   write nothing; fail with a diff when the committed output is stale";
 

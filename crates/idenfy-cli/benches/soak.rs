@@ -2,9 +2,10 @@
 //! soak`): 10,000 scanRefs, a tenth of the lookups faulted, the release `idenfy` binary killed at
 //! a random point and resumed, the output compared with a clean run's. Prints a table.
 //!
-//! Then the crash harness at scale: an export, a resume, a download and a bulk deletion, each
-//! killed with SIGKILL at `IDENFY_CRASH_ROUNDS` (default 25) random instants and run again,
-//! checked for lost or doubled lines, false audit records, partial files and leftovers.
+//! Then the crash harness at scale: an export, a resume, a download, a bulk deletion, an
+//! `archive create` and a `delete --archived`, each killed with SIGKILL at `IDENFY_CRASH_ROUNDS` (default 25) random instants and run again,
+//! checked for lost or doubled lines, false audit records, partial files or bundles and
+//! leftovers.
 //!
 //! `IDENFY_SOAK_SCAN_REFS`, `IDENFY_SOAK_RUNS` and `IDENFY_SOAK_SEED` change the size, the
 //! number of soaks (each with its own seed) and the first seed.

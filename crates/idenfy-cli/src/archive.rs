@@ -3,9 +3,13 @@
 //! `archive create --to DIR` builds one bundle per scanRef, `DIR/SCANREF/`: the four lookups'
 //! JSON as the API sent it, the report, every file `/files` names (fetched, named and capped
 //! as `files --download` does, see [`crate::download`]) and `manifest.json` (see
-//! [`crate::manifest`]). A bundle is complete or absent ([`crate::bundle`]). Bundles are built
-//! `--concurrency` at a time, each one's requests one after the other, so no more than
-//! `--concurrency` requests are in flight, and `--rate` spaces every API request across them.
+//! [`crate::manifest`]). A bundle is complete or absent ([`crate::bundle`]). `--concurrency N`
+//! bounds both the bundles being built (at most N at once) and the API requests in flight (at
+//! most N, across all bundles): a bundle's four lookups and report are sent together, each
+//! waiting for a free request slot, then its files are fetched one after the other (so at most
+//! N downloads too). `--rate` spaces every API request across them. Files are written,
+//! flushed and renamed on the blocking pool, off the runtime's worker threads, so that the
+//! fsyncs of one bundle do not stall the requests of the others.
 //! The scanRefs are read as a stream, as a bulk export reads them ([`crate::bulk`]): memory
 //! does not grow with their number.
 //!
@@ -25,7 +29,7 @@ use idenfy_hyper::core::{Endpoint, EscapedControls, escape_controls};
 use idenfy_hyper::models::FileUrls;
 use idenfy_hyper::{Client, ScanRef};
 use indicatif::{MultiProgress, ProgressDrawTarget};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 use tokio::task::JoinSet;
 
 use crate::bulk::{self, INPUT_QUEUE, Next};
@@ -33,7 +37,7 @@ use crate::bundle::BundleBuilder;
 use crate::byte_size::{ByteSize, parse_byte_size};
 use crate::connect::{ConnectionArgs, connect};
 use crate::download::{self, DownloadOptions};
-use crate::download_set;
+use crate::download_set::{self, Staging};
 use crate::failure::{Failure, FailureKind};
 use crate::interrupt::interrupted;
 use crate::lookup_set::LookupSet;
@@ -82,7 +86,8 @@ pub struct CreateArgs {
     /// Replace bundles already in DIR, even ones that verify.
     #[arg(long)]
     pub force: bool,
-    /// How many bundles are built at once (each sends its requests one after the other).
+    /// How many bundles are built at once, and how many API requests are in flight at most
+    /// across them (a bundle sends its four lookups and report together).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Start at most N API requests a second across all bundles (downloads of files are not
@@ -125,14 +130,43 @@ pub async fn run(
 struct Context {
     client: Client,
     dir: PathBuf,
+    /// The run's staging directory, where each bundle is built.
+    staging: Arc<Staging>,
     force: bool,
     pacer: SharedPacer,
+    /// `--concurrency` slots, one held by each API request in flight.
+    requests: Semaphore,
     base_url: String,
     timeout: std::time::Duration,
     deadline: std::time::Duration,
     max_file_size: u64,
     max_files: u32,
     max_total_size: u64,
+}
+
+impl Context {
+    /// Waits for a request slot, then for `--rate`'s turn: what an API request holds while it
+    /// is in flight.
+    async fn request_slot(&self) -> Result<SemaphorePermit<'_>, Failure> {
+        let slot = self
+            .requests
+            .acquire()
+            .await
+            .map_err(|err| Failure::other(format!("an archive task failed: {err}")))?;
+        self.pacer.wait_turn().await;
+        Ok(slot)
+    }
+
+    /// Runs file work on the blocking pool: at most one job a bundle, so at most
+    /// `--concurrency` at once, which lets the disk take several flushes together.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T, Failure> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|err| Failure::other(format!("an archive task failed: {err}")))?
+    }
 }
 
 /// What became of one scanRef.
@@ -176,13 +210,17 @@ async fn create(
         );
     })?;
 
+    let staging = Arc::new(Staging::create(dir)?);
+
     let connected = connect(connection).await?;
     let context = Arc::new(Context {
+        staging,
         base_url: connected.client.core().base_url().to_string(),
         client: connected.client.clone(),
         dir: dir.clone(),
         force: args.force,
         pacer: SharedPacer::new(args.rate),
+        requests: Semaphore::new(usize::from(args.concurrency)),
         timeout: connection.timeout,
         deadline: connection.deadline,
         max_file_size: args.max_file_size.0,
@@ -241,7 +279,7 @@ async fn create(
             let Some(scan_ref) = ready.take() else { break };
             let context = Arc::clone(&context);
             tasks.spawn(async move {
-                let result = archive_one(&context, &scan_ref).await;
+                let result = archive_one(context, scan_ref.clone()).await;
                 (scan_ref, result)
             });
         }
@@ -327,7 +365,7 @@ async fn create(
         None => Ok(()),
         Some(FailureKind::Interrupted) => Err(Failure::new(
             FailureKind::Interrupted,
-            "interrupted; the bundles being built were removed; run again to go on",
+            "interrupted; the bundles not yet complete were removed; run again to go on",
         )),
         Some(kind) => Err(Failure::new(
             kind,
@@ -349,87 +387,161 @@ fn plain(scan_ref: &ScanRef) -> Result<(), Failure> {
 }
 
 /// Builds and publishes the bundle of `scan_ref`, or keeps the complete one there.
-async fn archive_one(context: &Context, scan_ref: &ScanRef) -> Result<Done, Failure> {
-    plain(scan_ref)?;
+///
+/// The four lookups and the report are sent together (each holding one of the run's
+/// `--concurrency` request slots), then the files are fetched. Every write, flush and rename
+/// runs on the blocking pool, never on the runtime's few worker threads, so that one bundle's
+/// fsyncs do not hold up the others' requests. A closure there owns the bundle being built: if
+/// the task is aborted meanwhile, the closure still ends and drops it (removing its staging
+/// directory), or publishes it whole.
+async fn archive_one(context: Arc<Context>, scan_ref: ScanRef) -> Result<Done, Failure> {
+    plain(&scan_ref)?;
     let target = context.dir.join(scan_ref.as_str());
-    let replace = match target.symlink_metadata() {
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
-        Err(err) => return Err(Failure::other(format!("{}: {err}", target.display()))),
-        Ok(_) => match manifest::verify_bundle(&target, Checks { trusted: true }) {
-            Ok(_) if !context.force => return Ok(Done::Complete),
-            Err(problems) if !context.force => {
-                return Err(Failure::bad_input(format!(
-                    "{}: a bundle is there that does not verify ({}); it was kept: see `idenfy archive verify`, or pass --force to replace it",
-                    target.display(),
-                    problems.first().map_or("", String::as_str)
-                )));
-            }
-            _ => true,
-        },
-    };
-    let client = &context.client;
-    let taken_at = rfc3339::format_utc(SystemTime::now());
-    let mut builder = BundleBuilder::start(&context.dir, scan_ref)?;
-    let mut wanted = Vec::new();
-    for (endpoint, name) in [
-        (Endpoint::Status, "status.json"),
-        (Endpoint::Data, "data.json"),
-        (Endpoint::Files, "files.json"),
-        (Endpoint::FullStatus, "full-status.json"),
-    ] {
-        context.pacer.wait_turn().await;
-        let lookup = client
-            .lookup_raw(endpoint, scan_ref)
-            .await
-            .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))?;
-        builder.write(name, &lookup.body)?;
-        if endpoint == Endpoint::Files {
-            let urls: FileUrls = serde_json::from_slice(&lookup.body).map_err(|_| {
-                Failure::new(
-                    FailureKind::Api,
-                    format!(
-                        "{}: the /files answer is not a table of file URLs",
-                        escape_controls(scan_ref.as_str())
-                    ),
-                )
-            })?;
-            // Every URL and the number of files checked before anything more is fetched.
-            wanted = download::checked_urls(&urls, &options(context))
-                .map_err(|failure| prefixed(scan_ref, failure))?;
+    let replace = {
+        let (target, force) = (target.clone(), context.force);
+        match context.blocking(move || existing(&target, force)).await? {
+            Existing::Keep => return Ok(Done::Complete),
+            Existing::Replace => true,
+            Existing::None => false,
         }
-    }
-    context.pacer.wait_turn().await;
-    let report = client
-        .report(scan_ref)
-        .await
-        .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))?;
-    builder.write(REPORT_NAME, &report.pdf)?;
-    if !wanted.is_empty() {
-        let files = builder.files_dir()?;
+    };
+    let taken_at = rfc3339::format_utc(SystemTime::now());
+    let lookup = |endpoint| {
+        let (context, scan_ref) = (&context, &scan_ref);
+        async move {
+            let _slot = context.request_slot().await?;
+            context
+                .client
+                .lookup_raw(endpoint, scan_ref)
+                .await
+                .map(|lookup| lookup.body)
+                .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))
+        }
+    };
+    let report = async {
+        let _slot = context.request_slot().await?;
+        context
+            .client
+            .report(&scan_ref)
+            .await
+            .map(|report| report.pdf)
+            .map_err(|failure| Failure::lookup(scan_ref.as_str(), &failure.error))
+    };
+    let answers = tokio::try_join!(
+        lookup(Endpoint::Status),
+        lookup(Endpoint::Data),
+        lookup(Endpoint::Files),
+        lookup(Endpoint::FullStatus),
+        report,
+    );
+    let (status, data, files_json, full_status, pdf) = answers?;
+    let urls: FileUrls = serde_json::from_slice(&files_json).map_err(|_| {
+        Failure::new(
+            FailureKind::Api,
+            format!(
+                "{}: the /files answer is not a table of file URLs",
+                escape_controls(scan_ref.as_str())
+            ),
+        )
+    })?;
+    // Every URL and the number of files checked before anything more is fetched.
+    let wanted = download::checked_urls(&urls, &options(&context))
+        .map_err(|failure| prefixed(&scan_ref, failure))?;
+    let has_files = !wanted.is_empty();
+    let staging = Arc::clone(&context.staging);
+    let start = scan_ref.clone();
+    let (builder, files) = context
+        .blocking(move || {
+            let mut builder = BundleBuilder::start(&staging, &start)?;
+            for (name, body) in [
+                ("status.json", &status),
+                ("data.json", &data),
+                ("files.json", &files_json),
+                ("full-status.json", &full_status),
+                (REPORT_NAME, &pdf),
+            ] {
+                builder.write(name, body)?;
+            }
+            let files = if has_files {
+                Some(builder.files_dir()?)
+            } else {
+                None
+            };
+            Ok((builder, files))
+        })
+        .await?;
+    let mut builder = builder;
+    if let Some(files) = files {
         // Many bundles at once: one progress bar per file would be noise.
         let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
-        let staged = download::fetch_all(client, &hidden, &files, &wanted, &options(context))
-            .await
-            .map_err(|failure| prefixed(scan_ref, failure))?;
-        for file in staged {
-            builder.add_download(file)?;
-        }
+        let fetched = download::fetch_all(
+            &context.client,
+            &hidden,
+            &files,
+            &wanted,
+            &options(&context),
+        )
+        .await;
+        let staged = match fetched {
+            Ok(staged) => staged,
+            Err(failure) => return Err(prefixed(&scan_ref, failure)),
+        };
+        builder = context
+            .blocking(move || {
+                for file in staged {
+                    builder.add_download(file)?;
+                }
+                Ok(builder)
+            })
+            .await?;
     }
-    let (files, bytes) = builder.written();
-    let finished = builder.finish(Manifest {
+    let header = Manifest {
         format: manifest::FORMAT.to_owned(),
         scan_ref: scan_ref.as_str().to_owned(),
         taken_at,
         base_url: context.base_url.clone(),
         tool: Tool::this(),
         files: Vec::new(),
-    })?;
-    let bytes = bytes + finished.manifest_bytes;
-    finished.publish(&target, replace)?;
-    Ok(Done::Created {
-        files: files + 1,
-        bytes,
-    })
+    };
+    context
+        .blocking(move || {
+            let (files, bytes) = builder.written();
+            let finished = builder.finish(header)?;
+            let bytes = bytes + finished.manifest_bytes;
+            finished.publish(&target, replace)?;
+            Ok(Done::Created {
+                files: files + 1,
+                bytes,
+            })
+        })
+        .await
+}
+
+/// What is under a bundle's final name before it is built.
+enum Existing {
+    None,
+    /// A bundle that verifies, kept.
+    Keep,
+    /// Something to replace (`--force`).
+    Replace,
+}
+
+/// Looks at `target`: a bundle there that verifies is kept unless `force`; one that does not
+/// is evidence that changed, refused unless `force`.
+fn existing(target: &Path, force: bool) -> Result<Existing, Failure> {
+    match target.symlink_metadata() {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Existing::None),
+        Err(err) => Err(Failure::other(format!("{}: {err}", target.display()))),
+        Ok(_) => match manifest::verify_bundle(target, Checks { trusted: true }) {
+            Ok(_) if !force => Ok(Existing::Keep),
+            Err(problems) if !force => Err(Failure::bad_input(format!(
+                "{}: a bundle is there that does not verify ({}); it was kept: see `idenfy archive verify`, or pass --force to replace it",
+                target.display(),
+                problems.first().map_or("", String::as_str)
+            ))),
+            _ => Ok(Existing::Replace),
+        },
+    }
 }
 
 /// The download options of one bundle: `--deadline` bounds its files, from now.

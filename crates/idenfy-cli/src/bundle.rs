@@ -1,22 +1,28 @@
 //! Building one archive bundle and publishing it whole, with one rename.
 //!
-//! A bundle is built as `DIR/.idenfy-staging.XXXXXX/SCANREF/` (the staging directory of
+//! A run has one staging directory, `DIR/.idenfy-staging.XXXXXX/` (that of
 //! [`crate::download_set`]: private, locked while its run lives, removed by the next run once
-//! stale, and removed with everything in it when the build fails or is interrupted). Every file
-//! is created new (mode 0600, never through a link) and flushed to disk; the manifest is
-//! written last; the directories are flushed; then `SCANREF/` is renamed to `DIR/SCANREF` in one
-//! step and `DIR` is flushed. The rename never replaces a bundle by accident: it is a
-//! `renameat2` with `RENAME_NOREPLACE` (with `--force`, `RENAME_EXCHANGE`, which swaps the old
-//! bundle into the staging directory, removed after). Where the file system has no
-//! `renameat2`, the run holds the lock on `DIR` (no other run of the command publishes into it
-//! meanwhile), checks that the name is free and renames; with `--force` it first moves the old
-//! bundle into the staging directory, so `DIR/SCANREF` is at every instant the old bundle,
-//! nothing, or the new one: never part of one.
+//! stale), and builds each bundle in it as `SCANREF/` (a scanRef is claimed once a run, and a
+//! name that starts with `.` is never one). A bundle whose build fails or is interrupted is
+//! removed with everything in it. Every file is created new (mode 0600, never through a link)
+//! and flushed to disk; the manifest is written last; the directories are flushed; then
+//! `SCANREF/` is renamed to `DIR/SCANREF` in one step and `DIR` is flushed. One staging
+//! directory a run rather than one a bundle: a bundle then costs no directory created and
+//! removed besides its own, which the file system pays for in time and in inodes it must skip
+//! while they are recently freed.
+//!
+//! The rename never replaces a bundle by accident: it is a `renameat2` with `RENAME_NOREPLACE`
+//! (with `--force`, `RENAME_EXCHANGE`, which swaps the old bundle into the staging directory,
+//! removed after). Where the file system has no `renameat2`, the run holds the lock on `DIR`
+//! (no other run of the command publishes into it meanwhile), checks that the name is free and
+//! renames; with `--force` it first moves the old bundle into the staging directory, so
+//! `DIR/SCANREF` is at every instant the old bundle, nothing, or the new one: never part of one.
 
 use std::fs::OpenOptions;
 use std::io::{self, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use idenfy_hyper::ScanRef;
 
@@ -27,26 +33,47 @@ use crate::failure::Failure;
 use crate::manifest::{Entry, FILES_DIR, MANIFEST_NAME, Manifest};
 use crate::private_file;
 
-/// A bundle being built in its staging directory.
+/// A bundle being built in its run's staging directory.
 #[derive(Debug)]
 pub struct BundleBuilder {
-    // Dropped last: removes the bundle being built, whatever it holds.
-    staging: Staging,
+    building: Building,
     root: PathBuf,
     entries: Vec<Entry>,
 }
 
+/// The directory a bundle is built in, removed with what it holds when dropped (a build that
+/// failed or was interrupted; after a replacement, the old bundle). The staging directory it
+/// is in lives at least as long.
+#[derive(Debug)]
+struct Building {
+    root: PathBuf,
+    staging: Arc<Staging>,
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        match std::fs::remove_dir_all(&self.root) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            // What is left goes with the staging directory, now or in the next run.
+            Err(_) => {}
+        }
+    }
+}
+
 impl BundleBuilder {
-    /// A new, empty bundle of `scan_ref` (a plain name) in a new staging directory in `dir`.
+    /// A new, empty bundle of `scan_ref` (a plain name) in the run's `staging` directory.
     ///
     /// # Errors
-    /// When the staging directory cannot be made.
-    pub fn start(dir: &Path, scan_ref: &ScanRef) -> Result<Self, Failure> {
-        let staging = Staging::create(dir)?;
+    /// When its directory cannot be made (also when this run builds it already).
+    pub fn start(staging: &Arc<Staging>, scan_ref: &ScanRef) -> Result<Self, Failure> {
         let root = staging.path().join(scan_ref.as_str());
         create_dir(&root)?;
         Ok(BundleBuilder {
-            staging,
+            building: Building {
+                root: root.clone(),
+                staging: Arc::clone(staging),
+            },
             root,
             entries: Vec::new(),
         })
@@ -123,11 +150,11 @@ impl BundleBuilder {
         if files.is_dir() {
             durable::sync_directory(&files).map_err(|err| io_failure(&files, err))?;
         }
-        for dir in [&self.root, &self.staging.path().to_owned()] {
+        for dir in [&self.root, &self.building.staging.path().to_owned()] {
             durable::sync_directory(dir).map_err(|err| io_failure(dir, err))?;
         }
         Ok(Finished {
-            staging: self.staging,
+            building: self.building,
             root: self.root,
             manifest_bytes: text.len() as u64,
         })
@@ -137,7 +164,7 @@ impl BundleBuilder {
 /// A complete bundle in its staging directory, ready to be published.
 #[derive(Debug)]
 pub struct Finished {
-    staging: Staging,
+    building: Building,
     root: PathBuf,
     pub manifest_bytes: u64,
 }
@@ -152,7 +179,7 @@ impl Finished {
     pub fn publish(self, target: &Path, replace: bool) -> Result<(), Failure> {
         let dir = durable::parent_directory(target);
         let renamed = if replace {
-            exchange(&self.root, target, self.staging.path())
+            exchange(&self.root, target, &aside_of(&self.root))
         } else {
             rename_no_replace(&self.root, target)
         };
@@ -167,8 +194,12 @@ impl Finished {
             Err(err) => return Err(io_failure(target, err)),
         }
         durable::sync_directory(dir).map_err(|err| io_failure(dir, err))?;
-        // The staging directory goes now, with the old bundle in it after a replacement.
-        drop(self.staging);
+        // After a replacement, the old bundle goes now (from where the new one was built, or
+        // from beside it).
+        drop(self.building);
+        if replace {
+            let _ = std::fs::remove_dir_all(aside_of(&self.root));
+        }
         Ok(())
     }
 }
@@ -192,7 +223,17 @@ fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
     std::fs::rename(from, to)
 }
 
-/// Swaps `from` and `to` (`renameat2(RENAME_EXCHANGE)`), or puts `to` aside into `aside` and
+/// Where the fallback of [`exchange`] puts the old bundle of `root`: beside it in the staging
+/// directory, under a name no bundle being built has (a scanRef never starts with `.`).
+fn aside_of(root: &Path) -> PathBuf {
+    let name = root
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    root.with_file_name(format!(".replaced.{name}"))
+}
+
+/// Swaps `from` and `to` (`renameat2(RENAME_EXCHANGE)`), or puts `to` aside as `aside` and
 /// then renames `from` to it; a missing `to` is a plain rename.
 fn exchange(from: &Path, to: &Path, aside: &Path) -> io::Result<()> {
     if to.symlink_metadata().is_err() {
@@ -207,7 +248,7 @@ fn exchange(from: &Path, to: &Path, aside: &Path) -> io::Result<()> {
             Err(err) => return Err(err.into()),
         }
     }
-    std::fs::rename(to, aside.join(".replaced"))?;
+    std::fs::rename(to, aside)?;
     rename_no_replace(from, to)
 }
 

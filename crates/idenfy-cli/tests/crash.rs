@@ -1,6 +1,7 @@
-//! The crash harness, small: an export, a resume, a download and a bulk deletion, each killed
-//! with SIGKILL at random instants and run again; afterwards no line is lost or doubled, no
-//! audit record is false, no file under a final name is partial, and no temporary is left.
+//! The crash harness, small: an export, a resume, a download, a bulk deletion, an `archive
+//! create` and a `delete --archived`, each killed with SIGKILL at random instants and run
+//! again; afterwards no line is lost or doubled, no audit record is false, no file or bundle
+//! under a final name is partial or differs from what was served, and no temporary is left.
 //! `cargo xtask soak` runs it larger with the release binary; `IDENFY_CRASH_SEED` replays a
 //! seed.
 

@@ -2,7 +2,7 @@
 //! `benches/soak.rs` (`cargo xtask soak`: more rounds and larger runs, the release binary).
 //!
 //! Each scenario runs a command that writes (an export, a resume of it, a download, a bulk
-//! deletion), kills it with SIGKILL at a random instant (no handler runs, nothing is flushed or
+//! deletion, an archive, a deletion of what an archive holds), kills it with SIGKILL at a random instant (no handler runs, nothing is flushed or
 //! cleaned), runs it again until it completes, and then checks what a compliance team relies
 //! on:
 //! - export and resume: every scanRef exactly once, each line as a clean run writes it, and no
@@ -11,7 +11,12 @@
 //!   temporary file or directory left after the next run;
 //! - deletion: every identification deleted at the sandbox, the audit trail's last word on
 //!   each is `deleted` or `already-gone` (never a `refused` for one the API did delete), and
-//!   every outcome follows the attempt record it settles.
+//!   every outcome follows the attempt record it settles;
+//! - archive: every bundle under its final name, after the kill and after the rerun, verifies
+//!   (`archive verify`) and holds exactly what the sandbox served; the rerun completes every
+//!   bundle and leaves no staging directory;
+//! - deletion of an archive (`delete --archived`): as for a bulk deletion, and each outcome
+//!   record names the SHA-256 of the manifest of the bundle it deleted by.
 //!
 //! The kill instant is drawn from a seed, uniformly over the time a clean run of the same
 //! command takes, so that kills land everywhere in it: while the input is read, while a resume
@@ -84,6 +89,8 @@ pub fn crash_all(config: CrashConfig, dir: &Path) -> Vec<CrashReport> {
         crash_export(config, dir, true),
         crash_download(config, dir),
         crash_deletion(config, dir),
+        crash_archive(config, dir),
+        crash_archived_deletion(config, dir),
     ]
 }
 
@@ -459,45 +466,413 @@ fn crash_deletion(config: CrashConfig, dir: &Path) -> CrashReport {
             continue;
         }
         let trail = std::fs::read_to_string(&audit).unwrap_or_default();
-        let mut open: HashSet<String> = HashSet::new();
-        let mut last: HashMap<String, String> = HashMap::new();
-        for record in json_lines(&trail) {
-            let scan_ref = record["scanRef"].as_str().unwrap_or_default().to_owned();
-            let outcome = record["outcome"].as_str().unwrap_or_default().to_owned();
-            if outcome == "attempt" {
-                open.insert(scan_ref);
-                continue;
-            }
-            if !open.remove(&scan_ref) {
-                report.violations.push(format!(
-                    "round {round}: an outcome with no attempt before it"
-                ));
-            }
-            if outcome == "refused" {
-                report.violations.push(format!(
-                    "round {round}: a deletion recorded as refused (the sandbox refuses none)"
-                ));
-            }
-            last.insert(scan_ref, outcome);
+        check_trail(&trail, &sandbox, &scan_refs, round, &mut report.violations);
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// The audit trail of a deletion that completed: each outcome follows the attempt it settles,
+/// none is `refused` (the sandbox refuses none), every identification is deleted at the
+/// sandbox and the trail's last word on each is `deleted` or `already-gone`.
+fn check_trail(
+    trail: &str,
+    sandbox: &TestSandbox,
+    scan_refs: &[String],
+    round: usize,
+    violations: &mut Vec<String>,
+) {
+    let mut open: HashSet<String> = HashSet::new();
+    let mut last: HashMap<String, String> = HashMap::new();
+    for record in json_lines(trail) {
+        let scan_ref = record["scanRef"].as_str().unwrap_or_default().to_owned();
+        let outcome = record["outcome"].as_str().unwrap_or_default().to_owned();
+        if outcome == "attempt" {
+            open.insert(scan_ref);
+            continue;
         }
-        for scan_ref in &scan_refs {
-            let status = sandbox.json(Endpoint::Status, scan_ref);
-            if status["status"] != "DELETED" {
-                report
-                    .violations
-                    .push(format!("round {round}: an identification was not deleted"));
+        if !open.remove(&scan_ref) {
+            violations.push(format!(
+                "round {round}: an outcome with no attempt before it"
+            ));
+        }
+        if outcome == "refused" {
+            violations.push(format!(
+                "round {round}: a deletion recorded as refused (the sandbox refuses none)"
+            ));
+        }
+        last.insert(scan_ref, outcome);
+    }
+    for scan_ref in scan_refs {
+        let status = sandbox.json(Endpoint::Status, scan_ref);
+        if status["status"] != "DELETED" {
+            violations.push(format!("round {round}: an identification was not deleted"));
+        }
+        if !matches!(
+            last.get(scan_ref).map(String::as_str),
+            Some("deleted" | "already-gone")
+        ) {
+            violations.push(format!(
+                "round {round}: the trail's last word on a deleted identification is {:?}",
+                last.get(scan_ref)
+            ));
+        }
+    }
+}
+
+/// The bytes a sandbox serves for one identification, as a bundle keeps them: the lookups that
+/// do not change between requests, the report, and each file by kind. (`files.json` holds
+/// presigned URLs, which expire and so differ from one request to the next: its kinds are
+/// compared instead.)
+struct Served {
+    lookups: HashMap<&'static str, Vec<u8>>,
+    report: Vec<u8>,
+    files: HashMap<String, Vec<u8>>,
+}
+
+fn served_of(sandbox: &TestSandbox, scan_ref: &str, work: &Path) -> Served {
+    let mut lookups = HashMap::new();
+    for (endpoint, name) in [
+        (Endpoint::Status, "status.json"),
+        (Endpoint::Data, "data.json"),
+        (Endpoint::FullStatus, "full-status.json"),
+    ] {
+        let (status, body) = sandbox.post(endpoint, scan_ref);
+        assert_eq!(status, 200, "{name} of {scan_ref}");
+        lookups.insert(name, body.to_vec());
+    }
+    let pdf = work.join(format!("{scan_ref}.pdf"));
+    run_with_timeout(
+        idenfy_at(sandbox)
+            .args(["report", scan_ref, "--output"])
+            .arg(&pdf),
+        Duration::from_secs(60),
+    )
+    .assert_code(0);
+    let listed = sandbox.json(Endpoint::Files, scan_ref);
+    let files = listed
+        .as_object()
+        .expect("the /files answer is an object")
+        .iter()
+        .filter_map(|(kind, url)| Some((kind.clone(), url.as_str()?.to_owned())))
+        .map(|(kind, url)| {
+            let (status, _, bytes) = sandbox.get(&url);
+            assert_eq!(status, 200, "the sandbox serves {kind}");
+            (kind, bytes.to_vec())
+        })
+        .collect();
+    Served {
+        lookups,
+        report: std::fs::read(&pdf).expect("the report just written"),
+        files,
+    }
+}
+
+/// The names in `dir` that do not start with a dot: its bundles.
+fn bundle_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| !name.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Checks every bundle under its final name in `archive`: it verifies (`archive verify`), and
+/// holds exactly what the sandbox served for it.
+fn check_bundles(
+    archive: &Path,
+    served: &HashMap<String, Served>,
+    round: usize,
+    when: &str,
+    violations: &mut Vec<String>,
+) {
+    for name in bundle_names(archive) {
+        let bundle = archive.join(&name);
+        let verified = run_with_timeout(
+            super::idenfy()
+                .args(["--quiet", "archive", "verify"])
+                .arg(&bundle),
+            Duration::from_secs(60),
+        );
+        if verified.code != Some(0) {
+            violations.push(format!(
+                "round {round}, {when}: a bundle under its final name does not verify: {}",
+                verified.stdout.lines().next().unwrap_or_default()
+            ));
+            continue;
+        }
+        let Some(expected) = served.get(&name) else {
+            violations.push(format!(
+                "round {round}, {when}: a bundle of no scanRef archived: {name}"
+            ));
+            continue;
+        };
+        let read = |relative: &str| std::fs::read(bundle.join(relative)).unwrap_or_default();
+        for (file, bytes) in &expected.lookups {
+            if read(file) != *bytes {
+                violations.push(format!(
+                    "round {round}, {when}: {file} of a bundle is not what was served"
+                ));
             }
-            if !matches!(
-                last.get(scan_ref).map(String::as_str),
-                Some("deleted" | "already-gone")
-            ) {
+        }
+        if read("report.pdf") != expected.report {
+            violations.push(format!(
+                "round {round}, {when}: report.pdf of a bundle is not what was served"
+            ));
+        }
+        let kinds: HashSet<String> = serde_json::from_slice::<Value>(&read("files.json"))
+            .ok()
+            .and_then(|table| {
+                let table = table.as_object()?;
+                Some(
+                    table
+                        .iter()
+                        .filter(|(_, url)| url.is_string())
+                        .map(|(kind, _)| kind.clone())
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        if kinds != expected.files.keys().cloned().collect() {
+            violations.push(format!(
+                "round {round}, {when}: files.json of a bundle lists other files than were served"
+            ));
+        }
+        let files = published(&bundle.join("files"));
+        if files != expected.files {
+            violations.push(format!(
+                "round {round}, {when}: the files of a bundle are not what was served ({} of {})",
+                files.len(),
+                expected.files.len()
+            ));
+        }
+    }
+}
+
+/// The identifications of an archive scenario, every API answer a little slow and every file
+/// too, so that kills land while requests wait, while files arrive and while they are written.
+fn archive_sandbox(count: usize, prefix: &str) -> (TestSandbox, Vec<String>) {
+    let scan_refs: Vec<String> = (0..count).map(|i| format!("{prefix}-{i:03}")).collect();
+    let fixtures = scan_refs
+        .iter()
+        .map(|scan_ref| {
+            let mut fixture = fixture_copy(scan_refs::APPROVED, scan_ref);
+            fixture["videoBytes"] = json!(64 << 10);
+            fixture["fault"] = json!("delay-ms=10");
+            fixture["downloadFault"] = json!("delay-ms=2");
+            fixture
+        })
+        .collect();
+    (sandbox_with(fixtures), scan_refs)
+}
+
+fn archive_create(sandbox: &TestSandbox, input: &Path, archive: &Path) -> Command {
+    let mut command = idenfy_at(sandbox);
+    command
+        .args([
+            "--quiet",
+            "archive",
+            "create",
+            "--concurrency",
+            "4",
+            "--input",
+        ])
+        .arg(input)
+        .arg("--to")
+        .arg(archive);
+    command
+}
+
+/// `archive create` killed at a random instant, then run again until it completes: no bundle
+/// under its final name is partial or differs from what was served, after the kill or after
+/// the rerun; the rerun leaves no staging directory and completes every bundle.
+fn crash_archive(config: CrashConfig, dir: &Path) -> CrashReport {
+    let started = Instant::now();
+    let mut random = SplitMix64::new(config.seed ^ 0xa4c);
+    let (sandbox, scan_refs) = archive_sandbox((config.scan_refs / 10).clamp(4, 40), "crash-a");
+    let work = tempfile::tempdir_in(dir).expect("a directory for the scenario");
+    let served: HashMap<String, Served> = scan_refs
+        .iter()
+        .map(|scan_ref| (scan_ref.clone(), served_of(&sandbox, scan_ref, work.path())))
+        .collect();
+    let input = work.path().join("in.txt");
+    write_input(&input, &scan_refs);
+    let (output, span) = timed(archive_create(&sandbox, &input, &work.path().join("clean")));
+    output.assert_code(0);
+
+    let mut report = CrashReport {
+        scenario: "archive",
+        rounds: config.rounds,
+        killed_midway: 0,
+        reruns: 0,
+        violations: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for round in 0..config.rounds {
+        let archive = work.path().join(format!("round-{round}"));
+        if kill_after(
+            archive_create(&sandbox, &input, &archive),
+            instant_in(&mut random, span),
+        ) {
+            report.killed_midway += 1;
+        }
+        check_bundles(
+            &archive,
+            &served,
+            round,
+            "after the kill",
+            &mut report.violations,
+        );
+        report.reruns += 1;
+        let rerun = run_with_timeout(
+            &mut archive_create(&sandbox, &input, &archive),
+            Duration::from_secs(120),
+        );
+        if rerun.code != Some(0) {
+            report.violations.push(format!(
+                "round {round}: the run after the kill exited {:?}: {}",
+                rerun.code,
+                rerun.stderr.lines().last().unwrap_or_default()
+            ));
+            continue;
+        }
+        check_bundles(
+            &archive,
+            &served,
+            round,
+            "after the rerun",
+            &mut report.violations,
+        );
+        let bundles = bundle_names(&archive);
+        if bundles.len() != scan_refs.len() {
+            report.violations.push(format!(
+                "round {round}: {} of {} bundles after the rerun",
+                bundles.len(),
+                scan_refs.len()
+            ));
+        }
+        let left = hidden_names(&archive);
+        if !left.is_empty() {
+            report
+                .violations
+                .push(format!("round {round}: temporaries left: {left:?}"));
+        }
+    }
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// `delete --archived` killed at a random instant, then run again until it completes: every
+/// identification of the archive deleted, the trail true (as for a bulk deletion), and each
+/// outcome record naming the SHA-256 of the manifest of the bundle it deleted by.
+fn crash_archived_deletion(config: CrashConfig, dir: &Path) -> CrashReport {
+    let started = Instant::now();
+    let mut random = SplitMix64::new(config.seed ^ 0xa4d);
+    let per_round = (config.scan_refs / 20).clamp(4, 20);
+    let work = tempfile::tempdir_in(dir).expect("a directory for the scenario");
+    let mut report = CrashReport {
+        scenario: "archived",
+        rounds: config.rounds,
+        killed_midway: 0,
+        reruns: 0,
+        violations: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    let delete = |sandbox: &TestSandbox, archive: &Path, audit: &Path| {
+        let mut command = idenfy_at(sandbox);
+        command
+            .args(["--quiet", "delete", "--archived"])
+            .arg(archive)
+            .args(["--yes", "--concurrency", "2", "--audit"])
+            .arg(audit);
+        command
+    };
+    // A sandbox and its archive, made afresh for each run: deletions change the sandbox.
+    let archived = |name: &str| {
+        let (sandbox, scan_refs) = archive_sandbox(per_round, name);
+        let input = work.path().join(format!("{name}.txt"));
+        write_input(&input, &scan_refs);
+        let archive = work.path().join(name);
+        run_with_timeout(
+            &mut archive_create(&sandbox, &input, &archive),
+            Duration::from_secs(120),
+        )
+        .assert_code(0);
+        let manifests: HashMap<String, String> = scan_refs
+            .iter()
+            .map(|scan_ref| {
+                let bytes = std::fs::read(archive.join(scan_ref).join("manifest.json"))
+                    .expect("the manifest of a bundle just made");
+                (scan_ref.clone(), sha256_hex(&bytes))
+            })
+            .collect();
+        (sandbox, scan_refs, archive, manifests)
+    };
+    let (clean_sandbox, _, clean_archive, _) = archived("clean");
+    let (output, span) = timed(delete(
+        &clean_sandbox,
+        &clean_archive,
+        &work.path().join("clean-audit.jsonl"),
+    ));
+    output.assert_code(0);
+    drop(clean_sandbox);
+
+    for round in 0..config.rounds {
+        let (sandbox, scan_refs, archive, manifests) = archived(&format!("round{round}"));
+        let audit = work.path().join(format!("round-{round}-audit.jsonl"));
+        if kill_after(
+            delete(&sandbox, &archive, &audit),
+            instant_in(&mut random, span),
+        ) {
+            report.killed_midway += 1;
+        }
+        let mut finished = false;
+        for _ in 0..3 {
+            report.reruns += 1;
+            let rerun = run_with_timeout(
+                &mut delete(&sandbox, &archive, &audit),
+                Duration::from_secs(120),
+            );
+            if rerun.code == Some(0) {
+                finished = true;
+                break;
+            }
+            report.violations.push(format!(
+                "round {round}: a rerun exited {:?}: {}",
+                rerun.code,
+                rerun.stderr.lines().last().unwrap_or_default()
+            ));
+        }
+        if !finished {
+            continue;
+        }
+        let trail = std::fs::read_to_string(&audit).unwrap_or_default();
+        check_trail(&trail, &sandbox, &scan_refs, round, &mut report.violations);
+        for record in json_lines(&trail) {
+            let scan_ref = record["scanRef"].as_str().unwrap_or_default();
+            if record["outcome"] != "attempt"
+                && record["manifestSha256"].as_str() != manifests.get(scan_ref).map(String::as_str)
+            {
                 report.violations.push(format!(
-                    "round {round}: the trail's last word on a deleted identification is {:?}",
-                    last.get(scan_ref)
+                    "round {round}: an outcome record does not name its bundle's manifest"
                 ));
             }
         }
     }
     report.elapsed = started.elapsed();
     report
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
