@@ -28,11 +28,11 @@ pub struct LookupArgs {
     pub bulk: BulkArgs,
 }
 
-/// Where the results go: a terminal is shown the API's JSON with every character it would obey
+/// What standard output is: a terminal is shown the API's JSON with every character it would obey
 /// written as a JSON escape ([`escape_json_for_terminal`]); a file or a pipe gets the bytes as
 /// sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Destination {
+enum Stdout {
     Terminal,
     FileOrPipe,
 }
@@ -44,7 +44,7 @@ async fn run(
     endpoint: Endpoint,
     scan_refs: &[ScanRef],
     format: Format,
-    (out, destination): (&mut impl Write, Destination),
+    (out, stdout): (&mut impl Write, Stdout),
 ) -> Result<(), Failure> {
     let mut worst: Option<Failure> = None;
     // Several answers in JSON are one document, an array: each is kept apart until it is
@@ -67,7 +67,7 @@ async fn run(
                 scan_ref,
                 format,
                 false,
-                (&mut item, destination),
+                (&mut item, stdout),
             )
             .await;
             if printed.is_ok() {
@@ -79,15 +79,7 @@ async fn run(
             }
             printed
         } else {
-            print_one(
-                client,
-                endpoint,
-                scan_ref,
-                format,
-                index > 0,
-                (out, destination),
-            )
-            .await
+            print_one(client, endpoint, scan_ref, format, index > 0, (out, stdout)).await
         };
         match printed {
             Ok(()) => {}
@@ -142,7 +134,7 @@ async fn print_one(
     scan_ref: &ScanRef,
     format: Format,
     separate: bool,
-    (out, destination): (&mut impl Write, Destination),
+    (out, stdout): (&mut impl Write, Stdout),
 ) -> Result<(), Failure> {
     let failed = |error: idenfy_hyper::Error| Failure::lookup(scan_ref.as_str(), &error);
     // A failure that still leaves a table to print: reported after the table is written.
@@ -192,7 +184,7 @@ async fn print_one(
                 .lookup_raw(endpoint, scan_ref)
                 .await
                 .map_err(|failure| failed(failure.error))?;
-            let body = shown_to(destination, &lookup.body);
+            let body = shown_to(stdout, &lookup.body);
             let body = body.as_ref();
             out.write_all(body).and_then(|()| {
                 if body.ends_with(b"\n") {
@@ -222,7 +214,7 @@ async fn print_one(
                     return Err(failed(failure.error));
                 }
             };
-            out.write_all(&shown_to(destination, &line))
+            out.write_all(&shown_to(stdout, &line))
         }
     };
     written.map_err(write_failure)?;
@@ -243,17 +235,17 @@ fn unavailable_because(error: &idenfy_hyper::Error) -> String {
     }
 }
 
-/// JSON for `destination`: as sent to a file or a pipe, escaped for a terminal. The JSON was
+/// JSON for `stdout`: as sent to a file or a pipe, escaped for a terminal. The JSON was
 /// checked to be well formed and valid UTF-8 when it was received.
-fn shown_to(destination: Destination, json: &[u8]) -> Cow<'_, [u8]> {
-    match (destination, std::str::from_utf8(json)) {
-        (Destination::FileOrPipe, _) => Cow::Borrowed(json),
-        (Destination::Terminal, Ok(text)) => match escape_json_for_terminal(text) {
+fn shown_to(stdout: Stdout, json: &[u8]) -> Cow<'_, [u8]> {
+    match (stdout, std::str::from_utf8(json)) {
+        (Stdout::FileOrPipe, _) => Cow::Borrowed(json),
+        (Stdout::Terminal, Ok(text)) => match escape_json_for_terminal(text) {
             Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
             Cow::Owned(text) => Cow::Owned(text.into_bytes()),
         },
         // Not UTF-8 after all: shown as text, never as the bytes.
-        (Destination::Terminal, Err(_)) => Cow::Owned(
+        (Stdout::Terminal, Err(_)) => Cow::Owned(
             escape_json_for_terminal(&String::from_utf8_lossy(json))
                 .into_owned()
                 .into_bytes(),
@@ -305,18 +297,18 @@ pub async fn run_command(
         };
     }
     let scan_refs = parse_scan_refs(&args.scan_refs)?;
-    let stdout = std::io::stdout();
-    let destination = if stdout.is_terminal() {
-        Destination::Terminal
+    let out = std::io::stdout();
+    let stdout = if out.is_terminal() {
+        Stdout::Terminal
     } else {
-        Destination::FileOrPipe
+        Stdout::FileOrPipe
     };
     run(
         &connection.client,
         endpoint,
         &scan_refs,
         format.unwrap_or(Format::Table),
-        (&mut stdout.lock(), destination),
+        (&mut out.lock(), stdout),
     )
     .await
 }
