@@ -214,8 +214,8 @@ pub(crate) fn looks_like_json(body: &[u8]) -> bool {
     )
 }
 
-/// The value of [`Client::lookup_raw`]: the body was checked to be a well-formed JSON object in
-/// valid UTF-8, with no key twice in one object, and not decoded; it is in [`Lookup::body`].
+/// The value of [`Client::lookup_raw`](crate::Client::lookup_raw): the body was checked to be a well-formed JSON object in
+/// valid UTF-8, with no key twice in one object, and not decoded; it is in [`Lookup::body`](crate::Lookup::body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WellFormedJson;
 
