@@ -82,6 +82,54 @@ fn every_file_of_the_walk_exists_and_the_count_is_the_one_the_readme_gives() {
     assert_eq!(stated, files.len(), "the README's count of the walk");
 }
 
+/// The hand-written files of the models that the generated code calls on when it decodes: a
+/// module it names (`crate::as_sent::...`) or the file that defines a type it names
+/// (`crate::ClientId`). Code behind a feature (`crate::redact`, the redacted `Debug`) does not
+/// decode anything.
+fn helpers_of_the_generated_models() -> BTreeSet<String> {
+    let src = crate_dir("idenfy-models").join("src");
+    let generated = fs::read_to_string(src.join("generated.rs")).expect("generated.rs");
+    let hand_written: Vec<(String, String)> = fs::read_dir(&src)
+        .expect("the models' sources")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| !path.ends_with("generated.rs") && !path.ends_with("lib.rs"))
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read_to_string(&path).expect("a source file"))
+        })
+        .collect();
+    let mut helpers = BTreeSet::new();
+    for reference in generated.split("crate::").skip(1) {
+        let name: String = reference
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name == "redact" {
+            continue;
+        }
+        let file = hand_written
+            .iter()
+            .find(|(file, source)| *file == format!("{name}.rs") || defines(source, &name))
+            .map(|(file, _)| file.clone())
+            .unwrap_or_else(|| panic!("the generated code names `crate::{name}`, defined nowhere"));
+        helpers.insert(format!("src/{file}"));
+    }
+    helpers
+}
+
+#[test]
+fn every_helper_the_generated_models_decode_with_is_on_the_walk() {
+    let walk = walk(&architecture_section());
+    let helpers = helpers_of_the_generated_models();
+    assert!(!helpers.is_empty());
+    for helper in helpers {
+        assert!(
+            walk.contains(&("idenfy-models".to_owned(), helper.clone())),
+            "the generated models decode with {helper}, which the walk leaves out"
+        );
+    }
+}
+
 #[test]
 fn every_other_file_the_section_names_exists() {
     let section = architecture_section();
@@ -195,8 +243,17 @@ fn defines(source: &str, name: &str) -> bool {
                 }
         })
     };
+    // An item a macro of the file makes: `lenient!(LenientDate, ...)`.
+    let made_by_a_macro = |name: &str| {
+        source.contains("macro_rules!")
+            && source.match_indices("!(").any(|(at, _)| {
+                let rest = source[at + 2..].trim_start();
+                rest.strip_prefix(name)
+                    .is_some_and(|after| after.starts_with([',', ')']))
+            })
+    };
     match name.rsplit_once("::") {
-        None => item(name),
+        None => item(name) || made_by_a_macro(name),
         Some((owner, member)) => {
             let owner_here = item(owner)
                 || source.contains(&format!("impl {owner} "))

@@ -200,9 +200,10 @@ fn a_failed_overall_status_is_shown_and_sets_the_exit_code() {
 }
 
 /// A status body whose strings hold what JSON allows raw and a terminal may obey: U+009B (an
-/// 8-bit CSI), DEL, a bidi override, a tag character beyond the BMP.
+/// 8-bit CSI), DEL, a bidi override, a tag character beyond the BMP; and between its values a
+/// carriage return, which would let what follows print over what came before.
 const OBEYED_BY_A_TERMINAL: &str =
-    "{\n  \"status\": \"\u{9b}2J\u{7f}\u{202e}APPROVED\u{e0041}\",\n  \"scanRef\": \"x\"\n}";
+    "{\n  \"status\": \"\u{9b}2J\u{7f}\u{202e}APPROVED\u{e0041}\",\r\n  \"scanRef\": \"x\"\n}";
 
 #[cfg(unix)]
 #[test]

@@ -116,32 +116,33 @@ impl fmt::Display for EscapedControls<'_> {
 /// controls, DEL and invisible characters raw in a string, and a terminal may act on them
 /// (U+009B starts an escape sequence).
 ///
-/// The whitespace between values (space, tab, line breaks) is kept. In well-formed JSON that is
-/// the only place a control character can be, since a string holds them escaped, and outside
-/// strings there is nothing but ASCII punctuation, digits and literals: so the rewrite needs no
-/// parser. `json` must be well-formed for the result to be; anything else is escaped as text
-/// would be in a string, never passed through.
+/// `json` must be well formed (a lookup's body is checked to be before it is shown). Then the
+/// only control characters are the whitespace between values, since a string holds them
+/// escaped, and outside strings there is nothing but ASCII punctuation, digits and literals: so
+/// the rewrite needs no parser. Of that whitespace, line feeds and tabs are kept, and carriage
+/// returns are left out: one would send the cursor back to the start of the line, for what
+/// follows to print over what came before. The document is the same without them.
 ///
 /// ```
 /// use idenfy_core::escape_json_for_terminal;
-/// let json = "{\n  \"status\": \"\u{9b}31mAPPROVED\"\n}";
+/// let json = "{\r\n  \"status\": \"\u{9b}31mAPPROVED\"\n}";
 /// assert_eq!(escape_json_for_terminal(json), "{\n  \"status\": \"\\u009b31mAPPROVED\"\n}");
 /// assert_eq!(escape_json_for_terminal("{\"name\": \"Lietuvą\"}"), "{\"name\": \"Lietuvą\"}");
 /// ```
 pub fn escape_json_for_terminal(json: &str) -> Cow<'_, str> {
-    let must_escape = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
-    if !json.chars().any(must_escape) {
+    let kept = |c: char| !is_unsafe(c) || matches!(c, '\n' | '\t');
+    if json.chars().all(kept) {
         return Cow::Borrowed(json);
     }
     let mut safe = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if must_escape(c) {
+        if kept(c) {
+            safe.push(c);
+        } else if c != '\r' {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 safe.push_str(&format!("\\u{unit:04x}"));
             }
-        } else {
-            safe.push(c);
         }
     }
     Cow::Owned(safe)
@@ -296,7 +297,15 @@ pub(crate) mod tests {
                 "{shown}"
             );
         }
-        let plain = "{\n\t\"a\": 1\r\n}";
+        let plain = "{\n\t\"a\": 1\n}";
         assert!(matches!(escape_json_for_terminal(plain), Cow::Borrowed(_)));
+        // A carriage return between values would let what follows print over what came before.
+        let overprinting = "{\"status\":\"DENIED\",\r\"x\":\"APPROVED\"}\r\n";
+        let shown = escape_json_for_terminal(overprinting);
+        assert_eq!(shown, "{\"status\":\"DENIED\",\"x\":\"APPROVED\"}\n");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&shown).unwrap(),
+            serde_json::from_str::<serde_json::Value>(overprinting).unwrap()
+        );
     }
 }

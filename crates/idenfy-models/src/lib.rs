@@ -3,7 +3,6 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod as_sent;
-mod client_id;
 mod file_kind;
 #[cfg(feature = "redact-debug")]
 mod redact;
@@ -13,6 +12,7 @@ mod redact;
 #[rustfmt::skip]
 mod generated;
 
-pub use as_sent::{CalendarDate, CalendarDateTime, InvalidDate, LenientDate, LenientDateTime};
-pub use client_id::ClientId;
+pub use as_sent::{
+    CalendarDate, CalendarDateTime, ClientId, InvalidDate, LenientDate, LenientDateTime,
+};
 pub use generated::*;
