@@ -748,6 +748,39 @@ fn stored_callbacks_are_kept_byte_for_byte_and_verify_only_under_the_signing_key
     .then_some(())
     .expect("the variable's key checks the signatures");
 
+    // The profile's `signing_key`, as for `callback verify`.
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[profiles.p]\napi_key = \"k\"\nsigning_key = \"{SIGNING_KEY}\"\n"),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let by_profile = run(idenfy()
+        .env("IDENFY_CONFIG", &config)
+        .args(["--profile", "p", "archive", "verify"])
+        .arg(&archive));
+    by_profile.assert_code(0);
+    assert!(
+        by_profile.stdout.contains("2 callbacks, signatures valid"),
+        "{}",
+        by_profile.stdout
+    );
+    // The API secret is never tried in a signing key's place.
+    let secret_only = run(idenfy()
+        .env("IDENFY_API_SECRET", SIGNING_KEY)
+        .args(["archive", "verify"])
+        .arg(&archive));
+    secret_only.assert_code(0);
+    assert!(
+        secret_only.stdout.contains("signatures not checked"),
+        "{}",
+        secret_only.stdout
+    );
+
     // A wrong key: each callback named, with its bundle; never a key.
     let wrong = verify_with(&archive, &[OTHER_KEY]);
     wrong.assert_code(9);
@@ -887,7 +920,7 @@ fn a_stored_callback_that_is_too_large_a_link_or_writable_by_others_is_refused_b
     let body = sandbox.callback_body(scan_refs::APPROVED);
     let secret_looking = b"PERSONAL-DATA-4711";
     type Spoil = fn(&Path, &[u8]);
-    let cases: [(&str, Spoil, &str, &str); 5] = [
+    let cases: [(&str, Spoil, &str, &str); 9] = [
         (
             "over 1 MiB",
             |sub, secret| {
@@ -932,6 +965,53 @@ fn a_stored_callback_that_is_too_large_a_link_or_writable_by_others_is_refused_b
             |sub, _| std::fs::remove_file(sub.join("001.headers.json")).unwrap(),
             "001.json",
             "without its headers",
+        ),
+        (
+            "a scanRef's directory others can write",
+            |sub, _| {
+                std::fs::set_permissions(sub, std::fs::Permissions::from_mode(0o770)).unwrap();
+            },
+            "sandbox-approved",
+            "the callbacks directory can be written by others",
+        ),
+        (
+            "not a regular file",
+            |sub, _| {
+                std::fs::remove_file(sub.join("001.json")).unwrap();
+                let made = std::process::Command::new("mkfifo")
+                    .arg(sub.join("001.json"))
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            },
+            "001.json",
+            "not a regular file",
+        ),
+        (
+            "headers without a body",
+            |sub, _| {
+                std::fs::copy(sub.join("001.headers.json"), sub.join("002.headers.json"))
+                    .map(drop)
+                    .unwrap()
+            },
+            "002.headers.json",
+            "headers without their body",
+        ),
+        (
+            "more than 16",
+            |sub, _| {
+                for n in 2..=17 {
+                    for suffix in [".json", ".headers.json"] {
+                        std::fs::copy(
+                            sub.join(format!("001{suffix}")),
+                            sub.join(format!("{n:03}{suffix}")),
+                        )
+                        .unwrap();
+                    }
+                }
+            },
+            "sandbox-approved",
+            "more than 16 callbacks",
         ),
     ];
     for (index, (what, spoil, named, says)) in cases.into_iter().enumerate() {
@@ -1013,6 +1093,35 @@ fn a_bundle_made_without_callbacks_keeps_the_first_format() {
             output.stdout
         );
     }
+    // A complete bundle is kept as it is by a rerun with --callbacks; --force takes them in.
+    let callbacks = callbacks_dir(dir.path());
+    let body = sandbox.callback_body(scan_refs::APPROVED);
+    store_callback(
+        &callbacks,
+        scan_refs::APPROVED,
+        "001",
+        &body,
+        "IDENTIFICATION_AUTO_FINISHED",
+    );
+    let kept = create_with_callbacks(&sandbox, &archive, &callbacks, &[scan_refs::APPROVED]);
+    kept.assert_code(0);
+    assert!(kept.stdout.contains("\tcomplete\t"), "{}", kept.stdout);
+    assert_eq!(
+        std::fs::read_to_string(archive.join(scan_refs::APPROVED).join("manifest.json")).unwrap(),
+        text
+    );
+    let copy = dir.path().join("forced");
+    copy_tree(&archive, &copy);
+    let forced = run(idenfy_at(&sandbox)
+        .args(["archive", "create", "--force", "--to"])
+        .arg(&copy)
+        .arg("--callbacks")
+        .arg(&callbacks)
+        .arg(scan_refs::APPROVED));
+    forced.assert_code(0);
+    assert!(forced.stdout.contains(", 1 callbacks"), "{}", forced.stdout);
+    verify_with(&copy, &[SIGNING_KEY]).assert_code(0);
+
     // A bundle of the first format that holds callbacks is not one this command wrote.
     let bundle = archive.join(scan_refs::APPROVED);
     let callbacks = bundle.join("callbacks");
