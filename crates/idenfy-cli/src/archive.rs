@@ -18,13 +18,18 @@
 //! removed first). A bundle under its final name that does not verify is evidence someone
 //! changed: it is never replaced without `--force`.
 //!
-//! `archive verify DIR` checks a bundle, or every bundle of a directory of them.
+//! `--callbacks DIR` adds the result callbacks a webhook stored for each scanRef (see
+//! [`crate::stored_callback`]): the vendor's signed words beside the lookups.
+//!
+//! `archive verify DIR` checks a bundle, or every bundle of a directory of them; with signing
+//! keys, also each stored callback's signature.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use clap::{Args, Subcommand};
+use idenfy_hyper::core::callback::{CallbackVerifier, KeyMatch};
 use idenfy_hyper::core::{Endpoint, EscapedControls, escape_controls};
 use idenfy_hyper::models::FileUrls;
 use idenfy_hyper::{Client, ScanRef};
@@ -35,6 +40,7 @@ use tokio::task::JoinSet;
 use crate::bulk::{self, INPUT_QUEUE, Next};
 use crate::bundle::BundleBuilder;
 use crate::byte_size::{ByteSize, parse_byte_size};
+use crate::callback::{self, SigningKeyArgs};
 use crate::connect::{ConnectionArgs, connect};
 use crate::download::{self, DownloadOptions};
 use crate::download_set::{self, Staging};
@@ -47,6 +53,7 @@ use crate::private_file;
 use crate::rate::SharedPacer;
 use crate::report::is_plain_name;
 use crate::rfc3339;
+use crate::stored_callback;
 use crate::trusted_file;
 
 /// `archive`: create bundles, or verify them.
@@ -62,6 +69,11 @@ pub enum ArchiveCommand {
     Create(CreateArgs),
     /// Check a bundle, or every bundle of a directory: each listed file present with its size
     /// and digest, nothing unlisted, the manifest well formed. Exit 0 only when all verify.
+    ///
+    /// With the webhook's signing keys (`--signing-key`, IDENFY_CALLBACK_SIGNING_KEY or the
+    /// profile's `signing_key`), each stored callback's Idenfy-Signature must also match its
+    /// body under one of them, and the signed body be the bundle's scanRef's. Without a key
+    /// the signatures are not checked, and each line says so.
     Verify(VerifyArgs),
 }
 
@@ -104,14 +116,31 @@ pub struct CreateArgs {
     /// `files --download`.
     #[arg(long, value_name = "BYTES", default_value_t = ByteSize(download::DEFAULT_MAX_TOTAL_BYTES), value_parser = parse_byte_size)]
     pub max_total_size: ByteSize,
+    /// Also keep the result callbacks your webhook stored, as `callbacks/` of each bundle:
+    /// DIR/SCANREF/NAME.json, the body byte for byte as received, beside
+    /// DIR/SCANREF/NAME.headers.json, a JSON object of its headers (Idenfy-Signature required,
+    /// Idenfy-Event-Type kept). NAME is letters, digits, `-` and `_`, one per callback (the
+    /// automatic result, then the manual one); names starting with `.` are skipped. Each file
+    /// must be a regular file of your own that no one else can write, at most 1 MiB. A scanRef
+    /// without callbacks is archived with none.
+    #[arg(long, value_name = "DIR")]
+    pub callbacks: Option<PathBuf>,
 }
 
 /// `archive verify`.
 #[derive(Debug, Args)]
+#[command(mut_arg("signing_keys", |arg| arg.help(
+    "The webhook's signing key, to check each stored callback's Idenfy-Signature; repeat it \
+     during a rotation (either may match). Without one, signatures are not checked (the API \
+     secret is never tried: give it here for an account that signs with it). Prefer the \
+     variable: a key on the command line ends up in the shell's history"
+)))]
 pub struct VerifyArgs {
     /// A bundle (a directory with a manifest.json), or a directory of bundles.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub keys: SigningKeyArgs,
 }
 
 /// Runs `archive`.
@@ -122,7 +151,7 @@ pub async fn run(
 ) -> Result<(), Failure> {
     match command {
         ArchiveCommand::Create(args) => create(args, connection, quiet).await,
-        ArchiveCommand::Verify(args) => verify(&args.dir, quiet),
+        ArchiveCommand::Verify(args) => verify(args, connection, quiet),
     }
 }
 
@@ -142,6 +171,8 @@ struct Context {
     max_file_size: u64,
     max_files: u32,
     max_total_size: u64,
+    /// `--callbacks`.
+    callbacks: Option<PathBuf>,
 }
 
 impl Context {
@@ -174,6 +205,8 @@ enum Done {
     Created {
         files: usize,
         bytes: u64,
+        /// With `--callbacks`, how many the bundle stores.
+        callbacks: Option<usize>,
     },
     /// A bundle that verifies was there already.
     Complete,
@@ -202,6 +235,9 @@ async fn create(
     }
     // Its bundles decide what a rerun keeps and what `delete --archived` deletes.
     trusted_file::check(dir, &metadata, "the archive directory")?;
+    if let Some(callbacks) = &args.callbacks {
+        stored_callback::check_directory(callbacks)?;
+    }
     let _lock = download_set::lock_directory(dir, "archive")?;
     download_set::remove_stale_temporaries(dir, |path| {
         eprintln!(
@@ -226,6 +262,7 @@ async fn create(
         max_file_size: args.max_file_size.0,
         max_files: args.max_files,
         max_total_size: args.max_total_size.0,
+        callbacks: args.callbacks.clone(),
     });
 
     let (sender, mut receiver) = mpsc::channel(INPUT_QUEUE);
@@ -313,10 +350,11 @@ async fn create(
                     .map_err(|err| Failure::other(format!("an archive task failed: {err}")))?;
                 let bundle = dir.join(scan_ref.as_str());
                 match result {
-                    Ok(Done::Created { files, bytes }) => {
+                    Ok(Done::Created { files, bytes, callbacks }) => {
                         created += 1;
+                        let callbacks = callbacks.map_or_else(String::new, |n| format!(", {n} callbacks"));
                         progress.suspend(|| {
-                            println!("{scan_ref}\tcreated\t{}\t{files} files, {bytes} bytes", bundle.display());
+                            println!("{scan_ref}\tcreated\t{}\t{files} files, {bytes} bytes{callbacks}", bundle.display());
                         });
                     }
                     Ok(Done::Complete) => {
@@ -405,6 +443,20 @@ async fn archive_one(context: Arc<Context>, scan_ref: ScanRef) -> Result<Done, F
             Existing::None => false,
         }
     };
+    // The stored callbacks are checked before anything is fetched: a file refused stops the
+    // bundle at once.
+    let stored = match &context.callbacks {
+        Some(dir) => {
+            let (dir, scan_ref) = (dir.clone(), scan_ref.clone());
+            Some(
+                context
+                    .blocking(move || stored_callback::read_for(&dir, &scan_ref))
+                    .await?,
+            )
+        }
+        None => None,
+    };
+    let callback_count = stored.as_ref().map(Vec::len);
     let taken_at = rfc3339::format_utc(SystemTime::now());
     let lookup = |endpoint| {
         let (context, scan_ref) = (&context, &scan_ref);
@@ -462,6 +514,9 @@ async fn archive_one(context: Arc<Context>, scan_ref: ScanRef) -> Result<Done, F
             ] {
                 builder.write(name, body)?;
             }
+            for callback in stored.iter().flatten() {
+                builder.add_callback(callback)?;
+            }
             let files = if has_files {
                 Some(builder.files_dir()?)
             } else {
@@ -496,12 +551,17 @@ async fn archive_one(context: Arc<Context>, scan_ref: ScanRef) -> Result<Done, F
             .await?;
     }
     let header = Manifest {
-        format: manifest::FORMAT.to_owned(),
+        format: match callback_count {
+            None => manifest::FORMAT,
+            Some(_) => manifest::FORMAT_WITH_CALLBACKS,
+        }
+        .to_owned(),
         scan_ref: scan_ref.as_str().to_owned(),
         taken_at,
         base_url: context.base_url.clone(),
         tool: Tool::this(),
         files: Vec::new(),
+        callbacks: callback_count.map(|count| u32::try_from(count).unwrap_or(u32::MAX)),
     };
     context
         .blocking(move || {
@@ -512,6 +572,7 @@ async fn archive_one(context: Arc<Context>, scan_ref: ScanRef) -> Result<Done, F
             Ok(Done::Created {
                 files: files + 1,
                 bytes,
+                callbacks: callback_count,
             })
         })
         .await
@@ -593,6 +654,20 @@ pub fn bundles_of(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     Ok(bundles)
 }
 
+/// Which of several keys matched a bundle's callbacks, by position (never a key): for a
+/// rotation, to see when the old key stopped being used.
+fn which_keys(matched: &[KeyMatch], key_count: usize) -> String {
+    if key_count < 2 || matched.is_empty() {
+        return String::new();
+    }
+    let mut positions: Vec<usize> = matched.iter().map(|key| key.index + 1).collect();
+    positions.sort_unstable();
+    positions.dedup();
+    let positions: Vec<String> = positions.iter().map(ToString::to_string).collect();
+    let noun = if positions.len() == 1 { "key" } else { "keys" };
+    format!(" (signing {noun} {} of {key_count})", positions.join(", "))
+}
+
 /// The name a bundle is shown by: its directory's, escaped.
 pub fn shown_name(bundle: &Path) -> String {
     escape_controls(
@@ -604,7 +679,17 @@ pub fn shown_name(bundle: &Path) -> String {
     .into_owned()
 }
 
-fn verify(dir: &Path, quiet: bool) -> Result<(), Failure> {
+fn verify(args: &VerifyArgs, connection: &ConnectionArgs, quiet: bool) -> Result<(), Failure> {
+    let dir = args.dir.as_path();
+    let keys = callback::signing_keys(&args.keys, connection)?;
+    let key_count = keys.len();
+    let verifier = keys.split_first().map(|(first, rest)| {
+        rest.iter().cloned().fold(
+            CallbackVerifier::new(first.clone()),
+            CallbackVerifier::with_key,
+        )
+    });
+    let mut unchecked = 0usize;
     let started = Instant::now();
     let bundles = bundles_of(dir)?;
     if bundles.is_empty() {
@@ -617,9 +702,35 @@ fn verify(dir: &Path, quiet: bool) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     for bundle in &bundles {
         let name = shown_name(bundle);
-        let line = match manifest::verify_bundle(bundle, Checks { trusted: false }) {
-            Ok(verified) => format!(
-                "{name}\tverified\tmanifest sha256 {}\n",
+        let checked =
+            manifest::verify_bundle(bundle, Checks { trusted: false }).and_then(|verified| {
+                let said = match (&verified.callbacks, &verifier) {
+                    (None, _) => String::new(),
+                    (Some(callbacks), _) if callbacks.is_empty() => {
+                        "\tno callback stored".to_owned()
+                    }
+                    (Some(callbacks), Some(verifier)) => {
+                        let matched = stored_callback::check_signatures(
+                            verifier,
+                            &verified.scan_ref,
+                            callbacks,
+                        )?;
+                        format!(
+                            "\t{} callbacks, signatures valid{}",
+                            callbacks.len(),
+                            which_keys(&matched, key_count)
+                        )
+                    }
+                    (Some(callbacks), None) => {
+                        unchecked += callbacks.len();
+                        format!("\t{} callbacks, signatures not checked", callbacks.len())
+                    }
+                };
+                Ok((verified, said))
+            });
+        let line = match checked {
+            Ok((verified, said)) => format!(
+                "{name}\tverified\tmanifest sha256 {}{said}\n",
                 verified.manifest_sha256
             ),
             Err(problems) => {
@@ -635,8 +746,15 @@ fn verify(dir: &Path, quiet: bool) -> Result<(), Failure> {
     }
     if !quiet {
         let verified = bundles.len() - failed;
+        let unchecked = if unchecked > 0 {
+            format!(
+                "; the signatures of {unchecked} stored callbacks were not checked: give the webhook's signing key (--signing-key or IDENFY_CALLBACK_SIGNING_KEY)"
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "idenfy: {verified} verified, {failed} failed, of {} bundles in {} ({:.1?})",
+            "idenfy: {verified} verified, {failed} failed, of {} bundles in {} ({:.1?}){unchecked}",
             bundles.len(),
             dir.display(),
             started.elapsed()

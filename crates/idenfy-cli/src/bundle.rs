@@ -32,6 +32,7 @@ use crate::durable;
 use crate::failure::Failure;
 use crate::manifest::{Entry, FILES_DIR, MANIFEST_NAME, Manifest};
 use crate::private_file;
+use crate::stored_callback::{CALLBACKS_DIR, StoredCallback};
 
 /// A bundle being built in its run's staging directory.
 #[derive(Debug)]
@@ -99,11 +100,27 @@ impl BundleBuilder {
     /// # Errors
     /// When it cannot be created.
     pub fn files_dir(&self) -> Result<PathBuf, Failure> {
-        let files = self.root.join(FILES_DIR);
-        if !files.is_dir() {
-            create_dir(&files)?;
+        self.subdir(FILES_DIR)
+    }
+
+    /// Writes a stored callback as `callbacks/NAME.json` (its body, as stored) and
+    /// `callbacks/NAME.headers.json`, each flushed to disk.
+    ///
+    /// # Errors
+    /// When they cannot be written.
+    pub fn add_callback(&mut self, callback: &StoredCallback) -> Result<(), Failure> {
+        self.subdir(CALLBACKS_DIR)?;
+        self.write(&callback.body_path(), &callback.body)?;
+        self.write(&callback.headers_path(), &callback.headers_json()?)
+    }
+
+    /// The bundle's subdirectory `name`, created private.
+    fn subdir(&self, name: &str) -> Result<PathBuf, Failure> {
+        let dir = self.root.join(name);
+        if !dir.is_dir() {
+            create_dir(&dir)?;
         }
-        Ok(files)
+        Ok(dir)
     }
 
     /// Gives a downloaded file (complete, flushed, in [`Self::files_dir`]) its name there. Its
@@ -146,9 +163,11 @@ impl BundleBuilder {
             .map_err(|err| Failure::other(format!("cannot encode a manifest: {err}")))?;
         text.push(b'\n');
         write_new(&self.root.join(MANIFEST_NAME), &text)?;
-        let files = self.root.join(FILES_DIR);
-        if files.is_dir() {
-            durable::sync_directory(&files).map_err(|err| io_failure(&files, err))?;
+        for sub in [FILES_DIR, CALLBACKS_DIR] {
+            let sub = self.root.join(sub);
+            if sub.is_dir() {
+                durable::sync_directory(&sub).map_err(|err| io_failure(&sub, err))?;
+            }
         }
         for dir in [&self.root, &self.building.staging.path().to_owned()] {
             durable::sync_directory(dir).map_err(|err| io_failure(dir, err))?;

@@ -247,21 +247,10 @@ fn keys(args: &SigningKeyArgs, connection: &ConnectionArgs) -> Result<Keys, Fail
     let check = |text: &str, what: &str| {
         SigningKey::new(text).map_err(|err| Failure::bad_input(format!("{what}: {err}")))
     };
-    let given: Vec<&str> = if args.signing_keys.is_empty() {
-        connection
-            .profile_signing_key
-            .as_deref()
-            .into_iter()
-            .collect()
-    } else {
-        args.signing_keys.iter().map(String::as_str).collect()
-    };
+    let given = signing_keys(args, connection)?;
     if !given.is_empty() {
         return Ok(Keys {
-            keys: given
-                .into_iter()
-                .map(|key| check(key, "the signing key"))
-                .collect::<Result<_, _>>()?,
+            keys: given,
             source: KeySource::SigningKeys,
         });
     }
@@ -282,6 +271,35 @@ fn keys(args: &SigningKeyArgs, connection: &ConnectionArgs) -> Result<Keys, Fail
         keys: vec![check(secret, "the API secret")?],
         source: KeySource::ApiSecret,
     })
+}
+
+/// The signing keys given, checked: `--signing-key` (or `IDENFY_CALLBACK_SIGNING_KEY`), else
+/// the profile's `signing_key`; none when none is given. Never the API secret: that fallback is
+/// [`keys`]'s, for the `callback` subcommands (`archive verify` checks no signature without a
+/// signing key).
+///
+/// # Errors
+/// A bad-input failure for a key that cannot be one (never showing it).
+pub(crate) fn signing_keys(
+    args: &SigningKeyArgs,
+    connection: &ConnectionArgs,
+) -> Result<Vec<SigningKey>, Failure> {
+    let given: Vec<&str> = if args.signing_keys.is_empty() {
+        connection
+            .profile_signing_key
+            .as_deref()
+            .into_iter()
+            .collect()
+    } else {
+        args.signing_keys.iter().map(String::as_str).collect()
+    };
+    given
+        .into_iter()
+        .map(|key| {
+            SigningKey::new(key)
+                .map_err(|err| Failure::bad_input(format!("the signing key: {err}")))
+        })
+        .collect()
 }
 
 #[cfg(feature = "sandbox")]

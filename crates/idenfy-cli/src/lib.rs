@@ -49,6 +49,7 @@ mod report;
 mod result_line;
 mod resume;
 mod rfc3339;
+mod stored_callback;
 mod trusted_file;
 
 use std::process::ExitCode;

@@ -6,9 +6,18 @@
 //!  "files":[{"path":"data.json","bytes":812,"sha256":"9f86d0..."}, ...]}
 //! ```
 //!
-//! A bundle verifies when its manifest is well formed (this format exactly: no unknown key, at
-//! most [`MAX_MANIFEST_BYTES`], only the names a bundle has, each once, the four lookups and the
-//! report among them), names the directory it is in, and every file it lists is there, a
+//! A bundle made with `archive create --callbacks` has the format [`FORMAT_WITH_CALLBACKS`]
+//! (`idenfy-archive-bundle/2`) and a `"callbacks"` key, the number of callbacks it stores
+//! (`0`: none had been received for the scanRef), each as `callbacks/NAME.json` and
+//! `callbacks/NAME.headers.json` (see [`crate::stored_callback`]). Every other bundle keeps
+//! [`FORMAT`] (`idenfy-archive-bundle/1`), byte for byte what earlier versions wrote and read,
+//! with no `"callbacks"` key and no `callbacks/`: an older version still verifies it, and says
+//! plainly that it does not know the format of one with callbacks.
+//!
+//! A bundle verifies when its manifest is well formed (one of these formats exactly: no unknown
+//! key, at most [`MAX_MANIFEST_BYTES`], only the names a bundle has, each once, the four lookups
+//! and the report among them, each callback's body with its headers and as many as it says),
+//! names the directory it is in, and every file it lists is there, a
 //! regular file (never a link) of the size and SHA-256 it gives, and nothing else is in the
 //! bundle. The manifest is the last file written into a bundle, and a bundle gets its final
 //! name only once it is complete, so a bundle that verifies is one this command finished and
@@ -17,7 +26,7 @@
 //! Everything a check finds is named, file by file, with the names escaped: a name on disk
 //! is anyone's text. Nothing of a file's content ever is: it holds personal data.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read as _};
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -30,19 +39,28 @@ use serde::{Deserialize, Serialize};
 use crate::digest;
 use crate::download_set::is_download_name;
 use crate::report::is_plain_name;
+use crate::stored_callback::{
+    self, CALLBACKS_DIR, MAX_CALLBACK_FILE_BYTES, MAX_CALLBACKS, Part, StoredCallback,
+};
 use crate::trusted_file;
 
 /// The manifest's name in a bundle.
 pub const MANIFEST_NAME: &str = "manifest.json";
 
-/// The format this version writes and reads.
+/// The format of a bundle without callbacks, which every version writes and reads.
 pub const FORMAT: &str = "idenfy-archive-bundle/1";
+
+/// The format of a bundle made with `--callbacks`: [`FORMAT`] and the `"callbacks"` key.
+pub const FORMAT_WITH_CALLBACKS: &str = "idenfy-archive-bundle/2";
 
 /// The subdirectory of the identification's files.
 pub const FILES_DIR: &str = "files";
 
 /// The four lookups' answers, as the API sent them.
 pub const LOOKUP_NAMES: [&str; 4] = ["status.json", "data.json", "files.json", "full-status.json"];
+
+/// The subdirectories a bundle may have.
+const SUBDIRS: [&str; 2] = [FILES_DIR, CALLBACKS_DIR];
 
 /// The identification report.
 pub const REPORT_NAME: &str = "report.pdf";
@@ -51,7 +69,9 @@ pub const REPORT_NAME: &str = "report.pdf";
 pub const MAX_MANIFEST_BYTES: u64 = 256 * 1024;
 
 /// The largest `status.json` read for its status: the client caps a lookup's body far below.
+/// A stored callback's files are read whole too, under their own cap.
 const MAX_STATUS_BYTES: u64 = 1024 * 1024;
+const _: () = assert!(MAX_CALLBACK_FILE_BYTES <= MAX_STATUS_BYTES);
 
 /// The manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +89,10 @@ pub struct Manifest {
     pub tool: Tool,
     /// Every file of the bundle but the manifest, sorted by path.
     pub files: Vec<Entry>,
+    /// How many callbacks the bundle stores ([`FORMAT_WITH_CALLBACKS`] only; `0`: none had
+    /// been stored for the scanRef).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<u32>,
 }
 
 /// The tool that wrote a bundle.
@@ -107,6 +131,7 @@ fn is_bundle_path(path: &str) -> bool {
         || path
             .strip_prefix("files/")
             .is_some_and(|name| is_download_name(name) && !name.contains('/'))
+        || stored_callback::is_bundle_path(path)
 }
 
 /// A bundle that verified.
@@ -118,6 +143,9 @@ pub struct Verified {
     /// `status.json`'s `status`, from the bytes whose digest was checked; `None` when it has
     /// none that is a string.
     pub status: Option<String>,
+    /// The callbacks it stores, from the bytes whose digests were checked, sorted by name;
+    /// `None` for a bundle of [`FORMAT`], made without `--callbacks`.
+    pub callbacks: Option<Vec<StoredCallback>>,
 }
 
 /// How checks of a bundle are made.
@@ -157,25 +185,57 @@ pub fn verify_bundle(dir: &Path, checks: Checks) -> Result<Verified, Vec<String>
     };
     let listed: BTreeSet<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
     let mut status = None;
+    let mut bodies = BTreeMap::new();
+    let mut headers = BTreeMap::new();
     for entry in &manifest.files {
         let want_status = entry.path == "status.json";
-        match check_file(dir, entry, checks, want_status) {
-            Ok(bytes) => {
-                if let Some(bytes) = bytes {
-                    status = serde_json::from_slice::<serde_json::Value>(&bytes)
-                        .ok()
-                        .and_then(|value| value.get("status")?.as_str().map(str::to_owned));
-                }
+        let part = entry
+            .path
+            .strip_prefix(CALLBACKS_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(stored_callback::part_of);
+        match check_file(dir, entry, checks, want_status || part.is_some()) {
+            Ok(Some(bytes)) if want_status => {
+                status = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|value| value.get("status")?.as_str().map(str::to_owned));
             }
+            Ok(Some(bytes)) => match part {
+                Some(Part::Body(name)) => {
+                    bodies.insert(name, bytes);
+                }
+                Some(Part::Headers(name)) => match stored_callback::bundle_headers(&bytes) {
+                    Ok(read) => {
+                        headers.insert(name, read);
+                    }
+                    Err(problem) => problems.push(format!("{}: {problem}", entry.path)),
+                },
+                None => {}
+            },
+            Ok(None) => {}
             Err(problem) => problems.push(format!("{}: {problem}", entry.path)),
         }
     }
     unlisted(dir, &listed, checks, &mut problems);
+    // Each body has its headers: the manifest was checked to list both.
+    let callbacks = manifest.callbacks.map(|_| {
+        bodies
+            .into_iter()
+            .filter_map(|(name, body)| {
+                Some(StoredCallback {
+                    name: name.to_owned(),
+                    body,
+                    headers: headers.remove(name)?,
+                })
+            })
+            .collect()
+    });
     if problems.is_empty() {
         Ok(Verified {
             scan_ref,
             manifest_sha256,
             status,
+            callbacks,
         })
     } else {
         Err(problems)
@@ -246,12 +306,17 @@ fn read_manifest(dir: &Path, checks: Checks) -> Result<(Manifest, String), Strin
 fn check_manifest(dir: &Path, manifest: &Manifest) -> Result<ScanRef, Vec<String>> {
     let mut problems = Vec::new();
     let mut bad = |problem: String| problems.push(format!("{MANIFEST_NAME}: {problem}"));
-    if manifest.format != FORMAT {
-        bad(format!(
-            "format `{}`, not {FORMAT}",
-            escape_controls(&manifest.format)
-        ));
-    }
+    let with_callbacks = match manifest.format.as_str() {
+        FORMAT => false,
+        FORMAT_WITH_CALLBACKS => true,
+        other => {
+            bad(format!(
+                "format `{}`, not {FORMAT} or {FORMAT_WITH_CALLBACKS}",
+                escape_controls(other)
+            ));
+            manifest.callbacks.is_some()
+        }
+    };
     let scan_ref = manifest.scan_ref.parse::<ScanRef>().ok();
     let name = dir.file_name().and_then(|name| name.to_str());
     if scan_ref.is_none() || !is_plain_name(&manifest.scan_ref) {
@@ -279,6 +344,52 @@ fn check_manifest(dir: &Path, manifest: &Manifest) -> Result<ScanRef, Vec<String
             bad(format!("does not list {required}"));
         }
     }
+    let mut bodies = BTreeSet::new();
+    let mut headers = BTreeSet::new();
+    for entry in &manifest.files {
+        let Some(name) = entry
+            .path
+            .strip_prefix(CALLBACKS_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            continue;
+        };
+        if entry.bytes > MAX_CALLBACK_FILE_BYTES {
+            bad(format!(
+                "lists `{}` of {} bytes, over the {MAX_CALLBACK_FILE_BYTES} of a callback",
+                escape_controls(&entry.path),
+                entry.bytes
+            ));
+        }
+        match stored_callback::part_of(name) {
+            Some(Part::Body(name)) => bodies.insert(name),
+            Some(Part::Headers(name)) => headers.insert(name),
+            None => false,
+        };
+    }
+    match (with_callbacks, manifest.callbacks) {
+        (false, None) if bodies.is_empty() && headers.is_empty() => {}
+        (false, _) => bad(format!(
+            "holds callbacks, which only a bundle of {FORMAT_WITH_CALLBACKS} does"
+        )),
+        (true, None) => bad("has no \"callbacks\" count".to_owned()),
+        (true, Some(count)) => {
+            if usize::try_from(count) != Ok(bodies.len()) {
+                bad(format!(
+                    "says {count} callbacks, and lists {}",
+                    bodies.len()
+                ));
+            }
+            if bodies.len() > MAX_CALLBACKS {
+                bad(format!("lists more than {MAX_CALLBACKS} callbacks"));
+            }
+            for name in bodies.symmetric_difference(&headers) {
+                bad(format!(
+                    "lists the body or the headers of callback `{name}`, not both"
+                ));
+            }
+        }
+    }
     match scan_ref {
         Some(scan_ref) if problems.is_empty() => Ok(scan_ref),
         _ => Err(problems),
@@ -294,12 +405,11 @@ fn check_file(
     keep: bool,
 ) -> Result<Option<Vec<u8>>, String> {
     let path = dir.join(&entry.path);
-    if entry.path.starts_with("files/") {
-        // The files directory itself must not be a link to somewhere else.
-        let files = dir.join(FILES_DIR);
-        match std::fs::symlink_metadata(&files) {
+    if let Some((sub, _)) = entry.path.split_once('/') {
+        // The subdirectory itself must not be a link to somewhere else.
+        match std::fs::symlink_metadata(dir.join(sub)) {
             Ok(metadata) if metadata.is_dir() => {}
-            Ok(_) => return Err(format!("{FILES_DIR} is not a directory")),
+            Ok(_) => return Err(format!("{sub} is not a directory")),
             Err(_) => return Err("missing".to_owned()),
         }
     }
@@ -366,7 +476,8 @@ fn unlisted(dir: &Path, listed: &BTreeSet<&str>, checks: Checks, problems: &mut 
                 None => text.clone().into_owned(),
             };
             let plain_utf8 = name.to_str().is_some();
-            if sub.is_none() && (relative == MANIFEST_NAME || relative == FILES_DIR) {
+            if sub.is_none() && (relative == MANIFEST_NAME || SUBDIRS.contains(&relative.as_str()))
+            {
                 continue;
             }
             if !plain_utf8 || !listed.contains(relative.as_str()) {
@@ -378,17 +489,23 @@ fn unlisted(dir: &Path, listed: &BTreeSet<&str>, checks: Checks, problems: &mut 
         }
     };
     walk(None, problems);
-    let files = dir.join(FILES_DIR);
-    match std::fs::symlink_metadata(&files) {
-        Ok(metadata) if metadata.is_dir() => {
-            if checks.trusted {
-                trust(&files, &metadata, "the files directory", problems);
+    for (sub, what) in [
+        (FILES_DIR, "the files directory"),
+        (CALLBACKS_DIR, "the callbacks directory"),
+    ] {
+        let at = dir.join(sub);
+        match std::fs::symlink_metadata(&at) {
+            Ok(metadata) if metadata.is_dir() => {
+                if checks.trusted {
+                    trust(&at, &metadata, what, problems);
+                }
+                walk(Some(sub), problems);
             }
-            walk(Some(FILES_DIR), problems);
+            Ok(_) => problems.push(format!("{sub}: not a directory")),
+            // A bundle of an identification without files (or callbacks) may have no such
+            // directory.
+            Err(_) => {}
         }
-        Ok(_) => problems.push(format!("{FILES_DIR}: not a directory")),
-        // A bundle of an identification without files may have no files directory.
-        Err(_) => {}
     }
 }
 

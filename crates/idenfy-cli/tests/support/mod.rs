@@ -531,6 +531,13 @@ impl TestSandbox {
         (status, headers, Bytes::from(body))
     }
 
+    /// The result callback of `scan_ref` as this sandbox would send it, unsigned.
+    pub fn callback_body(&self, scan_ref: &str) -> Bytes {
+        self.handle
+            .callback_body(scan_ref)
+            .expect("a fixture of the sandbox")
+    }
+
     /// Runs `future` on the sandbox's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
