@@ -238,7 +238,7 @@ async fn create(
     if let Some(callbacks) = &args.callbacks {
         stored_callback::check_directory(callbacks)?;
     }
-    let _lock = download_set::lock_directory(dir, "archive")?;
+    let lock = download_set::lock_directory(dir, "archive")?;
     download_set::remove_stale_temporaries(dir, |path| {
         eprintln!(
             "idenfy: removed {}, left by an interrupted archive run",
@@ -246,7 +246,10 @@ async fn create(
         );
     })?;
 
-    let staging = Arc::new(Staging::create(dir)?);
+    // The staging holds the directory's lock: the blocking jobs that publish bundles share it,
+    // so the directory stays locked until the last of them has ended, even after an interrupt
+    // has ended this task.
+    let staging = Arc::new(Staging::create_holding(dir, lock)?);
 
     let connected = connect(connection).await?;
     let context = Arc::new(Context {

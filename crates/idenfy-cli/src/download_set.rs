@@ -190,6 +190,9 @@ pub struct Staging {
     // Declared first: the lock file is closed before its directory goes.
     _lock: File,
     dir: TempDir,
+    // Declared last: the directory's lock, when the staging holds it, is released only once
+    // the staging directory is gone.
+    _directory_lock: Option<DirectoryLock>,
 }
 
 impl Staging {
@@ -198,6 +201,22 @@ impl Staging {
     /// # Errors
     /// When it cannot be created.
     pub fn create(dir: &Path) -> Result<Self, Failure> {
+        Self::create_with(dir, None)
+    }
+
+    /// Creates a new staging directory in `dir`, as [`Staging::create`], and holds `lock` (the
+    /// lock on `dir`) until it is dropped. A run whose files are published from other threads
+    /// shares its staging with them: the directory is then released when the last of them has
+    /// ended, not when the run's own task returns, so no second run can take it while a
+    /// publish of this one is still under way.
+    ///
+    /// # Errors
+    /// When it cannot be created.
+    pub fn create_holding(dir: &Path, lock: DirectoryLock) -> Result<Self, Failure> {
+        Self::create_with(dir, Some(lock))
+    }
+
+    fn create_with(dir: &Path, directory_lock: Option<DirectoryLock>) -> Result<Self, Failure> {
         let staging = tempfile::Builder::new()
             .prefix(STAGING_PREFIX)
             .rand_bytes(RANDOM_LEN)
@@ -217,6 +236,7 @@ impl Staging {
         Ok(Self {
             _lock: lock,
             dir: staging,
+            _directory_lock: directory_lock,
         })
     }
 

@@ -66,7 +66,10 @@ pub async fn run(
             Ok(Some(page)) => page,
             Ok(None) => break,
             // The array, if any, stays open: what was written is not the whole list.
-            Err(error) => return Err(failure(&error)),
+            Err(error) => {
+                out.stop().map_err(write_failed)?;
+                return Err(failure(&error));
+            }
         };
         for item in page.items() {
             out.item(item).map_err(write_failed)?;
@@ -124,6 +127,15 @@ impl<W: Write> Output<W> {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    /// What ends the output of a walk that stopped midway: the line of the array's last item
+    /// (the array itself stays open, for no reader to take it for the whole list).
+    fn stop(&mut self) -> std::io::Result<()> {
+        if self.format == Format::Json {
+            self.out.write_all(b"\n")?;
+        }
         self.out.flush()
     }
 

@@ -282,6 +282,11 @@ fn a_json_list_cut_midway_is_not_a_complete_array() {
         "a list cut midway reads as a whole one: {}",
         output.stdout
     );
+    assert!(
+        output.stdout.ends_with("}\n"),
+        "the last item's line is whole: {:?}",
+        output.stdout
+    );
     assert!(output.stderr.contains("503"), "{}", output.stderr);
 }
 

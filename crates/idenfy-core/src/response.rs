@@ -1,4 +1,6 @@
-//! Turning an `http::Response` into a typed value or a typed error: no IO.
+//! Turning an `http::Response` into a typed value or a typed error, with no IO: the body's
+//! cap, its decoding into a model, the check that it is well-formed JSON with no key twice
+//! ([`WellFormedJson`]), the API's error body, and the `Retry-After` the response carries.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -229,8 +231,10 @@ impl<'de> serde::Deserialize<'de> for WellFormedJson {
 }
 
 /// Walks a JSON value without keeping it. Every string, keys included, is asked for as a
-/// string, which makes the parser check its UTF-8: skipping it (`IgnoredAny`) would not, and a
-/// body with invalid UTF-8 would pass as JSON and be stored raw.
+/// string, which makes the parser check its UTF-8 when it reads bytes: skipping it
+/// (`IgnoredAny`) would not, and a body with invalid UTF-8 would pass as JSON and be stored raw.
+/// (`decode` checks the whole body's UTF-8 at once first and walks it as text; a body that
+/// fails that check is walked as bytes, which names the place.)
 ///
 /// A key twice in one object, at any depth, is refused: readers disagree on which value wins
 /// (`{"status":"DENIED","status":"APPROVED"}`), so whatever stores or forwards the body would

@@ -1,5 +1,6 @@
 //! The two seams where IO happens, both supplied by whoever owns the IO: sending a request and
-//! reading its response ([`Transport`]), and waiting ([`Timer`]).
+//! reading its response ([`Transport`]), and waiting ([`Timer`]); and how the client uses them
+//! for one attempt, raced against its time limit.
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use crate::api_error::ApiError;
 use crate::router::State;
 
-/// The path, as idenfy-core's request target names it.
-pub(crate) const PATH: &str = "/kyc/identifications/";
+/// The path, idenfy-core's request target's.
+pub(crate) const PATH: &str = idenfy_core::Target::Identifications.path();
 /// The page size when the request names none.
 const DEFAULT_PER_PAGE: usize = 10;
 /// The largest page served, as idenfy-core's `MAX_PER_PAGE`.
