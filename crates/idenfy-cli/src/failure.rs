@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use http::StatusCode;
 use idenfy_hyper::Error as LookupError;
 use idenfy_hyper::core::{Error, EscapedControls, TimeoutKind, is_transient};
-use idenfy_hyper::{DownloadError, HyperError};
+use idenfy_hyper::{DownloadError, HyperError, RequestFailure};
 use serde_json::{Value, json};
 
 /// The classes of failure the exit code tells apart.
@@ -225,17 +225,11 @@ impl Cause {
         match error {
             HyperError::TlsHandshake(_) => Some(Cause::Certificate),
             HyperError::Proxy(_) => Some(Cause::Proxy),
-            // idenfy-hyper's own words for these (`RequestFailure`): what its text starts with.
-            HyperError::Request(_) => {
-                let text = error.to_string();
-                if text.starts_with("could not resolve host") {
-                    Some(Cause::HostNotFound)
-                } else if text.starts_with("could not connect: connection refused") {
-                    Some(Cause::Refused)
-                } else {
-                    None
-                }
-            }
+            HyperError::Request(_) => match error.request_failure() {
+                Some(RequestFailure::HostNotFound) => Some(Cause::HostNotFound),
+                Some(RequestFailure::ConnectionRefused) => Some(Cause::Refused),
+                _ => None,
+            },
             _ => None,
         }
     }

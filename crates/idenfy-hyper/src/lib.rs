@@ -20,7 +20,9 @@ pub use download::{
     DownloadError, DownloadLimits,
 };
 pub use proxy::{Proxy, ProxyError, ProxyFailure};
-pub use transport::{HyperError, HyperTransport, MAX_INTERIM_RESPONSES, TokioTimer};
+pub use transport::{
+    HyperError, HyperTransport, MAX_INTERIM_RESPONSES, RequestFailure, TokioTimer,
+};
 pub use trust::RootCertificates;
 
 pub use idenfy_core::{

@@ -139,7 +139,7 @@ pub enum HyperError {
     #[error(transparent)]
     Proxy(ProxyError),
     /// Connecting, sending, or receiving the response head failed.
-    #[error("{}", RequestFailure(.0))]
+    #[error("{}", RequestFailureText(.0))]
     Request(#[source] hyper_util::client::legacy::Error),
     /// The connection failed while the body was being read.
     #[error("the connection failed while reading the response body: {0}")]
@@ -156,6 +156,15 @@ pub enum HyperError {
 }
 
 impl HyperError {
+    /// What a [`HyperError::Request`] failed at; `None` for the other kinds, which say it by
+    /// their kind.
+    pub fn request_failure(&self) -> Option<RequestFailure> {
+        match self {
+            HyperError::Request(error) => Some(RequestFailure::of(error)),
+            _ => None,
+        }
+    }
+
     /// Whether the failure happened while connecting (nothing was sent).
     pub fn is_connect(&self) -> bool {
         match self {
@@ -240,27 +249,56 @@ impl fmt::Display for InnermostCause<'_> {
     }
 }
 
-/// Displays a request failure as what went wrong (a connection refused, a host that did not
-/// resolve, ...) and its innermost cause.
-struct RequestFailure<'a>(&'a hyper_util::client::legacy::Error);
+/// What a [`HyperError::Request`] failed at, as far as hyper-util lets it be told: for a
+/// message, or for a hint on what to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestFailure {
+    /// The host refused the connection: nothing listens on that port.
+    ConnectionRefused,
+    /// The host name did not resolve.
+    HostNotFound,
+    /// The connection could not be made, for another reason.
+    Connect,
+    /// The connection was made, but sending the request or reading the response head failed.
+    Exchange,
+}
 
-impl fmt::Display for RequestFailure<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let error = self.0;
-        let what = if !error.is_connect() {
-            "could not send the request or read the response head"
+impl RequestFailure {
+    fn of(error: &hyper_util::client::legacy::Error) -> Self {
+        if !error.is_connect() {
+            RequestFailure::Exchange
         } else if causes(error).any(|cause| {
             cause
                 .downcast_ref::<io::Error>()
                 .is_some_and(|io| io.kind() == io::ErrorKind::ConnectionRefused)
         }) {
-            "could not connect: connection refused"
+            RequestFailure::ConnectionRefused
         } else if causes(error).any(|cause| cause.to_string() == HYPER_UTIL_DNS_ERROR) {
-            "could not resolve host"
+            RequestFailure::HostNotFound
         } else {
-            "could not connect"
-        };
-        write!(f, "{what}: {}", InnermostCause(error))
+            RequestFailure::Connect
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            RequestFailure::ConnectionRefused => "could not connect: connection refused",
+            RequestFailure::HostNotFound => "could not resolve host",
+            RequestFailure::Connect => "could not connect",
+            RequestFailure::Exchange => "could not send the request or read the response head",
+        }
+    }
+}
+
+/// Displays a request failure as what went wrong (a connection refused, a host that did not
+/// resolve, ...) and its innermost cause.
+struct RequestFailureText<'a>(&'a hyper_util::client::legacy::Error);
+
+impl fmt::Display for RequestFailureText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = RequestFailure::of(self.0).describe();
+        write!(f, "{what}: {}", InnermostCause(self.0))
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use idenfy_hostile::{HostileServer, Script};
 use idenfy_hyper::core::{Endpoint, Error};
-use idenfy_hyper::{BaseUrl, Client, Credentials, HyperError};
+use idenfy_hyper::{BaseUrl, Client, Credentials, HyperError, RequestFailure};
 
 fn client(base_url: &str) -> Client {
     Client::builder(Credentials::new("the-key", "the-secret").unwrap())
@@ -83,6 +83,10 @@ async fn a_refused_connection_says_so_and_is_retried() {
     assert!(shown.contains("connection refused"), "{shown}");
     assert!(!shown.contains("resolve"), "{shown}");
     assert_eq!(
+        transport_error(&failure.error).request_failure(),
+        Some(RequestFailure::ConnectionRefused)
+    );
+    assert_eq!(
         failure.attempts, 4,
         "a refused connection may be accepted later"
     );
@@ -98,4 +102,17 @@ async fn a_host_that_does_not_resolve_says_so() {
     let shown = failure.error.to_string();
     assert!(shown.contains("could not resolve host"), "{shown}");
     assert!(!shown.contains("refused"), "{shown}");
+    assert_eq!(
+        transport_error(&failure.error).request_failure(),
+        Some(RequestFailure::HostNotFound)
+    );
+}
+
+/// The transport's error a failed lookup carries.
+#[track_caller]
+fn transport_error(error: &idenfy_hyper::Error) -> &HyperError {
+    match error {
+        Error::Transport(transport) => transport,
+        other => panic!("not a transport failure: {other}"),
+    }
 }
