@@ -430,11 +430,13 @@ fn plain(scan_ref: &ScanRef) -> Result<(), Failure> {
 /// Builds and publishes the bundle of `scan_ref`, or keeps the complete one there.
 ///
 /// The four lookups and the report are sent together (each holding one of the run's
-/// `--concurrency` request slots), then the files are fetched. Every write, flush and rename
-/// runs on the blocking pool, never on the runtime's few worker threads, so that one bundle's
-/// fsyncs do not hold up the others' requests. A closure there owns the bundle being built: if
-/// the task is aborted meanwhile, the closure still ends and drops it (removing its staging
-/// directory), or publishes it whole.
+/// `--concurrency` request slots), then the files are fetched. The writes, flushes and renames
+/// of the bundle (its answers, its manifest, its publishing) run on the blocking pool, not on
+/// the runtime's few worker threads, so that one bundle's fsyncs do not hold up the others'
+/// requests; a download's temporary file is still made on the worker, and a bundle dropped
+/// before its files are fetched is removed there. A closure on the blocking pool owns the
+/// bundle being built: if the task is aborted meanwhile, the closure still ends and drops it
+/// (removing its staging directory), or publishes it whole.
 async fn archive_one(context: Arc<Context>, scan_ref: ScanRef) -> Result<Done, Failure> {
     plain(&scan_ref)?;
     let target = context.dir.join(scan_ref.as_str());

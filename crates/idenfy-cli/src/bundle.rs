@@ -53,12 +53,9 @@ struct Building {
 
 impl Drop for Building {
     fn drop(&mut self) {
-        match std::fs::remove_dir_all(&self.root) {
-            Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            // What is left goes with the staging directory, now or in the next run.
-            Err(_) => {}
-        }
+        // Gone already, or left: what is left goes with the staging directory, now or in the
+        // next run.
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
