@@ -47,7 +47,7 @@ use crate::download_set::{self, Staging};
 use crate::failure::{Failure, FailureKind};
 use crate::interrupt::interrupted;
 use crate::lookup_set::LookupSet;
-use crate::manifest::{self, Checks, MANIFEST_NAME, Manifest, REPORT_NAME, Tool};
+use crate::manifest::{self, Checks, LOOKUP_NAMES, MANIFEST_NAME, Manifest, REPORT_NAME, Tool};
 use crate::parse_scan_refs;
 use crate::private_file;
 use crate::rate::SharedPacer;
@@ -136,7 +136,8 @@ pub struct CreateArgs {
      variable: a key on the command line ends up in the shell's history"
 )))]
 pub struct VerifyArgs {
-    /// A bundle (a directory with a manifest.json), or a directory of bundles.
+    /// A bundle (a directory with a manifest.json, or with the files of one: checked as a
+    /// bundle), or a directory of bundles.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     #[command(flatten)]
@@ -635,8 +636,10 @@ fn prefixed(scan_ref: &ScanRef, failure: Failure) -> Failure {
     )
 }
 
-/// The bundles of `dir`: itself when it holds a manifest, else each entry of it (sorted),
-/// leaving out the command's own temporaries (`.idenfy-*`).
+/// The bundles of `dir`: itself when it holds a manifest or any other file only a bundle has
+/// (a lookup's answer, the report), else each entry of it (sorted), leaving out the command's
+/// own temporaries (`.idenfy-*`). A bundle that lost its manifest is still one bundle, which
+/// fails as such, not a directory whose files each fail as a bundle.
 pub fn bundles_of(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
     let shown = dir.display();
     let metadata = std::fs::symlink_metadata(dir)
@@ -646,7 +649,11 @@ pub fn bundles_of(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
             "{shown}: not a directory (a link is not followed)"
         )));
     }
-    if dir.join(MANIFEST_NAME).symlink_metadata().is_ok() {
+    let is_a_bundle = [MANIFEST_NAME, REPORT_NAME]
+        .into_iter()
+        .chain(LOOKUP_NAMES)
+        .any(|name| dir.join(name).symlink_metadata().is_ok());
+    if is_a_bundle {
         return Ok(vec![dir.to_owned()]);
     }
     let mut bundles: Vec<PathBuf> = std::fs::read_dir(dir)

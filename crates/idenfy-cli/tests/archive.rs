@@ -180,7 +180,7 @@ fn any_change_to_a_bundle_fails_verify_and_names_it() {
     .assert_code(0);
     let bundle = |archive: &Path| archive.join(scan_refs::APPROVED);
     type Change = fn(&Path);
-    let changes: [(&str, Change, &str); 6] = [
+    let changes: [(&str, Change, &str); 7] = [
         (
             "a byte of a file",
             |b| flip_a_byte(&b.join("files/FRONT.png")),
@@ -226,6 +226,11 @@ fn any_change_to_a_bundle_fails_verify_and_names_it() {
             },
             "manifest.json",
         ),
+        (
+            "a removed manifest",
+            |b| std::fs::remove_file(b.join("manifest.json")).unwrap(),
+            "manifest.json",
+        ),
     ];
     for (index, (what, change, named)) in changes.into_iter().enumerate() {
         let archive = dir.path().join(format!("changed-{index}"));
@@ -253,8 +258,19 @@ fn any_change_to_a_bundle_fails_verify_and_names_it() {
                 .contains(&format!("{}\tverified", scan_refs::DENIED_FACE)),
             "{what}"
         );
-        // A bundle given alone is checked alone.
-        verify(&bundle(&archive)).assert_code(9);
+        // A bundle given alone is checked alone, as a bundle: even without its manifest, it
+        // is not taken for a directory of bundles, each file failing as one.
+        let alone = verify(&bundle(&archive));
+        alone.assert_code(9);
+        assert!(
+            alone
+                .stdout
+                .lines()
+                .filter(|line| line.contains("\tFAILED\t"))
+                .all(|line| line.starts_with(scan_refs::APPROVED) && line.contains(named)),
+            "{what}, alone: {}",
+            alone.stdout
+        );
     }
 }
 

@@ -38,6 +38,19 @@ fn the_list_help_is_as_reviewed() {
     insta::assert_snapshot!("idenfy_list_help", output.stdout);
 }
 
+#[cfg(feature = "sandbox")]
+#[test]
+fn the_archive_helps_are_as_reviewed() {
+    for (command, snapshot) in [
+        ("create", "idenfy_archive_create_help"),
+        ("verify", "idenfy_archive_verify_help"),
+    ] {
+        let output = run(idenfy().args(["archive", command, "--help"]));
+        output.assert_code(0);
+        insta::assert_snapshot!(snapshot, output.stdout);
+    }
+}
+
 #[test]
 fn the_long_help_lists_the_exit_codes_and_examples() {
     let output = run(idenfy().arg("--help"));
