@@ -26,7 +26,7 @@ use crate::audit::{AuditFile, Earlier, Outcome, Record};
 use crate::confirm::{Confirmation, ask};
 use crate::connect::ConnectionArgs;
 use crate::connect::connect;
-use crate::failure::{Failure, FailureKind};
+use crate::failure::{Failure, FailureKind, shown};
 use crate::input::read_list;
 use crate::interrupt::interrupted;
 use crate::parse_scan_refs;
@@ -362,7 +362,7 @@ async fn status_after(client: &Client, scan_ref: &ScanRef) -> Result<String, Str
     let lookup = client
         .lookup_raw(Endpoint::Status, scan_ref)
         .await
-        .map_err(|failure| failure.error.to_string())?;
+        .map_err(|failure| shown(&failure.error))?;
     serde_json::from_slice::<serde_json::Value>(&lookup.body)
         .ok()
         .and_then(|value| value.get("status")?.as_str().map(str::to_owned))
@@ -410,13 +410,14 @@ fn outcome_record(
             if let Error::Api(api) = &failure.error {
                 record.identifier = api.identifier.as_ref().map(|i| i.as_str().to_owned());
             }
-            record.message = Some(failure.error.to_string());
+            // The command's words, naming its flags, not the library's settings.
+            record.message = Some(shown(&failure.error));
             let kind = FailureKind::of_lookup(&failure.error);
             eprintln!(
                 "idenfy: {}: {}: {}",
                 EscapedControls(scan_ref.as_str()),
                 outcome.name(),
-                failure.error
+                shown(&failure.error)
             );
             *worst = (*worst).max(Some(kind));
             record

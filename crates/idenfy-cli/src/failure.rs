@@ -174,17 +174,7 @@ impl Failure {
 pub fn shown(error: &LookupError) -> String {
     let text = match error {
         // The client's own advice names its settings; the command's hint names its flags.
-        Error::Timeout(timeout) => match timeout.kind {
-            TimeoutKind::Attempt => format!(
-                "no complete response within the per-attempt timeout of {:?} (after {} attempt(s))",
-                timeout.limit, timeout.attempts
-            ),
-            TimeoutKind::Deadline => format!(
-                "the lookup's deadline of {:?} passed after {} attempt(s)",
-                timeout.limit, timeout.attempts
-            ),
-            _ => error.to_string(),
-        },
+        Error::Timeout(timeout) => timeout.what_ran_out(),
         _ => error.to_string(),
     };
     match Cause::of_lookup(error) {

@@ -15,8 +15,8 @@ use idenfy_hostile::{HostileServer, Script, Seen};
 use idenfy_sandbox::scan_refs;
 use serde_json::Value;
 use support::{
-    TestSandbox, file_mode as mode, idenfy_against_with_short_timeout, idenfy_at, run,
-    run_with_input,
+    TestSandbox, file_mode as mode, idenfy_against, idenfy_against_with_short_timeout, idenfy_at,
+    run, run_with_input,
 };
 
 /// The outcomes the audit file records, in order, once it is checked to be written ahead:
@@ -607,4 +607,36 @@ fn on_a_terminal_only_yes_deletes() {
         "DELETED"
     );
     assert_eq!(audit_records(&audit)[0]["outcome"], "deleted");
+}
+
+#[test]
+fn an_audit_record_of_a_deletion_that_timed_out_names_the_commands_flags() {
+    let (server, _) = deleting_server(|_, _| Script::hang());
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let output = run(idenfy_against(&server)
+        .args([
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+            "delete",
+            "--yes",
+            "hangs-1",
+            "--audit",
+        ])
+        .arg(&audit));
+    output.assert_code(5);
+    let records = audit_records(&audit);
+    let message = records
+        .iter()
+        .find_map(|record| record["message"].as_str())
+        .expect("the outcome's record has a message");
+    assert!(message.contains("--timeout"), "{message}");
+    assert!(!message.contains("attempt_timeout"), "{message}");
+    assert!(
+        !output.stderr.contains("attempt_timeout"),
+        "{}",
+        output.stderr
+    );
 }

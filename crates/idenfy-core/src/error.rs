@@ -332,17 +332,30 @@ pub struct Timeout {
 }
 
 impl Timeout {
-    fn describe(&self) -> String {
+    /// What ran out, without the advice the error's text adds (which names this library's
+    /// settings, `attempt_timeout` and the deadline): for a tool whose own settings have other
+    /// names, to give its own advice after it.
+    pub fn what_ran_out(&self) -> String {
         match self.kind {
             TimeoutKind::Attempt => format!(
-                "no complete response within the per-attempt timeout of {:?} (after {} attempt(s)); the API or the network is slow, raise attempt_timeout if this persists",
+                "no complete response within the per-attempt timeout of {:?} (after {} attempt(s))",
                 self.limit, self.attempts
             ),
             TimeoutKind::Deadline => format!(
-                "the call's overall deadline of {:?} passed after {} attempt(s); raise the deadline or check the network",
+                "the call's overall deadline of {:?} passed after {} attempt(s)",
                 self.limit, self.attempts
             ),
         }
+    }
+
+    fn describe(&self) -> String {
+        let advice = match self.kind {
+            TimeoutKind::Attempt => {
+                "the API or the network is slow, raise attempt_timeout if this persists"
+            }
+            TimeoutKind::Deadline => "raise the deadline or check the network",
+        };
+        format!("{}; {advice}", self.what_ran_out())
     }
 }
 
@@ -398,5 +411,25 @@ mod tests {
             Bytes::new(),
         );
         assert!(decode.reason.contains("truncated"), "{}", decode.reason);
+    }
+
+    #[test]
+    fn a_timeout_says_what_ran_out_then_the_librarys_advice() {
+        for kind in [TimeoutKind::Attempt, TimeoutKind::Deadline] {
+            let timeout = Timeout {
+                kind,
+                limit: std::time::Duration::from_secs(10),
+                attempts: 3,
+            };
+            let what = timeout.what_ran_out();
+            assert!(
+                what.contains("10s") && what.contains("3 attempt(s)"),
+                "{what}"
+            );
+            assert!(!what.contains("raise"), "{what}");
+            let shown = timeout.to_string();
+            assert!(shown.starts_with(&format!("{what}; ")), "{shown}");
+            assert!(shown.contains("raise"), "{shown}");
+        }
     }
 }

@@ -62,6 +62,31 @@ pub struct CrashReport {
 }
 
 impl CrashReport {
+    /// Runs the command `command` makes again, at most three times, until it exits 0; each run
+    /// that fails is a violation (a deletion's rerun must settle what the kill left). Whether
+    /// one succeeded.
+    fn rerun_until_it_succeeds(
+        &mut self,
+        round: usize,
+        mut command: impl FnMut() -> Command,
+    ) -> bool {
+        for _ in 0..3 {
+            self.reruns += 1;
+            let rerun = run_with_timeout(&mut command(), Duration::from_secs(120));
+            if rerun.code == Some(0) {
+                return true;
+            }
+            self.violations.push(format!(
+                "round {round}: a rerun exited {:?}: {}",
+                rerun.code,
+                rerun.stderr.lines().last().unwrap_or_default()
+            ));
+        }
+        false
+    }
+}
+
+impl CrashReport {
     pub fn header() -> String {
         format!(
             "{:>10}  {:>6}  {:>14}  {:>6}  {:>10}  {:>7}",
@@ -445,24 +470,7 @@ fn crash_deletion(config: CrashConfig, dir: &Path) -> CrashReport {
         ) {
             report.killed_midway += 1;
         }
-        let mut finished = false;
-        for _ in 0..3 {
-            report.reruns += 1;
-            let rerun = run_with_timeout(
-                &mut delete(&sandbox, &input, &audit),
-                Duration::from_secs(120),
-            );
-            if rerun.code == Some(0) {
-                finished = true;
-                break;
-            }
-            report.violations.push(format!(
-                "round {round}: a rerun exited {:?}: {}",
-                rerun.code,
-                rerun.stderr.lines().last().unwrap_or_default()
-            ));
-        }
-        if !finished {
+        if !report.rerun_until_it_succeeds(round, || delete(&sandbox, &input, &audit)) {
             continue;
         }
         let trail = std::fs::read_to_string(&audit).unwrap_or_default();
@@ -832,24 +840,7 @@ fn crash_archived_deletion(config: CrashConfig, dir: &Path) -> CrashReport {
         ) {
             report.killed_midway += 1;
         }
-        let mut finished = false;
-        for _ in 0..3 {
-            report.reruns += 1;
-            let rerun = run_with_timeout(
-                &mut delete(&sandbox, &archive, &audit),
-                Duration::from_secs(120),
-            );
-            if rerun.code == Some(0) {
-                finished = true;
-                break;
-            }
-            report.violations.push(format!(
-                "round {round}: a rerun exited {:?}: {}",
-                rerun.code,
-                rerun.stderr.lines().last().unwrap_or_default()
-            ));
-        }
-        if !finished {
+        if !report.rerun_until_it_succeeds(round, || delete(&sandbox, &archive, &audit)) {
             continue;
         }
         let trail = std::fs::read_to_string(&audit).unwrap_or_default();
