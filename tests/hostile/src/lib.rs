@@ -468,6 +468,18 @@ fn read_request(
     stopping: &AtomicBool,
 ) -> Option<Seen> {
     let head_end = loop {
+        // Empty lines before a request line are ignored, as RFC 9112 (2.2) asks of a server: a
+        // client may send one after a request's body.
+        while buffer.starts_with(b"\r\n") || buffer.starts_with(b"\n") {
+            let line = if buffer[0] == b'\r' { 2 } else { 1 };
+            buffer.drain(..line);
+        }
+        if buffer == b"\r" {
+            if read_more(stream, buffer, stopping)? == 0 {
+                return None;
+            }
+            continue;
+        }
         if buffer
             .first()
             .is_some_and(|first| !first.is_ascii_uppercase())
@@ -610,6 +622,39 @@ mod tests {
         assert_eq!(seen[1].index, 1);
         assert!(seen.iter().all(|request| request.peer == seen[0].peer));
         assert_eq!(seen[0].peer, stream.local_addr().unwrap());
+    }
+
+    #[test]
+    fn empty_lines_before_a_kept_alive_request_are_ignored() {
+        let server = HostileServer::start(|request| {
+            Script::kept_alive(200, &[], format!("#{}", request.index).as_bytes())
+        });
+        let mut stream = TcpStream::connect(server.address()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        // A line break after the first body, as some clients send, then one split across writes.
+        stream
+            .write_all(b"POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi\r\n\r")
+            .unwrap();
+        let one = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n#0";
+        let mut answer = vec![0u8; one.len()];
+        stream.read_exact(&mut answer).unwrap();
+        assert_eq!(String::from_utf8(answer).unwrap(), one);
+        stream.write_all(b"\nGET /b HTTP/1.1\r\n\r\n").unwrap();
+        let mut second = vec![0u8; one.len()];
+        stream.read_exact(&mut second).unwrap();
+        assert!(
+            second.ends_with(b"#1"),
+            "{}",
+            String::from_utf8_lossy(&second)
+        );
+        let paths: Vec<String> = server
+            .requests()
+            .into_iter()
+            .map(|seen| seen.method + " " + &seen.path)
+            .collect();
+        assert_eq!(paths, ["POST /a", "GET /b"]);
     }
 
     #[test]
