@@ -62,6 +62,16 @@ pub struct CrashReport {
 }
 
 impl CrashReport {
+    /// A violation unless the next run left no hidden name (a temporary, a staging directory)
+    /// in `dir`.
+    fn no_temporaries_left_in(&mut self, round: usize, dir: &Path) {
+        let left = hidden_names(dir);
+        if !left.is_empty() {
+            self.violations
+                .push(format!("round {round}: temporaries left: {left:?}"));
+        }
+    }
+
     /// Runs the command `command` makes again, at most three times, until it exits 0; each run
     /// that fails is a violation (a deletion's rerun must settle what the kill left). Whether
     /// one succeeded.
@@ -273,12 +283,7 @@ fn crash_export(config: CrashConfig, dir: &Path, resume: bool) -> CrashReport {
                 "round {round}: {missing} scanRefs lost, {doubled} doubled"
             ));
         }
-        let left = hidden_names(&round_dir);
-        if !left.is_empty() {
-            report
-                .violations
-                .push(format!("round {round}: temporaries left: {left:?}"));
-        }
+        report.no_temporaries_left_in(round, &round_dir);
     }
     report.elapsed = started.elapsed();
     report
@@ -765,12 +770,7 @@ fn crash_archive(config: CrashConfig, dir: &Path) -> CrashReport {
                 scan_refs.len()
             ));
         }
-        let left = hidden_names(&archive);
-        if !left.is_empty() {
-            report
-                .violations
-                .push(format!("round {round}: temporaries left: {left:?}"));
-        }
+        report.no_temporaries_left_in(round, &archive);
     }
     report.elapsed = started.elapsed();
     report
